@@ -1,0 +1,78 @@
+"""What the training loop reports, as plain dataclasses any front end can render.
+
+The loop calls one callback with these objects; the CLI prints them, the app posts them
+to its screens. They carry numbers only, never tensors, so they cross threads freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress within an epoch, sent a few times a second at most."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches: int
+    images_per_second: float
+    eta_seconds: float  # time left in this epoch
+    elapsed_seconds: float  # since the run (or resume) started
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One finished epoch; the same fields as a line of metrics.jsonl."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    epoch_seconds: float
+    images_per_second: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Log:
+    """A line for the log: data set fallbacks, warnings, NaN stops."""
+
+    message: str
+    level: str = "info"  # info, warning, error
+
+
+@dataclass(frozen=True)
+class Started:
+    """Training is about to begin: what runs, on what, where it is written."""
+
+    run_dir: str
+    model: str
+    dataset: str  # a human name that says plainly what the data are
+    device: str
+    epochs: int
+    start_epoch: int  # epochs already done (resume)
+    train_size: int
+    val_size: int
+    classes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended: state is finished, stopped or failed."""
+
+    state: str
+    run_dir: str
+    weights: str | None  # the plain state_dict, None when no epoch completed
+    epochs_done: int
+    best_val_accuracy: float | None
+    best_epoch: int | None
+    message: str = ""
+
+
+Event = Progress | EpochEnd | Log | Started | Finished
