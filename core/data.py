@@ -1,0 +1,364 @@
+"""CIFAR-2 and CIFAR-10 as one uint8 tensor per split, from wherever the user has them.
+
+Sources, tried in this order for a data folder: torchvision's CIFAR-10 files
+(cifar-10-batches-py), an image-folder tree (train/<class>/*, test/<class>/*), a download
+of CIFAR-10 into an empty folder, and last the small sample shipped in the package, which
+is always named as such. Images stay uint8 in memory; `normalize` turns a batch into the
+book's normalised floats when it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .paths import cache_dir, default_data_dir
+
+if TYPE_CHECKING:
+    import torch
+
+CIFAR10_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
+CIFAR2_CLASSES = ["airplane", "bird"]
+CIFAR2_LABELS = {0: 0, 2: 1}  # CIFAR-10 label -> CIFAR-2 label
+
+# The CIFAR-10 training set's statistics, used for train and validation alike (the book's).
+MEAN = (0.4915, 0.4823, 0.4468)
+STD = (0.2470, 0.2435, 0.2616)
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR10_FOLDER = "cifar-10-batches-py"
+VAL_FOLDERS = ("test", "val", "valid", "validation")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
+SAMPLE_FILE = "cifar2_sample.npz"
+
+Log = Callable[[str, str], None]  # (message, level)
+DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total or 0)
+
+
+class DataError(Exception):
+    """The data cannot be read as asked; the message says why in one line."""
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # (N, 3, 32, 32) uint8
+    labels: torch.Tensor  # (N,) int64
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclass
+class DataSet:
+    name: str  # says plainly what the data are, e.g. "CIFAR-2 (bundled sample, ...)"
+    kind: str  # torchvision, folder, sample or memory
+    classes: list[str]
+    train: Split
+    val: Split
+    source: str = ""  # the folder read, or "package" for the sample
+    notes: list[str] = field(default_factory=list)  # warnings met while loading
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> float32 normalised with the book's constants."""
+    import torch
+
+    mean = torch.tensor(MEAN, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=images.device).view(1, 3, 1, 1)
+    return (images.float().div_(255.0) - mean).div_(std)
+
+
+def _log_nothing(message: str, level: str) -> None:
+    pass
+
+
+def load_dataset(
+    dataset: str = "cifar2",
+    data_dir: str | Path | None = None,
+    *,
+    download: bool = True,
+    on_log: Log | None = None,
+    on_download: DownloadProgress | None = None,
+) -> DataSet:
+    """Load a data set from data_dir (default: CNN_TUI_DATA, else the user's data folder).
+
+    A folder without the expected layout raises DataError; a missing data set that cannot
+    be downloaded falls back to the bundled sample with a warning through on_log.
+    """
+    if dataset not in ("cifar2", "cifar10"):
+        raise DataError(f"unknown data set {dataset!r}: choose cifar2 or cifar10")
+    log = on_log or _log_nothing
+    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"data folder {root} is a file, not a folder")
+    layout = detect_layout(root)
+    if layout == "torchvision":
+        return _load_torchvision(dataset, root)
+    if layout == "folder":
+        return load_image_folder(root, dataset, log)
+    if layout == "unknown":
+        raise DataError(
+            f"data folder {root} holds neither CIFAR-10's {CIFAR10_FOLDER}/ nor an image "
+            "folder (train/<class>/*, test/<class>/*)"
+        )
+    # Nothing there yet: download, else fall back to the sample.
+    if download:
+        try:
+            download_cifar10(root, on_download)
+            return _load_torchvision(dataset, root)
+        except (OSError, DataError, tarfile.TarError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            log(f"could not download CIFAR-10 into {root} ({reason})", "warning")
+    else:
+        log(f"no CIFAR-10 in {root} and downloading is off", "warning")
+    sample = load_sample(dataset, log)
+    log(f"using the {sample.name}", "warning")
+    return sample
+
+
+def detect_layout(root: Path) -> str:
+    """torchvision, folder, empty (nothing usable yet: download) or unknown."""
+    if not root.is_dir():
+        return "empty"
+    if (root / CIFAR10_FOLDER).is_dir():
+        return "torchvision"
+    if (root / "train").is_dir() and any(p.is_dir() for p in (root / "train").iterdir()):
+        return "folder"
+    entries = [p for p in root.iterdir() if not p.name.startswith(".")]
+    if all(p.name == CIFAR10_ARCHIVE for p in entries):
+        return "empty"
+    return "unknown"
+
+
+def describe_source(data_dir: str | Path | None = None) -> str:
+    """One line for the app's form: what training would read from this folder."""
+    root = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    try:
+        layout = detect_layout(root)
+    except OSError as error:
+        return f"{root}: cannot be read ({error.strerror or error})"
+    return {
+        "torchvision": f"full CIFAR-10 (torchvision files) in {root}",
+        "folder": f"image folder {root}",
+        "empty": f"nothing in {root}: download CIFAR-10, else the bundled sample",
+        "unknown": f"{root} has no CIFAR-10 layout",
+    }[layout]
+
+
+def download_cifar10(root: Path, on_download: DownloadProgress | None = None) -> None:
+    """Fetch and unpack torchvision's CIFAR-10 archive into root, checking its MD5."""
+    root.mkdir(parents=True, exist_ok=True)
+    archive = root / CIFAR10_ARCHIVE
+    if not (archive.exists() and _md5(archive) == CIFAR10_MD5):
+        partial = archive.with_suffix(".part")
+        with (
+            urllib.request.urlopen(CIFAR10_URL, timeout=15) as response,
+            open(partial, "wb") as out,
+        ):
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                done += len(chunk)
+                if on_download:
+                    on_download(done, total)
+        if _md5(partial) != CIFAR10_MD5:
+            partial.unlink(missing_ok=True)
+            raise DataError("the downloaded archive failed its MD5 check")
+        os.replace(partial, archive)
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(root, filter="data")
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _load_torchvision(dataset: str, root: Path) -> DataSet:
+    import torch
+    from torchvision.datasets import CIFAR10
+
+    splits = []
+    for train in (True, False):
+        try:
+            data = CIFAR10(str(root), train=train, download=False)
+        except Exception as error:  # torchvision raises RuntimeError or pickle errors
+            raise DataError(f"cannot read CIFAR-10 in {root}: {error}") from None
+        images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
+        labels = torch.tensor(data.targets, dtype=torch.int64)
+        splits.append(Split(images, labels))
+    train_split, val_split = splits
+    if dataset == "cifar2":
+        train_split, val_split = _cifar2_subset(train_split), _cifar2_subset(val_split)
+        return DataSet(
+            "CIFAR-2 (full, torchvision)",
+            "torchvision",
+            CIFAR2_CLASSES,
+            train_split,
+            val_split,
+            str(root),
+        )
+    return DataSet(
+        "CIFAR-10 (full, torchvision)",
+        "torchvision",
+        CIFAR10_CLASSES,
+        train_split,
+        val_split,
+        str(root),
+    )
+
+
+def _cifar2_subset(split: Split) -> Split:
+    import torch
+
+    keep = (split.labels == 0) | (split.labels == 2)
+    labels = split.labels[keep]
+    return Split(split.images[keep].contiguous(), torch.where(labels == 2, 1, 0))
+
+
+def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:
+    """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching."""
+    log = on_log or _log_nothing
+    val_dir = next((root / name for name in VAL_FOLDERS if (root / name).is_dir()), None)
+    if val_dir is None:
+        raise DataError(f"image folder {root} has train/ but no test/ or val/ beside it")
+    train_classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    if dataset == "cifar2":
+        missing = [c for c in CIFAR2_CLASSES if c not in train_classes]
+        if missing:
+            raise DataError(
+                f"image folder {root} has no {' or '.join(missing)} class for CIFAR-2 "
+                f"(found {', '.join(train_classes[:6]) or 'none'}); use --dataset cifar10 "
+                "to train on all its classes"
+            )
+        classes = list(CIFAR2_CLASSES)
+    else:
+        classes = train_classes
+    files = {
+        split: [
+            (path, label)
+            for label, name in enumerate(classes)
+            for path in _image_files(split_dir / name)
+        ]
+        for split, split_dir in (("train", root / "train"), ("val", val_dir))
+    }
+    if not files["train"] or not files["val"]:
+        raise DataError(f"image folder {root} has no images in train/ or {val_dir.name}/")
+    splits = {split: _decode_cached(root, split, items, log) for split, items in files.items()}
+    count = f"{len(splits['train'])} train / {len(splits['val'])} val"
+    label = "CIFAR-2" if dataset == "cifar2" else f"{len(classes)} classes"
+    return DataSet(
+        f"{label} (image folder {root.resolve()}, {count})",
+        "folder",
+        classes,
+        splits["train"],
+        splits["val"],
+        str(root),
+    )
+
+
+def _image_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _decode_cached(root: Path, split: str, items: list[tuple[Path, int]], log: Log) -> Split:
+    import numpy as np
+    import torch
+
+    digest = hashlib.sha1(str(root.resolve()).encode())
+    for path, label in items:
+        stat = path.stat()
+        digest.update(f"{path.name}|{label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    cache = cache_dir() / f"folder-{split}-{digest.hexdigest()[:20]}.npz"
+    if cache.exists():
+        try:
+            with np.load(cache, allow_pickle=False) as stored:
+                return Split(torch.from_numpy(stored["images"]), torch.from_numpy(stored["labels"]))
+        except (OSError, ValueError, KeyError):
+            log(f"ignoring a damaged cache file {cache}", "warning")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
+        decoded = list(pool.map(_decode_32, (path for path, _ in items)))
+    good = [
+        (pixels, label)
+        for pixels, (_, label) in zip(decoded, items, strict=True)
+        if pixels is not None
+    ]
+    bad = len(items) - len(good)
+    if bad:
+        log(f"skipped {bad} unreadable image file(s) in {root}", "warning")
+    if not good:
+        raise DataError(f"no readable images in {root}")
+    images = np.stack([pixels for pixels, _ in good]).transpose(0, 3, 1, 2).copy()
+    labels = np.array([label for _, label in good], dtype=np.int64)
+    try:
+        from .atomic import write_atomic
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(cache, lambda handle: np.savez(handle, images=images, labels=labels))
+    except OSError as error:
+        log(f"could not cache decoded images ({error.strerror or error})", "warning")
+    log(f"decoded {len(good)} {split} images in {time.perf_counter() - started:.1f}s", "info")
+    return Split(torch.from_numpy(images), torch.from_numpy(labels))
+
+
+def _decode_32(path: Path):
+    """An image file as (32, 32, 3) uint8, or None if it cannot be read."""
+    from .images import ImageError, load_image_array
+
+    try:
+        return load_image_array(path)
+    except ImageError:
+        return None
+
+
+def load_sample(dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:
+    """The small real CIFAR-2 subset shipped in the package."""
+    from importlib.resources import files
+
+    import numpy as np
+    import torch
+
+    if dataset != "cifar2" and on_log:
+        on_log("the bundled sample holds CIFAR-2 only (airplane, bird)", "warning")
+    resource = files("cnn_tui.core.sample").joinpath(SAMPLE_FILE)
+    with resource.open("rb") as handle, np.load(handle, allow_pickle=False) as stored:
+        arrays = {key: torch.from_numpy(stored[key].copy()) for key in stored.files}
+    train = Split(arrays["train_images"], arrays["train_labels"].long())
+    val = Split(arrays["val_images"], arrays["val_labels"].long())
+    name = (
+        f"CIFAR-2 bundled sample ({len(train)} train / {len(val)} val images, "
+        "not the full data set)"
+    )
+    return DataSet(name, "sample", list(CIFAR2_CLASSES), train, val, "package")

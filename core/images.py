@@ -1,0 +1,106 @@
+"""Turning any image file a user has into the 32x32 RGB the network reads.
+
+Any size or mode is accepted: alpha is composited on white, 16-bit and float images are
+scaled to 8 bits, animations give their first frame, and a non-square picture is centre-
+cropped to a square before it is resized. Huge images are refused from their header,
+before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MAX_PIXELS = 64_000_000  # 8000x8000; a 20000x20000 "image" is refused before decoding
+SIZE = 32
+
+
+class ImageError(Exception):
+    """The file cannot be used as an image; the message says why in one line."""
+
+
+def open_image(path: str | Path):
+    """Open and fully decode an image as an RGB PIL image of its own size."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.exists():
+        raise ImageError("no such file")
+    if path.is_dir():
+        raise ImageError("is a folder, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"image too large ({width}x{height} pixels; at most {MAX_PIXELS:,})"
+                )
+            if width < 1 or height < 1:
+                raise ImageError("image has no pixels")
+            image.seek(0)  # first frame of an animation
+            if image.format == "JPEG":
+                image.draft("RGB", (SIZE * 4, SIZE * 4))  # decode big JPEGs at a reduced scale
+            image.load()
+            return _to_rgb(image)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("not an image file (or a format Pillow cannot read)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("image too large (a decompression bomb guard refused it)") from None
+    except OSError as error:
+        text = str(error)
+        if "truncated" in text or "broken data stream" in text:
+            raise ImageError("truncated or damaged image file") from None
+        raise ImageError(f"cannot read image: {error.strerror or text}") from None
+    except (ValueError, SyntaxError, EOFError, IndexError, TypeError) as error:
+        raise ImageError(f"damaged image file ({error})") from None
+    except MemoryError:
+        raise ImageError("image too large to decode in memory") from None
+
+
+def _to_rgb(image):
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        array = np.clip(array / top * 255.0, 0, 255).astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def to_32(image):
+    """Centre-crop a PIL image to a square and resize it to 32x32."""
+    from PIL import Image
+
+    width, height = image.size
+    if (width, height) != (SIZE, SIZE):
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+        image = image.resize((SIZE, SIZE), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    return image
+
+
+def load_image_array(path: str | Path):
+    """An image file as a (32, 32, 3) uint8 numpy array."""
+    import numpy as np
+
+    return np.asarray(to_32(open_image(path)), dtype=np.uint8)
+
+
+def load_image_tensor(path: str | Path):
+    """An image file as a (3, 32, 32) uint8 tensor."""
+    import torch
+
+    return torch.from_numpy(load_image_array(path).transpose(2, 0, 1).copy())

@@ -1,0 +1,354 @@
+"""The training loop: the book's loop, made fast, observable, pausable and resumable.
+
+`train` reports what happens through one callback (see events.py) and writes the run
+folder (see runs.py). It checks its TrainControl between batches, so a UI can pause,
+resume or stop it from another thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError, TrainConfig, validate
+from .events import EpochEnd, Event, Finished, Log, Progress, Started
+from .paths import default_runs_dir
+from .runs import (
+    BEST,
+    CONFIG,
+    LAST,
+    WEIGHTS,
+    RunError,
+    append_metrics,
+    new_run_dir,
+    read_config,
+    read_metrics,
+    truncate_metrics,
+    write_state,
+)
+
+PROGRESS_INTERVAL = 0.1  # seconds between Progress events at most
+
+
+class TrainControl:
+    """Pause, resume and stop, set from any thread, obeyed between batches."""
+
+    def __init__(self) -> None:
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(0.2):
+            pass
+
+
+class _Stop(Exception):
+    def __init__(self, state: str, message: str) -> None:
+        super().__init__(message)
+        self.state = state
+        self.message = message
+
+
+def _build_optimizer(config: TrainConfig, model, steps_per_epoch: int):
+    import torch
+
+    params = model.parameters()
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+    scheduler = None
+    if config.schedule == "one-cycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch
+        )
+    return optimizer, scheduler
+
+
+def train(
+    config: TrainConfig,
+    on_event: Callable[[Event], None] | None = None,
+    *,
+    control: TrainControl | None = None,
+    runs_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    dataset: Any = None,
+) -> Finished:
+    """Train config's model and write its run folder; returns how the run ended.
+
+    resume: a run folder to continue from its last.pt (its config.json is used; config
+    may raise the epoch count). dataset: a DataSet to use instead of loading one.
+    Raises ConfigError, DataError or RunError before training starts on bad input.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from .data import load_dataset, normalize
+    from .evaluate import evaluate
+    from .models import build_model, pick_device
+
+    emit = on_event or (lambda event: None)
+    control = control or TrainControl()
+
+    checkpoint = None
+    if resume is not None:
+        run_dir = Path(resume)
+        saved = TrainConfig.from_dict(read_config(run_dir))
+        if config.epochs != saved.epochs and saved.schedule != "none":
+            raise ConfigError("a one-cycle run cannot change its epoch count on resume")
+        config = validate(saved.with_changes(epochs=max(config.epochs, 1)))
+        last = run_dir / LAST
+        if last.exists():
+            from .weights import WeightsError
+
+            try:
+                checkpoint = torch.load(last, map_location="cpu", weights_only=True)
+            except Exception as error:  # a damaged checkpoint: say so, do not guess
+                raise WeightsError(f"{last}: cannot be read ({error})") from None
+    else:
+        config = validate(config)
+        run_dir = None
+
+    def log(message: str, level: str = "info") -> None:
+        emit(Log(message, level))
+
+    if dataset is None:
+        dataset = load_dataset(config.dataset, config.data_dir, on_log=log)
+    num_classes = len(dataset.classes)
+    try:
+        device = pick_device(config.device)
+    except RuntimeError as error:
+        raise ConfigError(str(error)) from None
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, num_classes, config.n_blocks).to(device)
+    steps = math.ceil(len(dataset.train) / config.batch_size)
+    optimizer, scheduler = _build_optimizer(config, model, steps)
+    generator = torch.Generator().manual_seed(config.seed)
+    start_epoch, best_acc, best_epoch = 0, None, None
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None and checkpoint.get("scheduler"):
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        generator.set_state(checkpoint["generator"])
+        start_epoch = int(checkpoint["epoch"])
+        best_acc, best_epoch = checkpoint.get("best_val_accuracy"), checkpoint.get("best_epoch")
+    meta = {
+        "model": config.model,
+        "num_classes": num_classes,
+        "classes": list(dataset.classes),
+        "n_blocks": config.n_blocks,
+        "dataset": dataset.name,
+    }
+
+    if run_dir is None:
+        run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model)
+        from .atomic import write_json_atomic
+
+        write_json_atomic(run_dir / CONFIG, {**config.to_dict(), **meta})
+        started_at = time.time()
+        write_state(run_dir, state="running", pid=os.getpid(), started=started_at)
+    else:
+        truncate_metrics(run_dir, start_epoch)
+        write_state(run_dir, state="running", pid=os.getpid(), resumed=time.time())
+
+    for note in dataset.notes:
+        log(note, "warning")
+    emit(
+        Started(
+            str(run_dir),
+            config.model,
+            dataset.name,
+            str(device),
+            config.epochs,
+            start_epoch,
+            len(dataset.train),
+            len(dataset.val),
+            list(dataset.classes),
+        )
+    )
+
+    train_images = dataset.train.images.to(device)
+    train_labels = dataset.train.labels.to(device)
+    n = len(dataset.train)
+    params = list(model.parameters())
+    good_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    good_epoch = start_epoch
+    run_started = time.perf_counter()
+
+    def save_checkpoint(name: str, epoch: int) -> None:
+        from .atomic import torch_save_atomic
+
+        torch_save_atomic(
+            run_dir / name,
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "generator": generator.get_state(),
+                "epoch": epoch,
+                "best_val_accuracy": best_acc,
+                "best_epoch": best_epoch,
+            },
+        )
+
+    state, message = "finished", ""
+    try:
+        for epoch in range(start_epoch + 1, config.epochs + 1):
+            model.train()
+            epoch_started = time.perf_counter()
+            last_report = epoch_started
+            order = torch.randperm(n, generator=generator).to(device)
+            flips = None
+            if config.augment:
+                flips = torch.rand(n, generator=generator).lt(0.5).to(device)
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), device=device, dtype=torch.int64)
+            for batch in range(steps):
+                if control.paused:
+                    paused_at = time.perf_counter()
+                    control.wait_while_paused()
+                    epoch_started += time.perf_counter() - paused_at
+                if control.stopped:
+                    raise _Stop("stopped", "stopped by the user")
+                index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+                images = normalize(train_images[index])
+                labels = train_labels[index]
+                if flips is not None:
+                    flip = flips[index].view(-1, 1, 1, 1)
+                    images = torch.where(flip, images.flip(3), images)
+                logits = model(images)
+                loss = F.cross_entropy(logits, labels)
+                if config.l2:
+                    loss = loss + config.l2 * sum(p.pow(2).sum() for p in params)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                loss_sum += loss.detach() * len(index)
+                correct += (logits.detach().argmax(dim=1) == labels).sum()
+                now = time.perf_counter()
+                if now - last_report >= PROGRESS_INTERVAL or batch + 1 == steps:
+                    last_report = now
+                    if not math.isfinite(loss.item()):
+                        raise _Stop(
+                            "failed",
+                            f"the loss became {loss.item()} in epoch {epoch}; "
+                            "try a smaller learning rate",
+                        )
+                    done = min((batch + 1) * config.batch_size, n)
+                    rate = done / max(now - epoch_started, 1e-9)
+                    emit(
+                        Progress(
+                            epoch,
+                            config.epochs,
+                            batch + 1,
+                            steps,
+                            rate,
+                            (n - done) / rate,
+                            now - run_started,
+                        )
+                    )
+            train_seconds = time.perf_counter() - epoch_started
+            val = evaluate(model, dataset.val, num_classes)
+            if not math.isfinite(val.loss):
+                raise _Stop("failed", f"the validation loss became {val.loss} in epoch {epoch}")
+            record = EpochEnd(
+                epoch=epoch,
+                train_loss=loss_sum.item() / n,
+                train_accuracy=correct.item() / n,
+                val_loss=val.loss,
+                val_accuracy=val.accuracy,
+                epoch_seconds=time.perf_counter() - epoch_started,
+                images_per_second=n / max(train_seconds, 1e-9),
+            )
+            if best_acc is None or val.accuracy > best_acc:
+                best_acc, best_epoch = val.accuracy, epoch
+                save_checkpoint(BEST, epoch)
+            save_checkpoint(LAST, epoch)
+            append_metrics(run_dir, record.to_dict())
+            good_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            good_epoch = epoch
+            emit(record)
+    except _Stop as stop:
+        state, message = stop.state, stop.message
+        log(message, "error" if state == "failed" else "warning")
+    except OSError as error:
+        state = "failed"
+        message = (
+            f"cannot write to {run_dir}: {error.strerror or error}; the previous checkpoint is kept"
+        )
+        log(message, "error")
+    except BaseException as error:
+        write_state(run_dir, state="failed", ended=time.time(), message=repr(error)[:200])
+        raise
+
+    weights = None
+    if good_epoch > 0:
+        from .weights import save_weights
+
+        model.load_state_dict(good_state)
+        summary = next((r for r in read_metrics(run_dir).epochs if r["epoch"] == good_epoch), {})
+        try:
+            weights = str(
+                save_weights(
+                    run_dir / WEIGHTS,
+                    model,
+                    {
+                        **meta,
+                        "epochs": good_epoch,
+                        "preset": config.preset,
+                        "train_accuracy": summary.get("train_accuracy"),
+                        "val_accuracy": summary.get("val_accuracy"),
+                        "date": time.strftime("%Y-%m-%d"),
+                    },
+                )
+            )
+        except OSError as error:
+            state, message = "failed", f"cannot write the final weights: {error.strerror}"
+            log(message, "error")
+    with contextlib.suppress(OSError):
+        write_state(
+            run_dir,
+            state=state,
+            ended=time.time(),
+            epochs_done=good_epoch,
+            message=message,
+            best_val_accuracy=best_acc,
+            best_epoch=best_epoch,
+        )
+    finished = Finished(state, str(run_dir), weights, good_epoch, best_acc, best_epoch, message)
+    emit(finished)
+    return finished
+
+
+__all__ = ["TrainControl", "train", "RunError"]

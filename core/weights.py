@@ -1,0 +1,180 @@
+"""Reading and writing weight files safely, whatever the user points us at.
+
+Files are always read with `torch.load(weights_only=True)`, so a pickle that would run
+code is refused, never run. Both the legacy (pre-1.6) and zip formats load. A file may be
+a plain state_dict (the book's format, and the project's final weights) or a checkpoint
+dict with a "model" entry. A sidecar `<file>.json` names the model and classes; without
+it the model is recognised from the keys and shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .atomic import torch_save_atomic, write_json_atomic
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+
+class WeightsError(Exception):
+    """A weights file that cannot be used; the message says why in one line."""
+
+
+def sidecar_path(path: str | Path) -> Path:
+    path = Path(path)
+    return (
+        path.with_name(path.name + ".json") if path.suffix != ".pt" else path.with_suffix(".json")
+    )
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model's tensors from a weights or checkpoint file, or WeightsError."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"{path}: no such file")
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, not a weights file")
+    if path.stat().st_size == 0:
+        raise WeightsError(f"{path}: the file is empty")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "weights_only" in str(error) or "Unsupported global" in str(error):
+            raise WeightsError(
+                f"{path}: refused: the file holds Python objects other than tensors "
+                "(loading it could run code)"
+            ) from None
+        raise WeightsError(f"{path}: not a PyTorch weights file (or damaged)") from None
+    except (EOFError, zipfile.BadZipFile):
+        raise WeightsError(f"{path}: the file is truncated or damaged") from None
+    except RuntimeError as error:
+        text = str(error).splitlines()[0]
+        if "zip" in text.lower() or "central directory" in text or "failed finding" in text:
+            raise WeightsError(f"{path}: the file is truncated or damaged") from None
+        raise WeightsError(f"{path}: cannot be read ({text})") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as error:
+        raise WeightsError(f"{path}: not a PyTorch weights file ({error})") from None
+    except MemoryError:
+        raise WeightsError(f"{path}: damaged (asks for more memory than there is)") from None
+    if isinstance(data, dict) and isinstance(data.get("model"), dict):
+        data = data["model"]
+    if not isinstance(data, dict) or not data:
+        raise WeightsError(f"{path}: holds no state_dict (a dict of named tensors)")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()):
+        raise WeightsError(f"{path}: holds something other than a dict of named tensors")
+    return data
+
+
+def read_sidecar(path: str | Path) -> dict[str, Any]:
+    side = sidecar_path(path)
+    try:
+        meta = json.loads(side.read_text())
+        return meta if isinstance(meta, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def describe_mismatch(expected: dict[str, Any], found: dict[str, Any]) -> str:
+    """Which keys are missing, unexpected or shaped differently, in one line."""
+    parts = []
+    missing = [k for k in expected if k not in found]
+    extra = [k for k in found if k not in expected]
+    shapes = [
+        f"{k} {tuple(found[k].shape)} vs {tuple(expected[k].shape)}"
+        for k in expected
+        if k in found and tuple(found[k].shape) != tuple(expected[k].shape)
+    ]
+
+    def few(items: list[str]) -> str:
+        return ", ".join(items[:4]) + (f" and {len(items) - 4} more" if len(items) > 4 else "")
+
+    if missing:
+        parts.append(f"missing keys {few(missing)}")
+    if extra:
+        parts.append(f"unexpected keys {few(extra)}")
+    if shapes:
+        parts.append(f"shapes differ (file vs model): {few(shapes)}")
+    return "; ".join(parts)
+
+
+def num_classes_of(state: dict[str, torch.Tensor]) -> int:
+    """The class count from the last layer's bias (or weight)."""
+    last = [k for k in state if k.endswith(".bias") or k.endswith(".weight")]
+    return int(state[last[-1]].shape[0]) if last else 2
+
+
+def infer_model(state: dict[str, torch.Tensor]) -> tuple[str, int, int]:
+    """(model name, classes, n_blocks) whose state_dict matches these keys and shapes."""
+    from .models import build_model
+    from .registry import MODELS
+
+    num_classes = num_classes_of(state)
+    n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
+    for name in MODELS:
+        expected = build_model(name, num_classes, n_blocks).state_dict()
+        if not describe_mismatch(expected, state):
+            return name, num_classes, n_blocks
+    raise WeightsError("the file's keys and shapes match none of the models")
+
+
+def load_model(
+    path: str | Path, model: str | None = None, num_classes: int | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Build the right model and load a file into it, or raise WeightsError saying why.
+
+    Returns the model in eval mode and its metadata (model, num_classes, classes, ...).
+    """
+    from .models import build_model
+
+    state = read_state_dict(path)
+    meta = read_sidecar(path)
+    name = model or meta.get("model")
+    classes = meta.get("classes")
+    n_blocks = int(meta.get("n_blocks") or 0) or (
+        len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
+    )
+    if name is None:
+        name, found_classes, n_blocks = infer_model(state)
+        num_classes = num_classes or found_classes
+    num_classes = num_classes or meta.get("num_classes") or num_classes_of(state)
+    try:
+        net = build_model(name, int(num_classes), n_blocks)
+    except ValueError as error:
+        raise WeightsError(f"{path}: {error}") from None
+    expected = net.state_dict()
+    mismatch = describe_mismatch(expected, state)
+    if mismatch:
+        raise WeightsError(f"{path} does not fit {name} with {num_classes} classes: {mismatch}")
+    net.load_state_dict(state)
+    net.eval()
+    if not classes or len(classes) != num_classes:
+        from .data import CIFAR2_CLASSES, CIFAR10_CLASSES
+
+        classes = {2: CIFAR2_CLASSES, 10: CIFAR10_CLASSES}.get(
+            int(num_classes), [f"class {i}" for i in range(int(num_classes))]
+        )
+    meta = {
+        **meta,
+        "model": name,
+        "num_classes": int(num_classes),
+        "classes": list(classes),
+        "n_blocks": n_blocks,
+        "path": str(path),
+    }
+    return net, meta
+
+
+def save_weights(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write a plain state_dict (the book's code loads it) and its sidecar, atomically."""
+    path = Path(path)
+    torch_save_atomic(path, model.state_dict())
+    write_json_atomic(sidecar_path(path), meta)
+    return path
