@@ -1,0 +1,70 @@
+"""Shared test set-up: keep every test away from the user's folders and the network.
+
+- `_isolated_folders` (autouse) points CNN_TUI_DATA, CNN_TUI_RUNS and CNN_TUI_CACHE at a
+  test's own tmp folders, so nothing reads or writes the real user data folder, and the
+  empty data folder means "download", which fails fast here (see test_data.py).
+- `image_folder` makes a tiny train/<class>/, test/<class>/ tree of random PNG and JPEG
+  images (airplane and bird) for the data-loading tests.
+- `SHARED_DATA` is ../shared/data beside the checkout (the full CIFAR-10 as JPEGs and the
+  book's checkpoint); `needs_shared_data` skips a test, saying why, where it is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_JPEG = SHARED_DATA / "cifar10-jpeg"
+BOOK_CHECKPOINT = SHARED_DATA / "reference" / "book_birds_vs_airplanes.pt"
+
+needs_shared_data = pytest.mark.skipif(
+    not (SHARED_JPEG / "train").is_dir(),
+    reason=f"shared test data not present at {SHARED_DATA} (only developers and CI have it)",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own empty data, runs and cache folders."""
+    base = tmp_path_factory.mktemp("cnn-tui-home")
+    for name, sub in (
+        ("CNN_TUI_DATA", "data"),
+        ("CNN_TUI_RUNS", "runs"),
+        ("CNN_TUI_CACHE", "cache"),
+    ):
+        monkeypatch.setenv(name, str(base / sub))
+    return base
+
+
+def write_random_images(folder: Path, count: int, seed: int, size: int = 32) -> list[Path]:
+    """count random RGB images in folder, alternating PNG and JPEG."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(count):
+        pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        path = folder / (f"{i:04d}.png" if i % 2 == 0 else f"{i:04d}.jpg")
+        Image.fromarray(pixels, "RGB").save(path)
+        paths.append(path)
+    return paths
+
+
+def make_image_folder(
+    root: Path, classes: tuple[str, ...] = ("airplane", "bird"), train: int = 4, test: int = 2
+) -> Path:
+    """root/train/<class>/* and root/test/<class>/* with a few random images each."""
+    for offset, (split, count) in enumerate((("train", train), ("test", test))):
+        for index, name in enumerate(classes):
+            write_random_images(root / split / name, count, seed=100 * offset + index)
+    return root
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """A tiny CIFAR-2 image-folder tree: 4 train and 2 test images per class."""
+    return make_image_folder(tmp_path / "images")
