@@ -4,9 +4,10 @@
   test's own tmp folders, so nothing reads or writes the real user data folder, and the
   empty data folder means "download", which fails fast here (see test_data.py).
 - `image_folder` makes a tiny train/<class>/, test/<class>/ tree of random PNG and JPEG
-  images (airplane and bird) for the data-loading tests.
+  images (airplane and bird); `make_image_folder(root, classes, train, test)` makes others.
 - `SHARED_DATA` is ../shared/data beside the checkout (the full CIFAR-10 as JPEGs and the
-  book's checkpoint); `needs_shared_data` skips a test, saying why, where it is absent.
+  book's checkpoint); the `shared_data` fixture returns it or skips the test, saying why,
+  where it is absent (`needs_shared_data` is the same as a marker).
 """
 
 from __future__ import annotations
@@ -68,3 +69,17 @@ def make_image_folder(
 def image_folder(tmp_path: Path) -> Path:
     """A tiny CIFAR-2 image-folder tree: 4 train and 2 test images per class."""
     return make_image_folder(tmp_path / "images")
+
+
+@pytest.fixture(name="make_image_folder")
+def _make_image_folder_fixture():
+    """make_image_folder itself, for trees with other classes or sizes."""
+    return make_image_folder
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data beside the checkout; skips the test, saying why, where it is absent."""
+    if not (SHARED_JPEG / "train").is_dir():
+        pytest.skip(f"shared test data not present at {SHARED_DATA}")
+    return SHARED_DATA
