@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,35 @@ def sidecar_path(path: str | Path) -> Path:
     )
 
 
+# What torch's weights-only unpickler says when a file asks for a callable or class that is
+# not allow-listed, i.e. when a normal load would have run code.
+_CODE_MARKERS = ("GLOBAL ", "reduce for unrecognized function", "Can only create new object")
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    """One line for a file torch.load could not read (not a refused pickle)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, (EOFError, zipfile.BadZipFile)):
+        return "the file is truncated or damaged"
+    if isinstance(error, PermissionError):
+        return f"cannot be read ({error.strerror})"
+    try:
+        with open(path, "rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        is_zip = False
+    if is_zip and isinstance(error, (OSError, RuntimeError)):
+        return "the file is truncated or damaged"  # a zip-format file torch cannot open
+    lowered = text.lower()
+    if isinstance(error, RuntimeError) and any(
+        word in lowered for word in ("zip", "central directory", "unexpected eof", "corrupt")
+    ):
+        return "the file is truncated or damaged"
+    if isinstance(error, OSError) and error.strerror:
+        return f"cannot be read ({error.strerror})"
+    return "not a PyTorch weights file (or damaged)"
+
+
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The model's tensors from a weights or checkpoint file, or WeightsError."""
     import torch
@@ -45,25 +75,20 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if path.stat().st_size == 0:
         raise WeightsError(f"{path}: the file is empty")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": noise to a user
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights_only" in str(error) or "Unsupported global" in str(error):
+        if any(marker in str(error) for marker in _CODE_MARKERS):
             raise WeightsError(
                 f"{path}: refused: the file holds Python objects other than tensors "
                 "(loading it could run code)"
             ) from None
         raise WeightsError(f"{path}: not a PyTorch weights file (or damaged)") from None
-    except (EOFError, zipfile.BadZipFile):
-        raise WeightsError(f"{path}: the file is truncated or damaged") from None
-    except RuntimeError as error:
-        text = str(error).splitlines()[0]
-        if "zip" in text.lower() or "central directory" in text or "failed finding" in text:
-            raise WeightsError(f"{path}: the file is truncated or damaged") from None
-        raise WeightsError(f"{path}: cannot be read ({text})") from None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError) as error:
-        raise WeightsError(f"{path}: not a PyTorch weights file ({error})") from None
     except MemoryError:
         raise WeightsError(f"{path}: damaged (asks for more memory than there is)") from None
+    except Exception as error:  # torch raises many kinds for a bad file; all mean "unusable"
+        raise WeightsError(f"{path}: {_why_unreadable(path, error)}") from None
     if isinstance(data, dict) and isinstance(data.get("model"), dict):
         data = data["model"]
     if not isinstance(data, dict) or not data:
@@ -136,15 +161,22 @@ def load_model(
 
     state = read_state_dict(path)
     meta = read_sidecar(path)
+    # The sidecar names the model and classes; sizes come from the file's own tensors, so a
+    # wrong or hostile sidecar cannot make us build a huge model.
     name = model or meta.get("model")
+    if not isinstance(name, str):
+        name = None
     classes = meta.get("classes")
-    n_blocks = int(meta.get("n_blocks") or 0) or (
-        len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
-    )
+    if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+        classes = None
+    n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
     if name is None:
-        name, found_classes, n_blocks = infer_model(state)
+        try:
+            name, found_classes, n_blocks = infer_model(state)
+        except WeightsError as error:
+            raise WeightsError(f"{path}: {error}") from None
         num_classes = num_classes or found_classes
-    num_classes = num_classes or meta.get("num_classes") or num_classes_of(state)
+    num_classes = num_classes or num_classes_of(state)
     try:
         net = build_model(name, int(num_classes), n_blocks)
     except ValueError as error:
