@@ -8,14 +8,22 @@
 - `SHARED_DATA` is ../shared/data beside the checkout (the full CIFAR-10 as JPEGs and the
   book's checkpoint); the `shared_data` fixture returns it or skips the test, saying why,
   where it is absent (`needs_shared_data` is the same as a marker).
+- OMP_NUM_THREADS=1 (unless set): see below.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# Tiny models on tiny batches gain nothing from several threads, and on a shared 2-core
+# machine OpenMP threads spinning against other processes made a step 30x slower. Set
+# before torch is first imported (conftest does not import torch, so tests can check that
+# the app starts without it); child processes (CLI tests) inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED_JPEG = SHARED_DATA / "cifar10-jpeg"
