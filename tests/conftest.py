@@ -7,7 +7,8 @@
   images (airplane and bird); `make_image_folder(root, classes, train, test)` makes others.
 - `SHARED_DATA` is ../shared/data beside the checkout (the full CIFAR-10 as JPEGs and the
   book's checkpoint); the `shared_data` fixture returns it or skips the test, saying why,
-  where it is absent (`needs_shared_data` is the same as a marker).
+  where it is absent (`needs_shared_data` is the same as a marker); `shared_cifar2` is
+  its CIFAR-2 as a DataSet, decoded once per session.
 - OMP_NUM_THREADS=1 (unless set): see below.
 """
 
@@ -83,6 +84,21 @@ def image_folder(tmp_path: Path) -> Path:
 def _make_image_folder_fixture():
     """make_image_folder itself, for trees with other classes or sizes."""
     return make_image_folder
+
+
+@pytest.fixture(scope="session")
+def shared_cifar2(tmp_path_factory: pytest.TempPathFactory):
+    """CIFAR-2 from ../shared/data/cifar10-jpeg, decoded once per test session (~6 s).
+
+    Uses its own session-wide cache folder; skips where the shared data are absent.
+    """
+    if not (SHARED_JPEG / "train").is_dir():
+        pytest.skip(f"shared test data not present at {SHARED_DATA}")
+    from cnn_tui.core.data import load_dataset
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CNN_TUI_CACHE", str(tmp_path_factory.mktemp("shared-cache")))
+        return load_dataset("cifar2", SHARED_JPEG)
 
 
 @pytest.fixture

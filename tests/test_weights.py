@@ -284,3 +284,36 @@ def test_write_atomic_cleans_up_on_interrupt(tmp_path):
         atomic.write_atomic(target, interrupted)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["data.bin"]
+
+
+# ---- real checkpoints on ../shared/data --------------------------------------------------------
+
+
+def test_books_checkpoint_loads_and_scores_the_books_accuracy(shared_data, shared_cifar2):
+    """The state_dict published with the book (legacy format, saved on Windows)."""
+    from cnn_tui.core.evaluate import evaluate
+
+    path = shared_data / "reference" / "book_birds_vs_airplanes.pt"
+    assert path.read_bytes()[:2] != b"PK", "expected the legacy (pre-1.6) format"
+    model, meta = load_model(path)
+    assert meta["model"] == "net" and meta["classes"] == ["airplane", "bird"]
+    assert len(shared_cifar2.val) == 2000
+    result = evaluate(model, shared_cifar2.val, 2)
+    assert result.accuracy >= 0.88, f"book checkpoint scored val {result.accuracy:.4f}"
+
+
+def test_shipped_weights_score_at_least_the_books_accuracy(shared_cifar2):
+    from cnn_tui.core.evaluate import evaluate
+    from cnn_tui.core.paths import default_weights
+
+    path = default_weights()
+    if not path.exists():
+        pytest.skip(f"shipped weights {path} not trained yet")
+    model, meta = load_model(path)
+    assert meta["model"] == "net" and meta["classes"] == ["airplane", "bird"]
+    side = read_sidecar(path)
+    for key in ("model", "preset", "epochs", "train_accuracy", "val_accuracy", "date"):
+        assert key in side, f"sidecar {sidecar_path(path).name} lacks {key}"
+    result = evaluate(model, shared_cifar2.val, 2)
+    assert result.accuracy >= 0.88, f"shipped weights scored val {result.accuracy:.4f}"
+    assert side["val_accuracy"] == pytest.approx(result.accuracy, abs=0.01)
