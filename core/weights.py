@@ -63,6 +63,27 @@ def _why_unreadable(path: Path, error: Exception) -> str:
     return "not a PyTorch weights file (or damaged)"
 
 
+def _names_a_callable(path: Path) -> bool:
+    """Whether a plain pickle (protocol 2+) names a class or function, read without running it.
+
+    torch's weights-only unpickler stops at protocol 4's framing before it reaches the
+    global, so such a file would otherwise be called "not a weights file" rather than refused.
+    """
+    import pickletools
+
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(2) not in {b"\x80" + bytes([n]) for n in range(2, 6)}:
+                return False
+            handle.seek(0)
+            for opcode, _, _ in pickletools.genops(handle):
+                if opcode.name in ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ"):
+                    return True
+    except Exception:  # damaged or not a pickle: nothing named
+        return False
+    return False
+
+
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The model's tensors from a weights or checkpoint file, or WeightsError."""
     import torch
@@ -79,7 +100,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": noise to a user
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if any(marker in str(error) for marker in _CODE_MARKERS):
+        if any(marker in str(error) for marker in _CODE_MARKERS) or _names_a_callable(path):
             raise WeightsError(
                 f"{path}: refused: the file holds Python objects other than tensors "
                 "(loading it could run code)"
