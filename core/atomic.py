@@ -20,6 +20,7 @@ def write_atomic(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a weights or run file is not a secret
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -166,14 +166,19 @@ def train(
         "num_classes": num_classes,
         "classes": list(dataset.classes),
         "n_blocks": config.n_blocks,
-        "dataset": dataset.name,
+        "data": dataset.name,
     }
 
     if run_dir is None:
         run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model)
         from .atomic import write_json_atomic
 
-        write_json_atomic(run_dir / CONFIG, {**config.to_dict(), **meta})
+        # "dataset" stays the config's key (cifar2, cifar10) so --resume can rebuild the
+        # config; the human name of the data goes beside it.
+        write_json_atomic(
+            run_dir / CONFIG,
+            {**config.to_dict(), **meta, "dataset": config.dataset, "dataset_name": dataset.name},
+        )
         started_at = time.time()
         write_state(run_dir, state="running", pid=os.getpid(), started=started_at)
     else:
