@@ -17,7 +17,6 @@ from pathlib import Path
 def dataset_from_npz(path: str):
     import numpy as np
     import torch
-
     from cnn_tui.core.data import CIFAR2_CLASSES, DataSet, Split
 
     with np.load(path) as d:
@@ -30,7 +29,6 @@ def dataset_from_npz(path: str):
 
 def run_one(job: tuple[str, dict, str, str]) -> dict:
     import torch
-
     from cnn_tui.core.config import preset_config
     from cnn_tui.core.events import EpochEnd
     from cnn_tui.core.train import train
