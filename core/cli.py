@@ -497,7 +497,6 @@ def _load_dataset(out: Output, dataset: str, data_dir: str | None):
 def cmd_eval(args: argparse.Namespace, out: Output) -> int:
     from .data import CIFAR2_CLASSES
     from .evaluate import evaluate
-    from .models import pick_device
     from .predict import Predictor
 
     _quiet_warnings()
@@ -519,6 +518,8 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
             f"the weights predict {num_classes} classes ({', '.join(predictor.classes)}) but "
             f"the data have {len(dataset.classes)} ({', '.join(dataset.classes[:10])})"
         )
+    from .models import pick_device
+
     try:
         device = pick_device(args.device)
     except RuntimeError as error:

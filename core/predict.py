@@ -41,7 +41,6 @@ class Predictor:
         device: str = "cpu",
     ) -> Predictor:
         """Load a weights file (default: the shipped weights); raises WeightsError."""
-        from .models import pick_device
         from .paths import default_weights
         from .weights import WeightsError, load_model
 
@@ -49,6 +48,8 @@ class Predictor:
         if not path.exists() and path == default_weights():
             raise WeightsError(f"{path}: the shipped weights are missing; pass --weights FILE")
         net, meta = load_model(path, model=model, num_classes=num_classes)
+        from .models import pick_device
+
         return cls(net, list(meta["classes"]), pick_device(device), meta)
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:

@@ -86,15 +86,15 @@ def _names_a_callable(path: Path) -> bool:
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The model's tensors from a weights or checkpoint file, or WeightsError."""
-    import torch
-
-    path = Path(path)
+    path = Path(path)  # the cheap checks first: a mistyped name is answered before torch loads
     if not path.exists():
         raise WeightsError(f"{path}: no such file")
     if path.is_dir():
         raise WeightsError(f"{path}: is a folder, not a weights file")
     if path.stat().st_size == 0:
         raise WeightsError(f"{path}: the file is empty")
+    import torch
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": noise to a user
@@ -178,10 +178,10 @@ def load_model(
 
     Returns the model in eval mode and its metadata (model, num_classes, classes, ...).
     """
-    from .models import build_model
-
     state = read_state_dict(path)
     meta = read_sidecar(path)
+    from .models import build_model
+
     # The sidecar names the model and classes; sizes come from the file's own tensors, so a
     # wrong or hostile sidecar cannot make us build a huge model.
     name = model or meta.get("model")
