@@ -9,6 +9,7 @@ still part of the default run and of CI.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -28,11 +29,14 @@ TOP_FILES = ("pyproject.toml", "README.md", "LICENSE")
 
 
 def _need_build_tools() -> None:
+    # find_spec, not import: ruff would sort `import build` as first-party wherever
+    # `pip install .` has left a build/ folder in the checkout.
+    if importlib.util.find_spec("build") is None:
+        pytest.skip("cannot build a wheel here: no `build` module (pip install '.[test]')")
     try:
-        import build  # noqa: F401
         import setuptools
-    except ImportError as error:
-        pytest.skip(f"cannot build a wheel here: {error} (pip install '.[test]' installs it)")
+    except ImportError:
+        pytest.skip("cannot build a wheel here: no setuptools (pip install '.[test]')")
     major = int(setuptools.__version__.split(".")[0])
     if major < 77:
         pytest.skip(f"setuptools {setuptools.__version__} is too old to build this project (>=77)")
