@@ -113,15 +113,21 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     app = parser.add_argument_group("app options (with no subcommand)")
-    app.add_argument("--model", type=model, help="model to train or inspect (default: net)")
-    app.add_argument("--preset", type=_preset, help="book or fast (default: book)")
-    app.add_argument("--epochs", type=epochs, help="epochs to train")
-    app.add_argument("--lr", type=lr, help="learning rate")
-    app.add_argument("--batch-size", type=batch_size, help="images per batch")
+    app.add_argument(
+        "--model", type=model, metavar="M", help="model to train or inspect (default: net)"
+    )
+    app.add_argument(
+        "--preset", type=_preset, metavar="book|fast", help="book or fast (default: book)"
+    )
+    app.add_argument("--epochs", type=epochs, metavar="N", help="epochs to train")
+    app.add_argument("--lr", type=lr, metavar="X", help="learning rate")
+    app.add_argument("--batch-size", type=batch_size, metavar="N", help="images per batch")
     app.add_argument(
         "--data", metavar="DIR", help="data folder (default: CNN_TUI_DATA, else yours)"
     )
-    app.add_argument("--dataset", type=dataset, help="cifar2 (default) or cifar10")
+    app.add_argument(
+        "--dataset", type=dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
+    )
     app.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     app.add_argument(
         "--runs", metavar="DIR", help="runs folder (default: CNN_TUI_RUNS, else yours)"
@@ -137,53 +143,119 @@ def build_parser() -> Parser:
         )
 
     train = command("train", "train a model and write a run folder")
-    train.add_argument("--model", type=model, help="model (default: net)")
-    train.add_argument("--preset", type=_preset, help="book (default) or fast")
-    train.add_argument("--epochs", type=epochs, help="epochs (default: the preset's)")
-    train.add_argument("--lr", type=lr, help="learning rate (default: the preset's)")
-    train.add_argument("--batch-size", type=batch_size, help="batch size (default: the preset's)")
+    train.add_argument("--model", type=model, metavar="M", help="model (default: net)")
+    train.add_argument("--preset", type=_preset, metavar="book|fast", help="book (default) or fast")
+    train.add_argument("--epochs", type=epochs, metavar="N", help="epochs (default: the preset's)")
+    train.add_argument("--lr", type=lr, metavar="X", help="learning rate (default: the preset's)")
+    train.add_argument(
+        "--batch-size", type=batch_size, metavar="N", help="batch size (default: the preset's)"
+    )
     train.add_argument("--data", metavar="DIR", help="data folder")
-    train.add_argument("--dataset", type=dataset, help="cifar2 (default) or cifar10")
+    train.add_argument(
+        "--dataset", type=dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
+    )
     train.add_argument("--runs", metavar="DIR", help="where run folders are made")
     train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run")
-    train.add_argument("--optimizer", type=_field("optimizer"), default=None, help="sgd or adam")
-    train.add_argument("--momentum", type=_float_field("momentum"), default=None)
-    train.add_argument("--weight-decay", type=_float_field("weight_decay"), default=None)
-    train.add_argument("--l2", type=_float_field("l2"), default=None, help="the book's penalty")
+    train.add_argument(
+        "--optimizer",
+        type=_field("optimizer"),
+        metavar="sgd|adam",
+        default=None,
+        help="sgd or adam",
+    )
+    train.add_argument("--momentum", type=_float_field("momentum"), metavar="X", default=None)
+    train.add_argument(
+        "--weight-decay", type=_float_field("weight_decay"), metavar="X", default=None
+    )
+    train.add_argument(
+        "--l2", type=_float_field("l2"), metavar="X", default=None, help="the book's penalty"
+    )
     train.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="random horizontal flips (default: the preset's)",
     )
-    train.add_argument("--schedule", type=_field("schedule"), default=None, help="none, one-cycle")
-    train.add_argument("--seed", type=_field("seed", int), default=None)
-    train.add_argument("--device", type=_field("device"), default=None, help="auto, cpu, cuda, mps")
     train.add_argument(
-        "--blocks", type=_field("n_blocks", int), default=None, help="net-res-deep's block count"
+        "--schedule",
+        type=_field("schedule"),
+        metavar="none|one-cycle",
+        default=None,
+        help="none, one-cycle",
+    )
+    train.add_argument("--seed", type=_field("seed", int), metavar="N", default=None)
+    train.add_argument(
+        "--device",
+        type=_field("device"),
+        metavar="DEVICE",
+        default=None,
+        help="auto, cpu, cuda, mps",
+    )
+    train.add_argument(
+        "--blocks",
+        type=_field("n_blocks", int),
+        metavar="N",
+        default=None,
+        help="net-res-deep's block count",
+    )
+    train.add_argument(
+        "--detach",
+        action="store_true",
+        default=False,
+        help="train in a background process that outlives the terminal; print the run "
+        f"folder and return (follow it with `{PROG} watch`)",
     )
     _json_option(train, "JSON Lines: one object per epoch, then {run_dir, weights}")
 
     evaluate = command("eval", "train and validation accuracy and the confusion matrix")
     evaluate.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     evaluate.add_argument("--data", metavar="DIR", help="data folder")
-    evaluate.add_argument("--dataset", type=dataset, help="default: from the weights' classes")
-    evaluate.add_argument("--model", type=model, help="insist on this model (default: the file's)")
-    evaluate.add_argument("--device", type=_field("device"), default="auto")
+    evaluate.add_argument(
+        "--dataset",
+        type=dataset,
+        metavar="cifar2|cifar10",
+        help="default: from the weights' classes",
+    )
+    evaluate.add_argument(
+        "--model", type=model, metavar="M", help="insist on this model (default: the file's)"
+    )
+    evaluate.add_argument("--device", type=_field("device"), metavar="DEVICE", default="auto")
     _json_option(evaluate, "one object: classes, accuracies, confusion matrix")
 
     summary = command("summary", "the model's layers, output shapes and parameter counts")
-    summary.add_argument("--model", type=model, help="model (default: net)")
-    summary.add_argument("--dataset", type=dataset, help="cifar2 (2 classes, default) or cifar10")
-    summary.add_argument("--blocks", type=_field("n_blocks", int), default=10)
+    summary.add_argument("--model", type=model, metavar="M", help="model (default: net)")
+    summary.add_argument(
+        "--dataset",
+        type=dataset,
+        metavar="cifar2|cifar10",
+        help="cifar2 (2 classes, default) or cifar10",
+    )
+    summary.add_argument("--blocks", type=_field("n_blocks", int), metavar="N", default=10)
     _json_option(summary, "one object: model, total_params, param_list, layers")
 
     predict = command("predict", "the class of each image, with every class's probability")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any format")
     predict.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
-    predict.add_argument("--model", type=model, help="insist on this model (default: the file's)")
-    predict.add_argument("--dataset", type=dataset, help="insist on its class count")
+    predict.add_argument(
+        "--model", type=model, metavar="M", help="insist on this model (default: the file's)"
+    )
+    predict.add_argument(
+        "--dataset", type=dataset, metavar="cifar2|cifar10", help="insist on its class count"
+    )
     _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
+
+    watch = command("watch", "follow a run's epochs until it ends; leaving never stops it")
+    watch.add_argument(
+        "run", nargs="?", default=None, metavar="RUN", help="run folder (default: the newest)"
+    )
+    watch.add_argument("--runs", metavar="DIR", help="where to look for RUN and the newest run")
+    watch.add_argument(
+        "--stop",
+        action="store_true",
+        default=False,
+        help="ask the run to stop (it keeps its last checkpoint), then watch it end",
+    )
+    _json_option(watch, "JSON Lines: one object per epoch, then {run_dir, state, ...}")
     return parser
 
 
@@ -313,6 +385,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the parsed subcommand headless; returns the exit status. Never raises."""
     handlers = {"train": cmd_train, "eval": cmd_eval, "summary": cmd_summary}
     handlers["predict"] = cmd_predict
+    handlers["watch"] = cmd_watch
     from .data import DataError
     from .images import ImageError
     from .runs import RunError
@@ -358,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(error)
         return EXIT_USAGE
     if args.command is None:
-        print_error("no command given: choose train, eval, summary or predict")
+        print_error("no command given: choose train, eval, summary, predict or watch")
         return EXIT_USAGE
     return run_command(args)
 
@@ -637,7 +710,10 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
         )
         runs_dir = Path(args.runs).expanduser() if args.runs else default_runs_dir()
         check_runs_dir(runs_dir)
-        dataset = _load_dataset(out, config.dataset, config.data_dir)
+        if not getattr(args, "detach", False):
+            dataset = _load_dataset(out, config.dataset, config.data_dir)
+    if getattr(args, "detach", False):
+        return _train_detached(out, config, runs_dir, args.resume)
 
     control = TrainControl()
     view = TrainView(out, control)
@@ -653,6 +729,30 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
     return view.report(finished)
 
 
+def _train_detached(
+    out: Output, config: TrainConfig, runs_dir: Path | None, resume: str | None
+) -> int:
+    """`train --detach`: start the background trainer, say where it writes, return."""
+    from .detach import start_detached
+
+    run_dir, pid = start_detached(config, runs_dir, resume=resume)
+    if out.json:
+        out.emit_json({"run_dir": str(run_dir), "pid": pid})
+        return EXIT_OK
+    out.line(f"training in the background (pid {pid}); it goes on if this terminal closes")
+    out.line(f"run folder: {run_dir}")
+    out.line(f"log:        {run_dir / 'train.log'}")
+    out.line(f"follow it:  {PROG} watch {run_dir}")
+    out.line(f"stop it:    {PROG} watch {run_dir} --stop")
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace, out: Output) -> int:
+    from .watch import cmd_watch as watch
+
+    return watch(args, out)
+
+
 class TrainView:
     """Shows training events; owns the progress bar and the Ctrl-C handler."""
 
@@ -666,6 +766,7 @@ class TrainView:
         self.last_epoch_seconds: float | None = None
         self.interrupted = False
         self._previous_handler: Any = None
+        self._previous_term: Any = None
 
     # context: restore the terminal and the signal handler whatever happens
     def __enter__(self) -> TrainView:
@@ -676,6 +777,9 @@ class TrainView:
         if self._previous_handler is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
             self._previous_handler = None
+        if self._previous_term is not None:
+            signal.signal(signal.SIGTERM, self._previous_term)
+            self._previous_term = None
 
     def _stop_progress(self) -> None:
         if self.progress is not None:
@@ -690,6 +794,11 @@ class TrainView:
         self.out.warn(
             "stopping after this batch; the last checkpoint is kept (Ctrl-C again quits now)"
         )
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        # `cnn-tui watch --stop` (core.runs.stop_run): stop as Ctrl-C does, keeping the
+        # checkpoint, rather than dying mid-epoch
+        self.control.stop()
 
     def __call__(self, event: Event) -> None:
         from .events import EpochEnd, Finished, Log, Progress, Started
@@ -712,6 +821,7 @@ class TrainView:
         self.epochs = event.epochs
         if threading_is_main():
             self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+            self._previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
         out = self.out
         first = event.start_epoch + 1
         out.line(f"run folder: {event.run_dir}")

@@ -552,3 +552,19 @@ def test_data_folder_without_the_expected_layout(tmp_path, make):
     assert result.returncode == 1
     assert words in error_line(result)
     assert {p: digest(p) for p in data.rglob("*")} == before
+
+
+def test_a_failed_run_ends_with_one_error_line_and_status_1(capsys):
+    from cnn_tui.core.cli import Output, TrainView
+    from cnn_tui.core.events import Finished, Log
+    from cnn_tui.core.train import TrainControl
+
+    view = TrainView(Output(json_mode=True), TrainControl())
+    message = "the loss became nan in epoch 3; try a smaller learning rate"
+    view(Log(message, "error"))  # shown once, by report(), not twice
+    finished = Finished("failed", "/runs/r", "/runs/r/weights.pt", 2, 0.7, 2, message)
+    view(finished)
+    assert view.report(finished) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"run_dir": "/runs/r", "weights": "/runs/r/weights.pt"}
+    assert err == f"cnn-tui: error: {message}\n"
