@@ -1,0 +1,353 @@
+"""The Textual app: one screen per job, a training worker the App owns, torch loaded late.
+
+The first frame paints before torch is imported: nothing imported here loads torch at
+module level, and a thread worker imports it after the first refresh. Training runs in a
+thread worker owned by the App and reports through messages, so screens can come and go
+while it runs; its state lives in `App.train` (see state.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
+from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.engine import load_engine, run_training
+from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
+from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.placeholder import PlaceholderScreen
+from cnn_tui.tui.screens.train import TrainScreen
+from cnn_tui.tui.state import AppOptions, CurrentModel, TrainState
+from cnn_tui.tui.widgets.nav import SCREENS
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.signal import Signal
+from textual.worker import Worker
+
+SCREEN_KEYS = Binding.Group("Screens", compact=True)
+
+
+def _placeholder(mode: str, title: str, issue: int, what: str):
+    return lambda: PlaceholderScreen(mode, title, issue, what)
+
+
+class CnnTuiApp(App[None]):
+    """Train, inspect and query the chapter's network from a terminal."""
+
+    TITLE = "cnn-tui"
+    CSS_PATH = ["app.tcss", "train.tcss"]
+    ENABLE_COMMAND_PALETTE = True
+    MODES = {
+        "train": TrainScreen,
+        "model": _placeholder(
+            "model", "Model", 4, "Parameter counts, layer shapes and the models side by side."
+        ),
+        "predict": _placeholder(
+            "predict", "Predict", 4, "Pick an image and see what the current weights make of it."
+        ),
+        "explore": _placeholder(
+            "explore", "Explore", 5, "Feature maps and a playground for the chapter's kernels."
+        ),
+        "runs": _placeholder(
+            "runs", "Runs", 6, "Every run: history, comparison, resume and detached runs."
+        ),
+    }
+    DEFAULT_MODE = "train"
+    BINDINGS = [
+        *(
+            Binding(key, f"switch_mode('{mode}')", title, group=SCREEN_KEYS)
+            for mode, key, title in SCREENS
+        ),
+        Binding("q", "quit", "Quit", tooltip="Quit (asks first while training)"),
+    ]
+
+    def __init__(
+        self,
+        options: AppOptions | argparse.Namespace | None = None,
+        *,
+        dataset: Any = None,
+    ) -> None:
+        """options: the command line's presets. dataset: a core.data.DataSet to train on
+        instead of loading one (tests and benchmarks pass made-up data here)."""
+        super().__init__()
+        if not isinstance(options, AppOptions):
+            options = AppOptions.from_namespace(options)
+        self.options = options
+        self.dataset = dataset
+        self.train = TrainState()
+        self.engine_state = "loading"  # loading, ready, failed
+        self.current_model: CurrentModel | None = None
+        self.current_model_changed: Signal[CurrentModel] = Signal(self, "current-model")
+        self.initial_config = self._initial_config()
+        self.source_text = self._describe_source()
+        self._train_worker: Worker | None = None
+        self._quitting = False
+
+    # -- start-up -----------------------------------------------------------------------
+
+    def _initial_config(self) -> TrainConfig:
+        """The form's first values: the preset, changed by the command line's options.
+
+        Bad values stay in the form (refused there with the reason), so nothing is lost.
+        """
+        opts = self.options
+        notes = []
+        model = opts.model or "net"
+        if model not in MODELS:
+            notes.append(f"unknown model {model!r}; showing net")
+            model = "net"
+        preset = opts.preset or "book"
+        if preset not in PRESETS:
+            notes.append(f"unknown preset {preset!r}; showing book")
+            preset = "book"
+        config = preset_config(preset, model=model)
+        dataset = opts.dataset if opts.dataset in ("cifar2", "cifar10") else None
+        if opts.dataset and dataset is None:
+            notes.append(f"unknown data set {opts.dataset!r}; showing cifar2")
+        config = replace(
+            config.with_changes(
+                epochs=opts.epochs, lr=opts.lr, batch_size=opts.batch_size, dataset=dataset
+            ),
+            data_dir=opts.data,
+        )
+        self._startup_notes = notes
+        return config
+
+    def _describe_source(self) -> str:
+        if self.dataset is not None:
+            return f"in memory: {self.dataset.name}"
+        from cnn_tui.core.data import describe_source
+
+        return "reads " + describe_source(self.options.data)
+
+    def on_mount(self) -> None:
+        for note in self._startup_notes:
+            self.train.write(note, "warning")
+        self.train.write(f"data: {self.source_text}")
+        # Import torch only once the first frame is on the screen.
+        self.call_after_refresh(self._load_engine)
+
+    def _load_engine(self) -> None:
+        self.run_worker(
+            self._engine_job, thread=True, group="engine", name="engine", exit_on_error=False
+        )
+
+    def _engine_job(self) -> None:
+        try:
+            device, current = load_engine(self.options.weights)
+        except Exception as error:  # noqa: BLE001  (the app goes on without training)
+            self.post_message(EngineFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(EngineReady(device, current))
+
+    @on(EngineReady)
+    def _engine_ready(self, message: EngineReady) -> None:
+        self.engine_state = "ready"
+        if not self.train.device:
+            self.train.device = message.device
+        if message.current_model is not None and self.current_model is None:
+            self.set_current_model(message.current_model)
+        elif self.options.weights:
+            self.train.write(f"weights file {self.options.weights} not found", "warning")
+        self.train.version += 1
+        self._changed()
+
+    @on(EngineFailed)
+    def _engine_failed(self, message: EngineFailed) -> None:
+        self.engine_state = "failed"
+        self.train.write(f"cannot load torch: {message.reason}", "error")
+        self._changed()
+
+    def _changed(self) -> None:
+        """Something the user waits for happened: redraw now, not at the next tick."""
+        self.refresh_bindings()
+        sync = getattr(self.screen, "sync", None)
+        if callable(sync):
+            sync()
+
+    def set_current_model(self, model: CurrentModel) -> None:
+        """The weights the other screens use from now on; subscribers hear of it."""
+        self.current_model = model
+        self.current_model_changed.publish(model)
+
+    # -- training -----------------------------------------------------------------------
+
+    @property
+    def runs_dir(self) -> str | None:
+        return self.options.runs
+
+    def start_training(self, config: TrainConfig) -> bool:
+        """Start a run in a thread worker; False (with a notice) when one is going."""
+        if self.train.active:
+            self.notify("A run is already going.", severity="warning")
+            return False
+        from cnn_tui.core.train import TrainControl
+
+        control = TrainControl()
+        self.train.begin(config, control)
+        self.train.write(
+            f"start: {config.model}, preset {config.preset}, {config.epochs} epochs, "
+            f"lr {config.lr:g}, batch {config.batch_size}, {config.optimizer}"
+            f"{', flips' if config.augment else ''}"
+        )
+        self._train_worker = self.run_worker(
+            partial(self._train_job, config, control),
+            thread=True,
+            group="train",
+            name="train",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self.refresh_bindings()
+        return True
+
+    def _train_job(self, config: TrainConfig, control: Any) -> None:
+        """Runs in the worker thread: every event becomes a message to the App."""
+        try:
+            reason = run_training(
+                config,
+                lambda event: self.post_message(TrainEvent(event)),
+                control,
+                self.runs_dir,
+                self.dataset,
+            )
+            if reason is not None:
+                self.post_message(TrainCrashed(reason))
+        finally:
+            self.post_message(TrainDone())
+
+    def pause_training(self) -> None:
+        if self.train.control is not None and self.train.phase in ("starting", "running"):
+            self.train.control.pause()
+            self.train.set_phase("paused")
+            self.train.write("paused between two batches; p resumes")
+            self.refresh_bindings()
+
+    def resume_training(self) -> None:
+        if self.train.control is not None and self.train.phase == "paused":
+            self.train.control.resume()
+            self.train.set_phase("running")
+            self.train.write("resumed")
+            self.refresh_bindings()
+
+    def stop_training(self) -> None:
+        if self.train.control is not None and self.train.active:
+            self.train.control.stop()
+            if self.train.phase != "stopping":
+                self.train.set_phase("stopping")
+                self.train.write("stopping after this batch; the last epoch's checkpoint is kept")
+            self.refresh_bindings()
+
+    @on(TrainEvent)
+    def _train_event(self, message: TrainEvent) -> None:
+        from cnn_tui.core.events import Finished
+
+        event = message.event
+        self.train.apply(event)
+        if isinstance(event, Finished):
+            self._finished(event)
+            self._changed()
+
+    def _finished(self, event: Any) -> None:
+        if event.weights:
+            from cnn_tui.core.weights import read_sidecar
+
+            path = Path(event.weights)
+            self.set_current_model(CurrentModel(path, read_sidecar(path), "run"))
+            self.train.write(f"its weights are now the current model: {path}")
+        title = {"finished": "Training finished", "stopped": "Training stopped"}.get(
+            event.state, "Training failed"
+        )
+        self.notify(
+            f"Run folder: {event.run_dir}",
+            title=title,
+            severity="error" if event.state == "failed" else "information",
+        )
+
+    @on(TrainCrashed)
+    def _train_crashed(self, message: TrainCrashed) -> None:
+        self.train.fail(message.reason)
+        self.notify(message.reason, title="Training could not run", severity="error")
+        self._changed()
+
+    @on(TrainDone)
+    def _train_done(self) -> None:
+        if self.train.active:  # the worker ended without a Finished event
+            self.train.fail("the training worker ended unexpectedly")
+        self._changed()
+
+    # -- keys, commands and quitting ----------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Behind a question (quit?), screen keys and q wait for the answer.
+        modal = isinstance(self.screen, ModalScreen)
+        return not (modal and action in ("switch_mode", "quit"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key, title in SCREENS:
+            yield SystemCommand(
+                f"Screen: {title}",
+                f"Show the {title} screen ({key})",
+                partial(self.switch_mode, mode),
+            )
+        helps = getattr(screen, "COMMANDS_HELP", {})
+        for action, (title, help_text) in helps.items():
+            if screen.check_action(action, ()):
+                yield SystemCommand(title, help_text, partial(screen.run_action, action))
+
+    async def action_quit(self) -> None:
+        """Quit; while training, ask first, then stop the run and let it save."""
+        if self._quitting:
+            return
+        if not self.train.active:
+            self.exit()
+            return
+        self.push_screen(
+            ConfirmScreen(
+                "Training is running. Stop it (its last checkpoint is kept) and quit?",
+                yes="Stop and quit",
+                no="Keep training",
+            ),
+            self._quit_answered,
+        )
+
+    def _quit_answered(self, yes: bool | None) -> None:
+        if yes:
+            self._stop_and_exit()
+
+    @work(exclusive=True, group="quit")
+    async def _stop_and_exit(self) -> None:
+        self._quitting = True
+        self.stop_training()
+        self.notify("Stopping training and saving its checkpoint...", timeout=30)
+        if self._train_worker is not None:
+            await self._train_worker.wait()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        # Any way out (ctrl+c in a driver, an error) must not leave the trainer running:
+        # the thread would keep the process alive.
+        if self.train.control is not None:
+            self.train.control.stop()
+
+
+def run_app(args: argparse.Namespace | None = None) -> int:
+    """Open the app (the `cnn-tui` command with no subcommand); returns the exit status."""
+    app = CnnTuiApp(args)
+    try:
+        app.run()
+    finally:
+        if app.train.control is not None:
+            app.train.control.stop()
+    return app.return_code or 0
+
+
+__all__ = ["CnnTuiApp", "run_app"]

@@ -1,0 +1,62 @@
+"""The work the app does off the UI thread: loading torch, and calling core's training loop.
+
+These functions run in Textual thread workers. They hold no training logic of their own:
+they import core, call it, and hand what it reports to a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cnn_tui.tui.state import CurrentModel
+
+
+def load_engine(weights: str | None) -> tuple[str, CurrentModel | None]:
+    """Import torch and the training code; return the device name and the current model.
+
+    The current model is the --weights file if given, else the shipped weights if they
+    exist; None when there is neither (the other screens then say so).
+    """
+    import torch  # noqa: F401  (the slow import this worker exists for)
+    from cnn_tui.core import evaluate, train  # noqa: F401
+    from cnn_tui.core.models import pick_device
+    from cnn_tui.core.paths import default_weights
+    from cnn_tui.core.weights import read_sidecar
+
+    device = str(pick_device("auto"))
+    path = Path(weights).expanduser() if weights else default_weights()
+    current = None
+    if path.is_file():
+        current = CurrentModel(path, read_sidecar(path), "file" if weights else "shipped")
+    return device, current
+
+
+def run_training(
+    config: Any,
+    on_event: Callable[[Any], None],
+    control: Any,
+    runs_dir: str | Path | None,
+    dataset: Any = None,
+) -> str | None:
+    """Run core.train.train; return None when it ran, else the one-line reason it could not.
+
+    Errors train() raises before its first epoch (a data folder without the expected
+    layout, an unwritable runs folder...) come back as a line for the log, not a traceback.
+    """
+    from cnn_tui.core.config import ConfigError
+    from cnn_tui.core.data import DataError
+    from cnn_tui.core.runs import RunError
+    from cnn_tui.core.train import train
+    from cnn_tui.core.weights import WeightsError
+
+    try:
+        train(config, on_event, control=control, runs_dir=runs_dir, dataset=dataset)
+    except (ConfigError, DataError, RunError, WeightsError) as error:
+        return str(error)
+    except OSError as error:
+        return f"cannot train: {error.strerror or error}"
+    except Exception as error:  # noqa: BLE001  (shown in the log; the app carries on)
+        return f"training crashed: {type(error).__name__}: {error}"
+    return None

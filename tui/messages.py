@@ -1,0 +1,49 @@
+"""Messages that carry work done off the UI thread back to the App.
+
+Workers post these with `App.post_message`, which is thread-safe and does not block the
+worker, so training never waits for the screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnn_tui.core.events import Event
+from textual.message import Message
+
+
+class EngineReady(Message):
+    """torch and the training code are imported; training can start."""
+
+    def __init__(self, device: str, current_model: Any = None) -> None:
+        super().__init__()
+        self.device = device
+        self.current_model = current_model
+
+
+class EngineFailed(Message):
+    """torch could not be imported; the app still runs, training cannot."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class TrainEvent(Message):
+    """One event from core.train.train, from the training worker."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class TrainCrashed(Message):
+    """train() raised instead of returning (bad data folder, unwritable runs folder...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class TrainDone(Message):
+    """The training worker has returned; its thread is gone."""

@@ -1,0 +1,221 @@
+"""The Train screen: the form, live charts, the progress of the epoch and the log.
+
+The screen holds no training state of its own: it draws the App's TrainState a few times a
+second (only what changed), so leaving it and coming back loses nothing.
+"""
+
+from __future__ import annotations
+
+from cnn_tui.tui.state import LOG_LINES
+from cnn_tui.tui.widgets.charts import ChartView, MetricChart
+from cnn_tui.tui.widgets.nav import NavBar
+from cnn_tui.tui.widgets.train_form import TrainForm
+from cnn_tui.tui.widgets.train_status import TrainStatus
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.events import ScreenResume
+from textual.screen import Screen
+from textual.widgets import Footer, RichLog
+
+REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
+CHART_KEYS = Binding.Group("Chart", compact=True)
+
+
+class TrainScreen(Screen):
+    """Start, pause and stop training; watch loss and accuracy as epochs end."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    # Below 36 rows a narrow screen shows one chart at a time (c switches), so each chart
+    # keeps enough rows to be read; taller ones stack them, wide ones put them side by side.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    BINDINGS = [
+        Binding("s", "start", "Start", tooltip="Start training with the form's settings"),
+        Binding("p", "pause", "Pause", tooltip="Pause training between two batches"),
+        Binding("p", "resume", "Resume", tooltip="Resume the paused run"),
+        Binding("x", "stop", "Stop", tooltip="Stop training, keeping the last checkpoint"),
+        Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form"),
+        Binding("m", "toggle_smooth", "Smooth", group=CHART_KEYS, tooltip="Smoothing (EMA)"),
+        Binding("l", "toggle_log", "Log", group=CHART_KEYS, tooltip="Log scale for the loss"),
+        Binding("t", "toggle_time", "Time", group=CHART_KEYS, tooltip="x-axis: epoch or time"),
+        Binding("c", "next_chart", "Which", group=CHART_KEYS, tooltip="Loss or accuracy chart"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+    # What each action is called in the command palette (the App lists them there).
+    COMMANDS_HELP = {
+        "start": ("Train: start", "Start training with the form's settings (s)"),
+        "pause": ("Train: pause", "Pause training between two batches (p)"),
+        "resume": ("Train: resume", "Resume the paused run (p)"),
+        "stop": ("Train: stop", "Stop training; the last checkpoint is kept (x)"),
+        "toggle_form": ("Train: show or hide the form", "Give the charts more room (f)"),
+        "toggle_smooth": ("Chart: smoothing", "Exponential moving average on or off (m)"),
+        "toggle_log": ("Chart: log scale for the loss", "Log or linear loss axis (l)"),
+        "toggle_time": ("Chart: x-axis by epoch or time", "Epochs or training time (t)"),
+        "next_chart": ("Chart: loss or accuracy", "Which chart a small terminal shows (c)"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(id="train-screen")
+        self.view = ChartView()
+        self._seen_version = -1
+        self._seen_epochs = -1
+        self._seen_engine = ""
+        self._seen_phase = ""
+        self._log_written = 0
+        self._drawn_view: ChartView | None = None
+        self._form_auto_hidden = False
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield NavBar("train")
+        with Horizontal(id="train-body"):
+            yield TrainForm(app.initial_config, app.source_text, id="form")
+            with Vertical(id="main-pane"):
+                yield TrainStatus(id="status")
+                with Container(id="charts", classes="-show-loss"):
+                    yield MetricChart("loss", id="loss-chart")
+                    yield MetricChart("accuracy", id="accuracy-chart")
+                yield RichLog(
+                    id="log",
+                    wrap=True,
+                    markup=False,
+                    highlight=False,
+                    max_lines=LOG_LINES,
+                    min_width=20,
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(REDRAW_SECONDS, self.sync)
+        self.sync()
+
+    @on(ScreenResume)
+    def _resumed(self) -> None:
+        self.sync()
+
+    # -- drawing from the App's state ---------------------------------------------------
+
+    def sync(self) -> None:
+        """Draw what changed in the App's state since the last call (cheap when nothing did)."""
+        if not self.is_current:
+            return
+        app = self.app
+        state = app.train
+        if (
+            state.version == self._seen_version
+            and app.engine_state == self._seen_engine
+            and self.view == self._drawn_view
+        ):
+            return
+        self._seen_version = state.version
+        self._seen_engine = app.engine_state
+        self.query_one(TrainStatus).show(state, app.engine_state)
+        if state.epochs_version != self._seen_epochs or self.view != self._drawn_view:
+            self._seen_epochs = state.epochs_version
+            self._drawn_view = self.view
+            best = state.best
+            best_epoch = best.epoch if best is not None else None
+            for chart in self.query(MetricChart):
+                chart.show(state.history, self.view, best_epoch)
+        self._write_log(state)
+        form = self.query_one(TrainForm)
+        form.disabled = state.active
+        if self._form_auto_hidden and not state.active:
+            self._form_auto_hidden = False
+            form.display = True
+        if state.phase != self._seen_phase:
+            self._seen_phase = state.phase
+            self.refresh_bindings()
+
+    def _write_log(self, state) -> None:
+        log = self.query_one("#log", RichLog)
+        styles = {
+            "warning": Style(color=self.app.theme_variables.get("warning")),
+            "error": Style(color=self.app.theme_variables.get("error"), bold=True),
+        }
+        for line in state.log:
+            if line.number <= self._log_written:
+                continue
+            prefix = {"warning": "warning: ", "error": "error: "}.get(line.level, "")
+            log.write(Text(prefix + line.message, style=styles.get(line.level, "")))
+            self._log_written = line.number
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        phase = self.app.train.phase
+        if action == "start":
+            return not self.app.train.active
+        if action == "pause":
+            return phase in ("starting", "running")
+        if action == "resume":
+            return phase == "paused"
+        if action == "stop":
+            return phase in ("starting", "running", "paused")
+        return True
+
+    def action_start(self) -> None:
+        app = self.app
+        if app.engine_state == "loading":
+            self.notify(
+                "The engine is still loading (importing torch); try again in a moment.",
+                severity="warning",
+            )
+            return
+        if app.engine_state == "failed":
+            self.notify("The engine could not be loaded; see the log.", severity="error")
+            return
+        config = self.query_one(TrainForm).config(app.options.data)
+        if config is None:
+            self.notify("Some settings are refused; the reasons are beside them.", severity="error")
+            return
+        if app.start_training(config) and self.has_class("-narrow"):
+            # A narrow terminal gives the charts the whole width while the run goes;
+            # the form is locked meanwhile anyway, and f shows it.
+            form = self.query_one(TrainForm)
+            self._form_auto_hidden = form.display
+            form.display = False
+        self.sync()
+
+    def action_pause(self) -> None:
+        self.app.pause_training()
+        self.sync()
+
+    def action_resume(self) -> None:
+        self.app.resume_training()
+        self.sync()
+
+    def action_stop(self) -> None:
+        self.app.stop_training()
+        self.sync()
+
+    def action_toggle_form(self) -> None:
+        form = self.query_one(TrainForm)
+        form.display = not form.display
+        self._form_auto_hidden = False
+
+    def action_toggle_smooth(self) -> None:
+        self.view = ChartView(not self.view.smooth, self.view.log_loss, self.view.by_time)
+        self.sync()
+
+    def action_toggle_log(self) -> None:
+        self.view = ChartView(self.view.smooth, not self.view.log_loss, self.view.by_time)
+        self.sync()
+
+    def action_toggle_time(self) -> None:
+        self.view = ChartView(self.view.smooth, self.view.log_loss, not self.view.by_time)
+        self.sync()
+
+    def action_next_chart(self) -> None:
+        charts = self.query_one("#charts")
+        loss = charts.has_class("-show-loss")
+        charts.set_class(not loss, "-show-loss")
+        charts.set_class(loss, "-show-accuracy")
+        if not (self.has_class("-narrow") and self.has_class("-short")):
+            self.notify("Both charts are shown at this size; c picks one on small terminals.")
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)

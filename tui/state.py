@@ -1,0 +1,217 @@
+"""What the app knows between screens: its options, the current model and the training run.
+
+These are plain objects owned by the App, not by any screen, so switching screens neither
+stops training nor loses its charts: a screen re-renders from here whenever it is shown.
+Nothing here imports torch or Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
+
+LOG_LINES = 2000  # the log keeps this many lines; older ones are dropped
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """The command line's presets for the app (None: not given)."""
+
+    model: str | None = None
+    preset: str | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    batch_size: int | None = None
+    data: str | None = None
+    dataset: str | None = None
+    weights: str | None = None
+    runs: str | None = None
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace | None) -> AppOptions:
+        """Read the fields an argparse Namespace has; missing ones stay None."""
+        if args is None:
+            return cls()
+        names = cls.__dataclass_fields__
+        return cls(**{name: getattr(args, name, None) for name in names})
+
+
+@dataclass
+class CurrentModel:
+    """The weights the other screens use: a file and what its sidecar says about it."""
+
+    path: Path
+    meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = "shipped"  # shipped, file or run
+
+    @property
+    def label(self) -> str:
+        model = self.meta.get("model", "?")
+        return f"{model} from {self.path.name} ({self.origin})"
+
+
+@dataclass(frozen=True)
+class LogLine:
+    number: int  # counts every line ever written, so a view knows which it has shown
+    message: str
+    level: str = "info"
+
+
+class TrainState:
+    """One training run as the app has seen it through core events, plus the log.
+
+    phase: idle (nothing yet), starting (loading data), running, paused, stopping,
+    finished, stopped or failed. `version` changes whenever anything shown changes and
+    `epochs_version` only when the charts' data change, so views redraw only what moved.
+    """
+
+    def __init__(self) -> None:
+        self.phase = "idle"
+        self.control: Any = None  # core.train.TrainControl of the run in progress
+        self.config: Any = None  # core.config.TrainConfig of the current or last run
+        self.started: Started | None = None
+        self.progress: Progress | None = None
+        self.history: list[EpochEnd] = []
+        self.finished: Finished | None = None
+        self.device: str = ""
+        self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
+        self._log_count = 0
+        self.version = 0
+        self.epochs_version = 0
+        self.began_at: float | None = None  # monotonic time of the start key
+
+    # -- what the views ask -------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """A run is in progress (its worker is alive)."""
+        return self.phase in ("starting", "running", "paused", "stopping")
+
+    @property
+    def epochs(self) -> int:
+        """Planned epochs of the current run (0 before it starts)."""
+        if self.started is not None:
+            return self.started.epochs
+        return int(getattr(self.config, "epochs", 0) or 0)
+
+    @property
+    def best(self) -> EpochEnd | None:
+        """The epoch with the best validation accuracy (the first one on ties)."""
+        best = None
+        for record in self.history:
+            if best is None or record.val_accuracy > best.val_accuracy:
+                best = record
+        return best
+
+    @property
+    def wall_times(self) -> list[float]:
+        """Seconds of training at the end of each epoch (pauses not counted)."""
+        total, times = 0.0, []
+        for record in self.history:
+            total += record.epoch_seconds
+            times.append(total)
+        return times
+
+    @property
+    def elapsed(self) -> float:
+        if self.progress is not None:
+            return self.progress.elapsed_seconds
+        return sum(record.epoch_seconds for record in self.history)
+
+    @property
+    def log_count(self) -> int:
+        return self._log_count
+
+    # -- what changes it ----------------------------------------------------------------
+
+    def begin(self, config: Any, control: Any) -> None:
+        """A new run was asked for: forget the last run's numbers, keep the log."""
+        self.phase = "starting"
+        self.config = config
+        self.control = control
+        self.started = None
+        self.progress = None
+        self.history = []
+        self.finished = None
+        self.began_at = time.monotonic()
+        self.epochs_version += 1
+        self.version += 1
+
+    def write(self, message: str, level: str = "info") -> None:
+        self._log_count += 1
+        self.log.append(LogLine(self._log_count, message, level))
+        self.version += 1
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.version += 1
+
+    def apply(self, event: Event) -> None:
+        """Take in one event from core.train.train."""
+        if isinstance(event, Progress):
+            self.progress = event
+            if self.phase == "starting":
+                self.phase = "running"
+        elif isinstance(event, EpochEnd):
+            self.history.append(event)
+            self.epochs_version += 1
+            self.write(format_epoch(event, self.epochs))
+        elif isinstance(event, Log):
+            self.write(event.message, event.level)
+        elif isinstance(event, Started):
+            self.started = event
+            self.device = event.device
+            if self.phase == "starting":
+                self.phase = "running"
+            resumed = f", from epoch {event.start_epoch + 1}" if event.start_epoch else ""
+            self.write(f"training {event.model} on {event.dataset}, {event.device}{resumed}")
+            self.epochs_version += 1
+        elif isinstance(event, Finished):
+            self.finished = event
+            self.phase = event.state
+            self.control = None
+            self.epochs_version += 1
+            self.write(format_finished(event), "error" if event.state == "failed" else "info")
+        self.version += 1
+
+    def fail(self, message: str) -> None:
+        """The run could not start or crashed outside the loop's own handling."""
+        self.phase = "failed"
+        self.control = None
+        self.write(message, "error")
+
+
+def format_epoch(record: EpochEnd, epochs: int) -> str:
+    return (
+        f"epoch {record.epoch}/{epochs or '?'}: "
+        f"train loss {record.train_loss:.3f} acc {record.train_accuracy:.3f} · "
+        f"val loss {record.val_loss:.3f} acc {record.val_accuracy:.3f} · "
+        f"{record.images_per_second:,.0f} img/s"
+    )
+
+
+def format_finished(event: Finished) -> str:
+    what = {"finished": "finished", "stopped": "stopped", "failed": "failed"}.get(
+        event.state, event.state
+    )
+    parts = [f"run {what} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"]
+    if event.best_val_accuracy is not None:
+        parts.append(f"best val {event.best_val_accuracy:.3f} at epoch {event.best_epoch}")
+    parts.append(f"run folder {event.run_dir}")
+    return "; ".join(parts)
+
+
+def format_duration(seconds: float | None) -> str:
+    """h:mm:ss or m:ss; '-' when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

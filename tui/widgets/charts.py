@@ -1,0 +1,180 @@
+"""Live loss and accuracy charts (textual-plotext), drawn from the App's training state."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnn_tui.core.events import EpochEnd
+from textual.app import RenderResult
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+SMOOTHING = 0.6  # TensorBoard's default weight
+
+
+def ema(values: Sequence[float], weight: float = SMOOTHING) -> list[float]:
+    """Exponential moving average with TensorBoard's debiasing (the first point is kept).
+
+    Non-finite values are passed through unsmoothed and do not poison later points.
+    """
+    smoothed, last, count = [], 0.0, 0
+    for value in values:
+        if not math.isfinite(value):
+            smoothed.append(value)
+            continue
+        last = last * weight + (1 - weight) * value
+        count += 1
+        smoothed.append(last / (1 - weight**count))
+    return smoothed
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """How the user asked the charts to look (toggled by keys on the Train screen)."""
+
+    smooth: bool = False
+    log_loss: bool = False
+    by_time: bool = False
+
+
+def integer_ticks(last: int, most: int = 6) -> list[int]:
+    """Whole-number epoch ticks from 1 to last, at most `most` of them."""
+    if last <= 1:
+        return [1]
+    step = max(1, math.ceil(last / most))
+    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if nice >= step:
+            step = nice
+            break
+    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
+    return sorted(set(ticks))
+
+
+def time_label(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class MetricChart(PlotextPlot):
+    """One metric (loss or accuracy), train and val, against epoch or wall time."""
+
+    DEFAULT_CSS = """
+    MetricChart {
+        width: 1fr;
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
+    def __init__(self, metric: str, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        if metric not in ("loss", "accuracy"):
+            raise ValueError(f"unknown metric {metric!r}")
+        self.metric = metric
+        self.series: dict[str, list[float]] = {"train": [], "val": []}
+        self.x: list[float] = []
+        self.best_x: float | None = None
+        self.view = ChartView()
+        self._history: list[EpochEnd] = []
+        self._drawn = 0  # counts redraws, so render() rebuilds only when something changed
+        self._cache_key: tuple | None = None
+        self._cache: RenderResult = ""
+
+    def on_mount(self) -> None:
+        # PlotextPlot.on_mount runs too (Textual calls each class's handler).
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+        self.redraw()
+
+    def show(self, history: Sequence[EpochEnd], view: ChartView, best_epoch: int | None) -> None:
+        """Plot these epochs as asked; called at most a few times a second."""
+        self._history = list(history)
+        self.view = view
+        self.x = []
+        total = 0.0
+        for record in self._history:
+            total += record.epoch_seconds
+            self.x.append(total if view.by_time else float(record.epoch))
+        if self.metric == "loss":
+            train = [r.train_loss for r in self._history]
+            val = [r.val_loss for r in self._history]
+        else:
+            train = [r.train_accuracy for r in self._history]
+            val = [r.val_accuracy for r in self._history]
+        if view.smooth:
+            train, val = ema(train), ema(val)
+        self.series = {"train": train, "val": val}
+        self.best_x = None
+        if best_epoch is not None:
+            for x, record in zip(self.x, self._history, strict=True):
+                if record.epoch == best_epoch:
+                    self.best_x = x
+        self.redraw()
+
+    def render(self) -> RenderResult:
+        # Building a plotext figure costs milliseconds; a screen refresh (a key, a
+        # notification, the progress bar) must not pay that when the data did not change.
+        key = (self.size.width, self.size.height, self._drawn, self.app.theme)
+        if key != self._cache_key:
+            self._cache = super().render()
+            self._cache_key = key
+        return self._cache
+
+    def _colour(self, name: str) -> tuple[int, int, int]:
+        value = self.app.theme_variables.get(name) or self.app.theme_variables.get("foreground")
+        return Color.parse(value).rgb
+
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        self._drawn += 1
+        plt = self.plt
+        plt.clear_figure()
+        title = "loss" if self.metric == "loss" else "accuracy"
+        if self.view.log_loss and self.metric == "loss":
+            title += " (log)"
+        if self.view.smooth:
+            title += " smoothed"
+        if not self.x:
+            plt.title(f"{title}: no epochs yet")
+            self.refresh()
+            return
+        best = self.best_x
+        if best is not None and self.metric == "accuracy":
+            record = next(r for r, x in zip(self._history, self.x, strict=True) if x == best)
+            title += f"  best val {record.val_accuracy:.3f} @ {record.epoch}"
+        plt.title(title)
+        marker = "braille"
+        plt.plot(
+            self.x,
+            self.series["train"],
+            label="train",
+            color=self._colour("primary"),
+            marker=marker,
+        )
+        plt.plot(
+            self.x, self.series["val"], label="val", color=self._colour("accent"), marker=marker
+        )
+        if best is not None:
+            plt.vline(best, self._colour("warning"))
+        if self.metric == "loss" and self.view.log_loss:
+            values = [v for v in self.series["train"] + self.series["val"] if v > 0]
+            if values:
+                plt.yscale("log")
+        if self.view.by_time:
+            ticks = _spread(self.x)
+            plt.xticks(ticks, [time_label(t) for t in ticks])
+        else:
+            plt.xticks(integer_ticks(int(self.x[-1])))
+        self.refresh()
+
+
+def _spread(values: Sequence[float], most: int = 4) -> list[float]:
+    """A few of the x values, first and last included, for wall-time ticks."""
+    if len(values) <= most:
+        return list(values)
+    step = (len(values) - 1) / (most - 1)
+    return [values[round(i * step)] for i in range(most)]
