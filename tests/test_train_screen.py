@@ -1,0 +1,297 @@
+"""The Train screen driven as a user would: the form, start, pause, resume, stop, charts, log."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+from cnn_tui.core.config import PRESETS
+from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
+from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.messages import TrainEvent
+from cnn_tui.tui.screens.train import TrainScreen
+from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
+from cnn_tui.tui.widgets.train_form import TrainForm
+from test_app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
+from textual.widgets import Checkbox, Input, ProgressBar, Select
+
+# -- pure helpers -----------------------------------------------------------------------
+
+
+def test_ema_is_tensorboards_debiased_moving_average() -> None:
+    assert ema([]) == []
+    assert ema([3.0, 3.0, 3.0]) == pytest.approx([3.0, 3.0, 3.0])  # a constant stays itself
+    values = [1.0, 0.0, 0.0]
+    last, expected = 0.0, []
+    for i, value in enumerate(values, 1):
+        last = 0.6 * last + 0.4 * value
+        expected.append(last / (1 - 0.6**i))
+    assert ema(values) == expected
+    assert ema(values)[0] == pytest.approx(1.0)  # the first point is kept, not pulled toward zero
+    smoothed = ema([1.0, math.nan, 0.5])
+    assert math.isnan(smoothed[1]) and math.isfinite(smoothed[2])
+
+
+def test_epoch_ticks_are_whole_numbers_and_few() -> None:
+    assert integer_ticks(1) == [1]
+    assert integer_ticks(5) == [1, 2, 3, 4, 5]
+    ticks = integer_ticks(100)
+    assert ticks[0] == 1 and ticks[-1] == 100 and len(ticks) <= 7
+    assert all(isinstance(t, int) for t in ticks)
+
+
+# -- a real run on made-up data ---------------------------------------------------------
+
+
+async def test_a_run_reaches_the_charts_status_and_log(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path, epochs=3), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        assert "ready · press s to start" in static_text(pilot, "#status-line")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await pilot.pause(0.3)  # one redraw tick
+        history = app.train.history
+        assert [r.epoch for r in history] == [1, 2, 3]
+        loss = app.screen.query_one("#loss-chart", MetricChart)
+        accuracy = app.screen.query_one("#accuracy-chart", MetricChart)
+        assert loss.x == [1.0, 2.0, 3.0]
+        assert loss.series["train"] == [r.train_loss for r in history]
+        assert loss.series["val"] == [r.val_loss for r in history]
+        assert accuracy.series["val"] == [r.val_accuracy for r in history]
+        best = max(history, key=lambda r: r.val_accuracy)
+        assert accuracy.best_x == best.epoch
+        status = static_text(pilot, "#status-line")
+        assert status.startswith("finished · 3 of 3 epochs")
+        assert f"best val {best.val_accuracy:.3f} (epoch {best.epoch})" in status
+        assert status.endswith("cpu") or "cuda" in status or "mps" in status
+        text = log_text(pilot)
+        assert "epoch 3/3" in text and "made-up test data" in text
+        run_dir = Path(app.train.finished.run_dir)
+        assert str(run_dir) in text.replace("\n", "")
+        assert (run_dir / "weights.pt").is_file()
+        bar = app.screen.query_one(ProgressBar)
+        assert bar.percentage == 1.0
+
+
+async def test_pause_resume_and_stop_keep_the_checkpoint(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path, epochs=200, batch_size=8), dataset=tiny_dataset(256, 32))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(app.train.history) >= 1)
+        await pilot.press("p")
+        assert app.train.phase == "paused" and app.train.control.paused
+        await pilot.pause(0.4)  # the worker reaches the pause between two batches
+        frozen = (len(app.train.history), app.train.progress)
+        await pilot.pause(0.5)
+        assert (len(app.train.history), app.train.progress) == frozen
+        await pilot.pause(0.3)
+        assert static_text(pilot, "#status-line").startswith("paused")
+        assert "p Resume" in _footer_text(app) or "Resume" in _footer_text(app)
+        await pilot.press("p")
+        assert app.train.phase == "running" and not app.train.control.paused
+        await wait_for(pilot, lambda: len(app.train.history) > frozen[0])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.train.phase == "stopped")
+        finished = app.train.finished
+        run_dir = Path(finished.run_dir)
+        assert finished.state == "stopped" and 1 <= finished.epochs_done < 200
+        assert (run_dir / "last.pt").is_file() and (run_dir / "best.pt").is_file()
+        assert app.current_model.path == run_dir / "weights.pt"
+        await pilot.pause(0.3)
+        text = log_text(pilot)
+        assert "paused" in text and "resumed" in text and "run stopped after" in text
+
+
+def _footer_text(app: CnnTuiApp) -> str:
+    from textual.widgets._footer import FooterKey
+
+    return " ".join(f"{key.key_display} {key.description}" for key in app.screen.query(FooterKey))
+
+
+async def test_switching_screens_neither_stops_training_nor_loses_charts(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path, epochs=300), dataset=tiny_dataset(256, 32))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(app.train.history) >= 1)
+        await pilot.press("2")
+        assert app.current_mode == "model"
+        seen = len(app.train.history)
+        await wait_for(pilot, lambda: len(app.train.history) >= seen + 2)  # still training
+        await pilot.press("1")
+        assert isinstance(app.screen, TrainScreen)
+        await pilot.pause(0.3)
+        chart = app.screen.query_one("#loss-chart", MetricChart)
+        assert len(chart.x) >= seen + 2
+        assert chart.series["train"] == [r.train_loss for r in app.train.history[: len(chart.x)]]
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.train.active)
+
+
+# -- the form ---------------------------------------------------------------------------
+
+
+async def test_invalid_values_are_refused_at_the_field(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for field, typed, reason in (
+            ("#epochs", "0", "epochs must be at least 1, not 0"),
+            ("#lr", "-1", "learning rate must be a positive finite number"),
+            ("#batch_size", "many", "batch size must be a whole number"),
+        ):
+            app.screen.query_one(field, Input).focus()
+            await pilot.press(*typed)
+            await pilot.pause()
+            error = app.screen.query_one(f"{field}-error")
+            assert reason in str(error.render()) and error.display
+            assert app.screen.query_one(field, Input).has_class("-invalid")
+        await pilot.press("escape", "s")
+        assert app.train.phase == "idle"  # nothing started
+        assert app.train.control is None
+        app.screen.query_one("#epochs", Input).focus()
+        await pilot.press("2")
+        await pilot.pause()
+        assert not app.screen.query_one("#epochs-error").display
+
+
+async def test_a_preset_fills_the_fields(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        screen = app.screen
+        assert screen.query_one("#epochs", Input).value == "100"
+        screen.query_one("#preset", Select).focus()
+        await pilot.press("enter", "down", "enter")  # book -> fast, by keyboard
+        await pilot.pause()
+        fast = PRESETS["fast"]
+        assert screen.query_one("#preset", Select).value == "fast"
+        assert screen.query_one("#epochs", Input).value == str(fast.epochs)
+        assert float(screen.query_one("#lr", Input).value) == fast.lr
+        assert screen.query_one("#batch_size", Input).value == str(fast.batch_size)
+        assert screen.query_one("#optimizer", Select).value == fast.optimizer
+        assert screen.query_one("#augment", Checkbox).value is fast.augment
+        config = screen.query_one(TrainForm).config(None)
+        assert config.preset == "fast" and config.schedule == fast.schedule
+        screen.query_one("#epochs", Input).value = str(fast.epochs + 1)
+        assert screen.query_one(TrainForm).config(None).preset == "custom"
+
+
+async def test_net_res_deep_follows_the_books_smaller_learning_rate(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.screen.query_one("#model", Select).value = "net-res-deep"
+        await pilot.pause()
+        assert app.screen.query_one("#lr", Input).value == "0.003"
+        assert "residual" in static_text(pilot, "#model-help")
+
+
+# -- charts, log and layout ---------------------------------------------------------------
+
+
+def _record(epoch: int, seconds: float = 2.0) -> EpochEnd:
+    return EpochEnd(
+        epoch, 1 / epoch, 0.5 + epoch / 100, 1.2 / epoch, 0.5 + epoch / 120, seconds, 900
+    )
+
+
+async def test_chart_toggles_smooth_log_scale_and_time_axis(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for epoch in (1, 2, 3):
+            app.post_message(TrainEvent(_record(epoch, seconds=epoch)))
+        await pilot.pause(0.3)
+        loss = app.screen.query_one("#loss-chart", MetricChart)
+        raw = [r.train_loss for r in app.train.history]
+        assert loss.series["train"] == raw
+        await pilot.press("m")
+        assert loss.view.smooth and loss.series["train"] == ema(raw)
+        await pilot.press("t")
+        assert loss.x == [1.0, 3.0, 6.0]  # seconds of training at each epoch's end
+        await pilot.press("l")
+        assert loss.view.log_loss
+        await pilot.press("m", "t", "l")
+        assert loss.series["train"] == raw and loss.x == [1.0, 2.0, 3.0]
+
+
+async def test_charts_redraw_a_few_times_a_second_however_fast_epochs_come(
+    tmp_path: Path, monkeypatch
+) -> None:
+    draws = []
+    real = MetricChart.redraw
+    monkeypatch.setattr(MetricChart, "redraw", lambda self: (draws.append(1), real(self)))
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.3)
+        draws.clear()
+        started = time.monotonic()
+        for epoch in range(1, 401):
+            app.post_message(TrainEvent(_record(epoch)))
+            if epoch % 50 == 0:
+                await pilot.pause(0.05)
+        await wait_for(pilot, lambda: len(app.train.history) == 400)
+        await pilot.pause(0.3)
+        seconds = time.monotonic() - started
+        chart = app.screen.query_one("#loss-chart", MetricChart)
+        assert len(chart.x) == 400
+        # two charts, at most one redraw each per 0.25 s tick (plus the first)
+        assert len(draws) <= 2 * (seconds / 0.25 + 2), (len(draws), seconds)
+
+
+async def test_warnings_nan_stops_and_fallbacks_reach_the_log(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        for event in (
+            Log("could not download CIFAR-10 into /x (no network)", "warning"),
+            Log("using the CIFAR-2 bundled sample (not the full data set)", "warning"),
+            Started("/runs/r1", "net", "CIFAR-2 bundled sample", "cpu", 5, 0, 400, 100),
+            Progress(1, 5, 3, 7, 1234.0, 2.0, 1.5),
+            Log("the loss became nan in epoch 1; try a smaller learning rate", "error"),
+            Finished("failed", "/runs/r1", None, 0, None, None, "the loss became nan"),
+        ):
+            app.post_message(TrainEvent(event))
+        await pilot.pause(0.4)
+        text = log_text(pilot)
+        assert "warning: using the CIFAR-2 bundled sample" in text
+        assert "error: the loss became nan in epoch 1" in text
+        assert "run failed after 0 epochs" in text and "/runs/r1" in text
+        assert static_text(pilot, "#status-line").startswith("failed")
+        # a run that made no weights leaves the current model as it was
+        assert app.current_model is None or app.current_model.origin != "run"
+
+
+async def test_narrow_terminal_gives_the_charts_the_width_while_training(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path, epochs=500), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        form = app.screen.query_one(TrainForm)
+        assert app.screen.has_class("-narrow") and form.display
+        await pilot.press("s")
+        assert not form.display
+        await pilot.press("f")
+        assert form.display and form.disabled  # shown on asking, locked while training
+        await pilot.press("f", "x")
+        await wait_for(pilot, lambda: app.train.phase == "stopped")
+        assert not form.display  # hidden by hand: stays so
+        await pilot.press("f")
+        assert form.display and not form.disabled
+        await pilot.press("s", "x")
+        await wait_for(pilot, lambda: app.train.phase == "stopped")
+        await pilot.pause(0.3)
+        assert form.display  # hidden for the run, back once it ended
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot)
+        assert app.screen.has_class("-wide")
+        charts = app.screen.query_one("#charts")
+        loss, accuracy = charts.children
+        assert loss.region.y == accuracy.region.y  # side by side
+        assert loss.region.x < accuracy.region.x
