@@ -25,10 +25,12 @@ from .runs import (
     LAST,
     WEIGHTS,
     RunError,
+    RunLock,
     append_metrics,
     new_run_dir,
     read_config,
     read_metrics,
+    remove_stale_temp_files,
     truncate_metrics,
     write_state,
 )
@@ -100,13 +102,52 @@ def train(
     runs_dir: str | Path | None = None,
     resume: str | Path | None = None,
     dataset: Any = None,
+    run_dir: str | Path | None = None,
+    lock: RunLock | None = None,
 ) -> Finished:
     """Train config's model and write its run folder; returns how the run ended.
 
     resume: a run folder to continue from its last.pt (its config.json is used; config
     may raise the epoch count). dataset: a DataSet to use instead of loading one.
-    Raises ConfigError, DataError or RunError before training starts on bad input.
+    run_dir: a fresh, empty folder (core.runs.new_run_dir) to train into instead of making
+    one, so a launcher knows the folder before training starts (core/detach.py).
+    lock: a RunLock on the run folder that the caller already holds (and releases);
+    otherwise train takes the folder's lock itself, so a folder has one writer.
+    Raises ConfigError, DataError or RunError before training starts on bad input; RunError
+    when another process is training the folder.
     """
+    if resume is not None and run_dir is not None:
+        raise ValueError("give resume (an existing run) or run_dir (a fresh folder), not both")
+    taken: list[RunLock] = []
+    try:
+        return _train(
+            config,
+            on_event,
+            control=control,
+            runs_dir=runs_dir,
+            resume=resume,
+            dataset=dataset,
+            fresh_dir=Path(run_dir) if run_dir is not None else None,
+            lock=lock,
+            taken=taken,
+        )
+    finally:
+        for held in taken:
+            held.release()
+
+
+def _train(
+    config: TrainConfig,
+    on_event: Callable[[Event], None] | None,
+    *,
+    control: TrainControl | None,
+    runs_dir: str | Path | None,
+    resume: str | Path | None,
+    dataset: Any,
+    fresh_dir: Path | None,
+    lock: RunLock | None,
+    taken: list[RunLock],
+) -> Finished:
     import torch
     import torch.nn.functional as F
 
@@ -117,6 +158,12 @@ def train(
     emit = on_event or (lambda event: None)
     control = control or TrainControl()
 
+    def hold(folder: Path) -> None:
+        """Become the folder's one writer (unless the caller already is)."""
+        if lock is not None and lock.held and lock.run_dir.resolve() == folder.resolve():
+            return
+        taken.append(RunLock(folder).acquire())
+
     checkpoint = None
     if resume is not None:
         run_dir = Path(resume)
@@ -124,6 +171,7 @@ def train(
         if config.epochs != saved.epochs and saved.schedule != "none":
             raise ConfigError("a one-cycle run cannot change its epoch count on resume")
         config = validate(saved.with_changes(epochs=max(config.epochs, 1)))
+        hold(run_dir)  # before reading last.pt: a live trainer may be about to replace it
         last = run_dir / LAST
         if last.exists():
             from .weights import WeightsError
@@ -134,7 +182,9 @@ def train(
                 raise WeightsError(f"{last}: cannot be read ({error})") from None
     else:
         config = validate(config)
-        run_dir = None
+        run_dir = fresh_dir
+        if run_dir is not None:
+            hold(run_dir)
 
     def log(message: str, level: str = "info") -> None:
         emit(Log(message, level))
@@ -169,8 +219,10 @@ def train(
         "data": dataset.name,
     }
 
-    if run_dir is None:
-        run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model)
+    if resume is None:
+        if run_dir is None:
+            run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model)
+            hold(run_dir)  # before config.json: a listing never sees it unlocked
         from .atomic import write_json_atomic
 
         # "dataset" stays the config's key (cifar2, cifar10) so --resume can rebuild the
@@ -180,10 +232,17 @@ def train(
             {**config.to_dict(), **meta, "dataset": config.dataset, "dataset_name": dataset.name},
         )
         started_at = time.time()
-        write_state(run_dir, state="running", pid=os.getpid(), started=started_at)
+        write_state(
+            run_dir, state="running", pid=os.getpid(), started=started_at, epochs=config.epochs
+        )
     else:
+        # A killed writer may have left half-written temporaries and epoch lines past the
+        # last complete checkpoint: drop both, so the run goes on from that checkpoint.
+        remove_stale_temp_files(run_dir)
         truncate_metrics(run_dir, start_epoch)
-        write_state(run_dir, state="running", pid=os.getpid(), resumed=time.time())
+        write_state(
+            run_dir, state="running", pid=os.getpid(), resumed=time.time(), epochs=config.epochs
+        )
 
     for note in dataset.notes:
         log(note, "warning")
@@ -299,8 +358,11 @@ def train(
             if best_acc is None or val.accuracy > best_acc:
                 best_acc, best_epoch = val.accuracy, epoch
                 save_checkpoint(BEST, epoch)
-            save_checkpoint(LAST, epoch)
+            # The epoch's line goes first, last.pt after: a crash between the two leaves a
+            # line past last.pt's epoch, which a resume drops and trains again. The other
+            # order would leave last.pt ahead of the metrics, and the epoch's line lost.
             append_metrics(run_dir, record.to_dict())
+            save_checkpoint(LAST, epoch)
             good_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             good_epoch = epoch
             emit(record)

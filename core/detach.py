@@ -1,0 +1,239 @@
+"""Training in a process of its own that outlives the terminal, an SSH drop and the app.
+
+`start_detached` makes the run folder (or, to resume, checks it), takes the folder's lock,
+and starts `python -m cnn_tui.core.detach RUN_DIR ...`:
+
+- in a new session (setsid): no controlling terminal, so a terminal hang-up, a closed SSH
+  connection or Ctrl-C in the launching shell never reaches it, and it is not in the
+  launcher's process group;
+- with stdin from /dev/null and stdout and stderr appended to RUN_DIR/train.log;
+- holding the folder's lock, handed over as an inherited file descriptor, so there is no
+  moment between launcher and trainer when the folder is unlocked (and reads as crashed).
+
+The child ignores SIGHUP and turns SIGTERM and SIGINT into TrainControl.stop: it finishes
+the batch, keeps its last checkpoint and ends "stopped" (core.runs.stop_run sends SIGTERM).
+It writes progress.json a second at most, so `cnn-tui watch` can show the epoch's progress.
+Only the standard library and light core modules load in the launcher: torch loads in the
+child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .config import TrainConfig, validate
+from .paths import default_data_dir, default_runs_dir
+from .runs import (
+    CONFIG,
+    LOG,
+    RunError,
+    RunLock,
+    clear_progress,
+    new_run_dir,
+    read_config,
+    write_progress,
+    write_state,
+)
+
+PROGRESS_EVERY = 1.0  # seconds between progress.json writes at most
+
+
+def _check_data(config: TrainConfig) -> None:
+    """Refuse, before anything starts, a data folder that cannot be right (cheap: no decoding)."""
+    from .data import DataError, detect_layout
+
+    root = Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()
+    if root.exists() and not root.is_dir():
+        raise DataError(f"data folder {root} is a file, not a folder")
+    try:
+        layout = detect_layout(root)
+    except OSError as error:
+        raise DataError(f"data folder {root} cannot be read ({error.strerror or error})") from None
+    if layout == "unknown":
+        raise DataError(
+            f"data folder {root} holds neither CIFAR-10's files nor an image folder "
+            "(train/<class>/*, test/<class>/*)"
+        )
+
+
+def start_detached(
+    config: TrainConfig,
+    runs_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> tuple[Path, int]:
+    """Start training in a background process; returns (run folder, its pid) at once.
+
+    config: what to train (for a resume, only its epoch count is used, as in train()).
+    runs_dir: where the new run folder is made (default: CNN_TUI_RUNS, else the user's).
+    resume: a run folder to continue from its last.pt instead.
+    Raises ConfigError, DataError or RunError (one line each) when it cannot start, e.g.
+    when another process is training the run folder.
+    """
+    if os.name != "posix":
+        raise RunError("detached runs need a POSIX system (Linux, macOS)")
+    if resume is not None:
+        run_dir = Path(resume).expanduser().resolve()
+        read_config(run_dir)  # RunError for a folder that is not a run
+        lock = RunLock(run_dir).acquire()  # RunError while another process trains it
+        extra = ["--resume", "--epochs", str(int(config.epochs))]
+        fields: dict[str, Any] = {"state": "starting", "detached": True}
+    else:
+        config = validate(config)
+        if config.data_dir:
+            config = config.with_changes(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+        _check_data(config)
+        run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model).resolve()
+        lock = RunLock(run_dir).acquire()
+        from .atomic import write_json_atomic
+
+        # The trainer rewrites config.json with what it learns from the data; until then
+        # this one lets a listing name the run's model, preset and epochs.
+        write_json_atomic(run_dir / CONFIG, config.to_dict())
+        extra = []
+        fields = {
+            "state": "starting",
+            "detached": True,
+            "started": time.time(),
+            "epochs": config.epochs,
+        }
+    fd = lock.handover()
+    try:
+        write_state(run_dir, **fields)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(run_dir / LOG, "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "cnn_tui.core.detach", str(run_dir), "--lock-fd", str(fd)]
+                + extra,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=run_dir,
+                env=env,
+                start_new_session=True,
+                pass_fds=(fd,),
+            )
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            write_state(run_dir, state="failed", ended=time.time(), message=str(error))
+        raise RunError(
+            f"cannot start a background trainer in {run_dir}: {error.strerror or error}"
+        ) from None
+    finally:
+        os.close(fd)  # the child holds the lock from here
+    with contextlib.suppress(OSError):
+        write_state(run_dir, pid=process.pid)
+    # Reap the child when it ends, so a long-lived launcher (the app) keeps no zombies.
+    threading.Thread(target=process.wait, name="cnn-tui-reaper", daemon=True).start()
+    return run_dir, process.pid
+
+
+class _LogView:
+    """The CLI's plain-line view into train.log, plus progress.json for watchers."""
+
+    def __init__(self, view: Any, run_dir: Path) -> None:
+        self.view = view
+        self.run_dir = run_dir
+        self._last_write = 0.0
+
+    def __call__(self, event: Any) -> None:
+        from .events import Finished, Progress
+
+        if isinstance(event, Progress):
+            now = time.monotonic()
+            if now - self._last_write >= PROGRESS_EVERY or event.batch == event.batches:
+                self._last_write = now
+                write_progress(self.run_dir, {**asdict(event), "time": time.time()})
+        elif isinstance(event, Finished):
+            clear_progress(self.run_dir)
+        with contextlib.suppress(OSError):  # a full disk may refuse the log: train on
+            self.view(event)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The background trainer: train into RUN_DIR, writing lines to stdout (train.log)."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from .train import TrainControl
+
+    control = TrainControl()
+
+    def stop(signum: int, frame: object) -> None:
+        control.stop()  # no printing here: a signal may land inside a print
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    parser = argparse.ArgumentParser(prog="python -m cnn_tui.core.detach")
+    parser.add_argument("run_dir")
+    parser.add_argument("--lock-fd", type=int, default=None)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--epochs", type=int, default=None)
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run_dir)
+
+    from .cli import Output, TrainView, one_line, print_error
+
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} background trainer, pid {os.getpid()}", flush=True)
+    try:
+        if args.lock_fd is not None:
+            lock = RunLock.adopt(run_dir, args.lock_fd)
+        else:
+            lock = RunLock(run_dir).acquire()
+    except RunError as error:
+        print_error(error)  # another process trains this folder: leave its state alone
+        return 1
+    try:
+        from .config import ConfigError
+        from .data import DataError
+        from .images import ImageError
+        from .train import train
+        from .weights import WeightsError
+
+        try:
+            config = TrainConfig.from_dict(read_config(run_dir))
+            if args.resume and args.epochs is not None:
+                config = config.with_changes(epochs=args.epochs)
+            view = TrainView(Output(json_mode=False), control)
+            with view:
+                finished = train(
+                    config,
+                    _LogView(view, run_dir),
+                    control=control,
+                    resume=run_dir if args.resume else None,
+                    run_dir=None if args.resume else run_dir,
+                    lock=lock,
+                )
+            status = view.report(finished)
+        except (ConfigError, DataError, RunError, WeightsError, ImageError) as error:
+            print_error(error)
+            write_state(run_dir, state="failed", ended=time.time(), message=one_line(error))
+            return 1
+        except BaseException as error:
+            import traceback
+
+            traceback.print_exc()
+            with contextlib.suppress(OSError):
+                message = one_line(f"unexpected {type(error).__name__}: {error}")[:300]
+                write_state(run_dir, state="failed", ended=time.time(), message=message)
+            return 1
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{stamp} background trainer ended: {finished.state}", flush=True)
+        return status
+    finally:
+        clear_progress(run_dir)
+        lock.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""`cnn-tui watch [RUN]`: follow a live or finished run from its files, until it ends.
+
+It reads only what the trainer writes (metrics.jsonl, state.json, progress.json), so it
+attaches to a detached run after an SSH drop, to a run trained in another terminal or in
+the app, and to a finished run (which it prints and leaves). Leaving (Ctrl-C) never stops
+the run; `--stop` asks it to stop on purpose (SIGTERM: it keeps its last checkpoint).
+Epoch lines are the ones `cnn-tui train` prints: rich on a terminal, plain lines in a
+pipe, JSON Lines with --json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from .cli import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PROG,
+    Output,
+    TrainView,
+    _duration,
+    print_error,
+)
+from .events import EpochEnd
+from .runs import (
+    LIVE_STATES,
+    effective_state,
+    find_run,
+    read_metrics,
+    read_progress,
+    read_state,
+    run_summary,
+    stop_run,
+)
+
+POLL_SECONDS = 0.5  # how often the run's files are looked at
+_EPOCH_FIELDS = {f.name for f in fields(EpochEnd)}
+
+
+def cmd_watch(args: argparse.Namespace, out: Output) -> int:
+    """Print a run's epochs as they appear until it ends; returns the exit status."""
+    from .paths import default_runs_dir
+
+    runs_dir = Path(args.runs).expanduser() if getattr(args, "runs", None) else default_runs_dir()
+    run_dir = find_run(runs_dir, getattr(args, "run", None))
+    watcher = Watcher(out, run_dir)
+    if getattr(args, "stop", False):
+        pid = stop_run(run_dir)
+        out.line(f"asked run {run_dir.name} (pid {pid}) to stop; it keeps its last checkpoint")
+    return watcher.follow()
+
+
+class Watcher:
+    """Follows one run folder; a rich bar for the epoch in progress on a terminal."""
+
+    def __init__(self, out: Output, run_dir: Path, poll: float = POLL_SECONDS) -> None:
+        self.out = out
+        self.run_dir = run_dir
+        self.poll = poll
+        self.view = TrainView(out, _NoControl())  # prints epoch lines as `train` does
+        self.shown = 0  # the last epoch printed
+        self.progress: Any = None
+        self.task: Any = None
+        self._metrics_key: tuple[int, int] | None = None
+
+    def follow(self) -> int:
+        summary = run_summary(self.run_dir)
+        self.view.epochs = summary.epochs_planned or 0
+        out = self.out
+        out.line(f"run folder: {self.run_dir}")
+        what = " on ".join(str(x) for x in (summary.model, summary.dataset) if x)
+        out.line(f"{what}, {summary.state}" + (f", pid {summary.pid}" if summary.alive else ""))
+        if summary.state == "starting":
+            out.line("the trainer is starting (loading torch and the data) ...")
+        try:
+            self._start_bar()
+            while True:
+                state = effective_state(self.run_dir)
+                self._new_epochs()
+                if state not in LIVE_STATES:
+                    break
+                self._update_bar()
+                time.sleep(self.poll)
+        except KeyboardInterrupt:
+            self._stop_bar()
+            pid = read_state(self.run_dir).get("pid")
+            print_error(
+                f"left watching; the run goes on (pid {pid}); stop it with: "
+                f"{PROG} watch {self.run_dir} --stop"
+            )
+            return EXIT_INTERRUPTED
+        finally:
+            self._stop_bar()
+        self._new_epochs()  # lines written as the run ended
+        return self._report()
+
+    # what is on disk
+
+    def _new_epochs(self) -> None:
+        path = self.run_dir / "metrics.jsonl"
+        try:
+            stat = path.stat()
+            key = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            key = None
+        if key is not None and key == self._metrics_key:
+            return
+        self._metrics_key = key
+        epochs = read_metrics(self.run_dir).epochs
+        last = max((int(r["epoch"]) for r in epochs), default=0)
+        if last < self.shown:  # a resume dropped lines past its checkpoint
+            self.out.line(f"(the run resumed after epoch {last})")
+            self.shown = last
+        planned = read_state(self.run_dir).get("epochs")
+        if isinstance(planned, int):
+            self.view.epochs = planned
+        for record in epochs:
+            if int(record["epoch"]) > self.shown:
+                self.shown = int(record["epoch"])
+                event = EpochEnd(**{k: v for k, v in record.items() if k in _EPOCH_FIELDS})
+                if self.progress is not None:
+                    self.progress.reset(self.task, total=None, rate="", eta="")
+                self.view(event)
+
+    def _report(self) -> int:
+        summary = run_summary(self.run_dir)
+        out = self.out
+        if out.json:
+            out.emit_json(
+                {
+                    "run_dir": str(self.run_dir),
+                    "state": summary.state,
+                    "epochs_done": summary.epochs_done,
+                    "best_val_accuracy": summary.best_val_accuracy,
+                    "message": summary.message,
+                }
+            )
+        else:
+            for warning in summary.warnings:
+                out.warn(warning)
+            planned = f" of {summary.epochs_planned}" if summary.epochs_planned else ""
+            line = f"{summary.state}: {summary.epochs_done}{planned} epochs"
+            if summary.best_val_accuracy is not None:
+                line += (
+                    f", best val accuracy {summary.best_val_accuracy:.4f} "
+                    f"(epoch {summary.best_epoch})"
+                )
+            out.line(line)
+            if summary.duration_seconds is not None:
+                out.line(f"training time: {_duration(summary.duration_seconds)}")
+        if summary.state in ("stopped", "crashed", "failed"):
+            if summary.state == "crashed":
+                print_error(
+                    "the trainer ended without saying so (killed, or the machine went down); "
+                    f"resume with: {PROG} train --resume {self.run_dir}"
+                )
+            elif summary.state == "failed":
+                print_error(summary.message or "training failed")
+            else:
+                out.line(f"resume with: {PROG} train --resume {self.run_dir}")
+        return EXIT_OK if summary.state in ("finished", "stopped") else EXIT_FAILURE
+
+    # the bar for the epoch in progress (terminal only)
+
+    def _start_bar(self) -> None:
+        if self.out.console is None:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[eta]}"),
+            console=self.out.console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("waiting", total=None, rate="", eta="")
+        self.progress.start()
+
+    def _update_bar(self) -> None:
+        if self.progress is None:
+            return
+        progress = read_progress(self.run_dir)
+        epochs = self.view.epochs or "?"
+        if progress.get("epoch") == self.shown + 1 and progress.get("batches"):
+            self.progress.update(
+                self.task,
+                description=f"epoch {progress['epoch']}/{epochs}",
+                completed=progress.get("batch", 0),
+                total=progress["batches"],
+                rate=f"{progress.get('images_per_second', 0):,.0f} img/s",
+                eta=f"ETA {_duration(float(progress.get('eta_seconds', float('nan'))))}",
+            )
+        else:  # a run trained in the foreground writes no progress.json: epochs only
+            self.progress.update(self.task, description=f"epoch {self.shown + 1}/{epochs}")
+
+    def _stop_bar(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+class _NoControl:
+    """TrainView's control, unused: watching never stops a run (see --stop)."""
+
+    stopped = False
+
+    def stop(self) -> None:
+        pass
