@@ -157,18 +157,40 @@ def num_classes_of(state: dict[str, torch.Tensor]) -> int:
     return int(state[last[-1]].shape[0]) if last else 2
 
 
-def infer_model(state: dict[str, torch.Tensor]) -> tuple[str, int, int]:
-    """(model name, classes, n_blocks) whose state_dict matches these keys and shapes."""
+def infer_model(state: dict[str, torch.Tensor], prefer: str | None = None) -> tuple[str, int, int]:
+    """(model name, classes, n_blocks) whose state_dict matches these keys and shapes.
+
+    Some models share keys and shapes (net-depth and net-res, net-width and net-dropout);
+    `prefer` is tried first, so a hint from elsewhere decides between them.
+    """
     from .models import build_model
     from .registry import MODELS
 
     num_classes = num_classes_of(state)
     n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
-    for name in MODELS:
+    names = [prefer] if prefer in MODELS else []
+    for name in names + [m for m in MODELS if m != prefer]:
         expected = build_model(name, num_classes, n_blocks).state_dict()
         if not describe_mismatch(expected, state):
             return name, num_classes, n_blocks
     raise WeightsError("the file's keys and shapes match none of the models")
+
+
+def _run_config_hint(path: str | Path) -> dict[str, Any]:
+    """The model and classes named by config.json beside a run's last.pt or best.pt.
+
+    Those checkpoints have no sidecar, and keys alone cannot tell net-res from net-depth.
+    """
+    try:
+        data = json.loads((Path(path).parent / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("model"), str):
+        return {}
+    classes = data.get("classes")
+    if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+        classes = None
+    return {"model": data["model"], "classes": classes}
 
 
 def load_model(
@@ -192,11 +214,14 @@ def load_model(
         classes = None
     n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
     if name is None:
+        hint = _run_config_hint(path)
         try:
-            name, found_classes, n_blocks = infer_model(state)
+            name, found_classes, n_blocks = infer_model(state, prefer=hint.get("model"))
         except WeightsError as error:
             raise WeightsError(f"{path}: {error}") from None
         num_classes = num_classes or found_classes
+        if name == hint.get("model") and classes is None:
+            classes = hint.get("classes")
     num_classes = num_classes or num_classes_of(state)
     try:
         net = build_model(name, int(num_classes), n_blocks)

@@ -95,6 +95,22 @@ def test_sidecar_names_a_model_whose_keys_are_ambiguous(tmp_path):
     assert infer_model(original.state_dict())[0] == "net-depth"
 
 
+def test_run_config_beside_a_checkpoint_names_an_ambiguous_model(tmp_path):
+    """last.pt and best.pt have no sidecar; the run's config.json says which model."""
+    original = _model("net-res")
+    torch.save({"model": original.state_dict(), "epoch": 3}, tmp_path / "best.pt")
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model": "net-res", "classes": ["plane", "bird"]})
+    )
+    model, meta = load_model(tmp_path / "best.pt")
+    assert meta["model"] == "net-res" and meta["classes"] == ["plane", "bird"]
+    _same(original, model)
+    # A config naming a model the tensors do not fit is ignored, not obeyed.
+    (tmp_path / "config.json").write_text(json.dumps({"model": "net"}))
+    _, meta = load_model(tmp_path / "best.pt")
+    assert meta["model"] == "net-depth"
+
+
 def test_hostile_sidecar_cannot_inflate_the_model(tmp_path):
     original = _model()
     path = save_weights(tmp_path / "w.pt", original, {"model": "net"})
