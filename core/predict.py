@@ -7,8 +7,8 @@ line), so one bad file never stops the others from getting their answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,51 @@ class Predictor:
         top = max(range(len(values)), key=values.__getitem__)
         return self.classes[top], dict(zip(self.classes, values, strict=True))
 
+    def classify_file(self, path: str | Path) -> FileAnswer:
+        """One file's answer with what was done to it and its 32x32 pixels; never raises
+        for a bad image (the answer's error says why in one line)."""
+        import torch
+
+        from .images import ImageError, load_image_array
+
+        path = str(path)
+        try:
+            pixels = load_image_array(path)
+        except ImageError as error:
+            return FileAnswer(path, error=_one_line(error))
+        tensor = torch.from_numpy(pixels.transpose(2, 0, 1).copy())
+        top, table = self.answer(self.predict(tensor.unsqueeze(0))[0])
+        return FileAnswer(path, top, table, note=describe_image(path), pixels=pixels)
+
+    def classify_folder(
+        self, folder: str | Path, *, recursive: bool = False, batch_size: int = 16
+    ) -> Iterator[FileAnswer]:
+        """Answers for every image file in a folder, a few at a time, in name order.
+
+        A generator, so a caller (the app's thread worker) shows rows as they come and can
+        stop between batches. A bad file gives an answer with its error; the rest go on.
+        Raises FileNotFoundError or NotADirectoryError (one line) for a bad folder.
+        """
+        import torch
+
+        from .images import ImageError, load_image_tensor
+
+        for chunk in _chunks(image_files(folder, recursive=recursive), batch_size):
+            answers: list[FileAnswer] = []
+            good: list[tuple[int, torch.Tensor]] = []
+            for path in chunk:
+                try:
+                    good.append((len(answers), load_image_tensor(path)))
+                    answers.append(FileAnswer(str(path)))
+                except ImageError as error:
+                    answers.append(FileAnswer(str(path), error=_one_line(error)))
+            if good:
+                probabilities = self.predict(torch.stack([image for _, image in good]))
+                for (index, _), row in zip(good, probabilities, strict=True):
+                    top, table = self.answer(row)
+                    answers[index] = FileAnswer(answers[index].path, top, table)
+            yield from answers
+
     def predict_files(self, paths: Iterable[str | Path]) -> list[dict[str, Any]]:
         """One object per path, in order: {path, class, probabilities} or {path, error}."""
         import torch
@@ -96,6 +141,84 @@ class Predictor:
                 top, table = self.answer(row)
                 results[index] = {"path": paths[index], "class": top, "probabilities": table}
         return results
+
+
+@dataclass
+class FileAnswer:
+    """What the model made of one file: its class and probabilities, or why it failed."""
+
+    path: str
+    label: str | None = None
+    probabilities: dict[str, float] | None = None
+    error: str | None = None
+    note: str = ""  # what was done to the image to make it 32x32 RGB
+    pixels: Any = field(default=None, repr=False)  # (32, 32, 3) uint8 numpy, when kept
+
+    @property
+    def confidence(self) -> float | None:
+        if self.probabilities is None or self.label is None:
+            return None
+        return self.probabilities[self.label]
+
+
+def image_files(folder: str | Path, *, recursive: bool = False) -> list[Path]:
+    """The files with an image suffix in a folder (and below, if recursive), sorted."""
+    from .data import IMAGE_SUFFIXES
+
+    folder = Path(folder).expanduser()
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(
+        p
+        for p in found
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def _chunks(items: list[Path], size: int) -> Iterator[list[Path]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + max(1, size)]
+
+
+def describe_image(path: str | Path) -> str:
+    """One line on what a file was and what was done to make it the network's 32x32 RGB:
+    size and format, grayscale, transparency, 16-bit, animation, crop and resize."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                mode, (width, height) = image.mode, image.size
+                fmt = image.format or "image"
+                frames = int(getattr(image, "n_frames", 1) or 1)
+                transparent = "transparency" in image.info
+    except Exception:  # noqa: BLE001  (a note only; the load itself reports real errors)
+        return ""
+    notes = [f"{width}x{height} {fmt} {mode}"]
+    if mode in ("1", "L"):
+        notes.append("grayscale, copied to 3 channels")
+    elif mode in ("LA", "RGBA", "PA", "La", "RGBa") or (mode == "P" and transparent):
+        notes.append("transparency composited on white")
+    elif mode.startswith("I;16") or mode == "I":
+        notes.append("16-bit, scaled to 8 bits")
+    elif mode == "F":
+        notes.append("floating point, scaled to 8 bits")
+    elif mode not in ("RGB", "P"):
+        notes.append(f"{mode} converted to RGB")
+    if frames > 1:
+        notes.append(f"animated ({frames} frames), first frame used")
+    if (width, height) != (32, 32):
+        side = min(width, height)
+        if width != height:
+            notes.append(f"centre-cropped to {side}x{side}")
+        notes.append("resized to 32x32")
+    return "; ".join(notes)
 
 
 def predict_files(

@@ -1,0 +1,117 @@
+"""Loading and saving the app's current weights, as the Model screen does it.
+
+core/weights.py reads and writes the files; this adds what a user picking files needs:
+a file that fits none of the models is compared with the model on screen (so the message
+names the keys and shapes that differ from it), a save never half-writes nor silently
+overwrites, and the book's own checkpoint is looked for where it usually sits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .weights import WeightsError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+WEIGHTS_SUFFIXES = (".pt", ".pth")
+BOOK_CHECKPOINT_NAMES = ("book_birds_vs_airplanes.pt", "birds_vs_airplanes.pt")
+
+
+class WeightsExist(WeightsError):
+    """The file to save to exists already; ask before overwriting it."""
+
+
+def load_weights_file(
+    path: str | Path, compare_with: str | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Load a weights file into the model it belongs to, or raise WeightsError saying why.
+
+    The sidecar or the file's own keys pick the model. Where they match no model,
+    compare_with (the model on screen) names the keys and shapes that differ.
+    """
+    from .weights import describe_mismatch, load_model, num_classes_of, read_state_dict
+
+    path = Path(path).expanduser()
+    try:
+        return load_model(path)
+    except WeightsError as error:
+        if compare_with is None or "match none of the models" not in str(error):
+            raise
+        from .models import build_model
+
+        state = read_state_dict(path)
+        classes = num_classes_of(state)
+        try:
+            expected = build_model(compare_with, classes).state_dict()
+        except ValueError:
+            raise error from None
+        raise WeightsError(
+            f"{path} fits none of the models; against {compare_with} with {classes} classes: "
+            f"{describe_mismatch(expected, state)}"
+        ) from None
+
+
+def save_current_weights(
+    source: str | Path,
+    destination: str | Path,
+    *,
+    overwrite: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write the weights of the file `source` to `destination` (and its .json sidecar).
+
+    The write is atomic: a crash leaves the old file or the new one. A missing suffix
+    becomes .pt. Raises WeightsExist if the file exists and overwrite is False, and
+    WeightsError (one line) for a folder, a missing folder or an unwritable place.
+    """
+    from .weights import save_weights
+
+    target = Path(destination).expanduser()
+    if str(destination).strip() == "":
+        raise WeightsError("give a file name to save to")
+    if target.is_dir():
+        raise WeightsError(f"{target} is a folder; give a file name such as {target / 'net.pt'}")
+    if not target.suffix:
+        target = target.with_suffix(".pt")
+    if not target.parent.is_dir():
+        raise WeightsError(f"cannot save: the folder {target.parent} does not exist")
+    if target.exists() and not overwrite:
+        raise WeightsExist(f"{target} exists already")
+    model, loaded = load_weights_file(source)
+    side = {k: v for k, v in {**loaded, **(meta or {})}.items() if k != "path"}
+    side["saved_from"] = str(Path(source).expanduser())
+    try:
+        return save_weights(target, model, side)
+    except OSError as error:
+        raise WeightsError(f"cannot write {target}: {error.strerror or error}") from None
+
+
+def find_book_checkpoint(data_dir: str | Path | None = None) -> Path | None:
+    """The book's own checkpoint, where it is usually kept; None where it is not found.
+
+    Looks in the data folder, a `reference/` folder inside or beside it, the user's data
+    folder and the current folder, for book_birds_vs_airplanes.pt or birds_vs_airplanes.pt
+    (the name the book's code saves under).
+    """
+    from .paths import default_data_dir, user_data_dir
+
+    places: list[Path] = []
+    for base in (Path(data_dir).expanduser() if data_dir else None, default_data_dir()):
+        if base is None:
+            continue
+        places += [base, base / "reference", base.parent / "reference", base.parent]
+    places += [user_data_dir(), Path.cwd()]
+    for place in places:
+        for name in BOOK_CHECKPOINT_NAMES:
+            candidate = place / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def is_weights_file(path: str | Path) -> bool:
+    """What the file picker shows: .pt and .pth files."""
+    return Path(path).suffix.lower() in WEIGHTS_SUFFIXES
