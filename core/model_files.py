@@ -36,7 +36,7 @@ def load_weights_file(
 
     path = Path(path).expanduser()
     try:
-        return load_model(path)
+        model, meta = load_model(path)
     except WeightsError as error:
         if compare_with is None or "match none of the models" not in str(error):
             raise
@@ -52,6 +52,22 @@ def load_weights_file(
             f"{path} fits none of the models; against {compare_with} with {classes} classes: "
             f"{describe_mismatch(expected, state)}"
         ) from None
+    if compare_with and meta["model"] != compare_with and _guessed(path):
+        # Twins share keys and shapes (net-depth and net-res, net-width and net-dropout):
+        # with nothing naming the model, the one on screen is the better guess.
+        from .models import build_model
+
+        twin = build_model(compare_with, meta["num_classes"], meta["n_blocks"])
+        if not describe_mismatch(twin.state_dict(), model.state_dict()):
+            return load_model(path, model=compare_with)
+    return model, meta
+
+
+def _guessed(path: Path) -> bool:
+    """The model was recognised from the keys alone: no sidecar or run config names it."""
+    from .weights import read_sidecar
+
+    return "model" not in read_sidecar(path) and not (path.parent / "config.json").exists()
 
 
 def save_current_weights(

@@ -34,6 +34,17 @@ def test_load_picks_the_model_from_the_file(tmp_path):
     assert torch.equal(loaded.conv3.weight, model.conv3.weight)
 
 
+def test_a_bare_file_of_twin_models_takes_the_model_on_screen(tmp_path):
+    torch.save(build_model("net-res").state_dict(), tmp_path / "bare.pt")
+    assert load_weights_file(tmp_path / "bare.pt")[1]["model"] == "net-depth"  # keys alone
+    model, meta = load_weights_file(tmp_path / "bare.pt", compare_with="net-res")
+    assert meta["model"] == "net-res" and type(model).__name__ == "NetRes"
+    save_weights(tmp_path / "named.pt", build_model("net-res"), {"model": "net-depth"})
+    assert load_weights_file(tmp_path / "named.pt", compare_with="net-res")[1]["model"] == (
+        "net-depth"  # a sidecar that names the model wins
+    )
+
+
 def test_legacy_format_loads(tmp_path):
     model = build_model("net")
     torch.save(model.state_dict(), tmp_path / "old.pt", _use_new_zipfile_serialization=False)
