@@ -199,6 +199,11 @@ def _train(
 
     torch.manual_seed(config.seed)
     model = build_model(config.model, num_classes, config.n_blocks).to(device)
+    if device.type == "cpu":
+        # Channels-last convolutions and pools run these small models about 1.6x faster on
+        # a CPU (max_pool2d most of all; tests/bench/bench_train.py), with the same results
+        # to float rounding. Model states are written out in the usual layout.
+        model = model.to(memory_format=torch.channels_last)
     steps = math.ceil(len(dataset.train) / config.batch_size)
     optimizer, scheduler = _build_optimizer(config, model, steps)
     generator = torch.Generator().manual_seed(config.seed)
@@ -264,9 +269,19 @@ def _train(
     train_labels = dataset.train.labels.to(device)
     n = len(dataset.train)
     params = list(model.parameters())
-    good_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def plain_state(clone: bool = False) -> dict[str, Any]:
+        # The model's state in the usual (contiguous) layout, whatever layout it trains in.
+        return {
+            k: v.detach().clone(memory_format=torch.contiguous_format) if clone else v.contiguous()
+            for k, v in model.state_dict().items()
+        }
+
+    good_state = plain_state(clone=True)
     good_epoch = start_epoch
     run_started = time.perf_counter()
+    # Small validation batches stay in a CPU's caches (2x faster than 1000 at a time).
+    eval_options = {"batch_size": 128} if device.type == "cpu" else {}
 
     def save_checkpoint(name: str, epoch: int) -> None:
         from .atomic import torch_save_atomic
@@ -274,7 +289,7 @@ def _train(
         torch_save_atomic(
             run_dir / name,
             {
-                "model": model.state_dict(),
+                "model": plain_state(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "generator": generator.get_state(),
@@ -343,7 +358,7 @@ def _train(
                         )
                     )
             train_seconds = time.perf_counter() - epoch_started
-            val = evaluate(model, dataset.val, num_classes)
+            val = evaluate(model, dataset.val, num_classes, **eval_options)
             if not math.isfinite(val.loss):
                 raise _Stop("failed", f"the validation loss became {val.loss} in epoch {epoch}")
             record = EpochEnd(
@@ -363,7 +378,7 @@ def _train(
             # order would leave last.pt ahead of the metrics, and the epoch's line lost.
             append_metrics(run_dir, record.to_dict())
             save_checkpoint(LAST, epoch)
-            good_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            good_state = plain_state(clone=True)
             good_epoch = epoch
             emit(record)
     except _Stop as stop:
@@ -375,6 +390,9 @@ def _train(
             f"cannot write to {run_dir}: {error.strerror or error}; the previous checkpoint is kept"
         )
         log(message, "error")
+        # The epoch whose checkpoint failed keeps no line (the disk may refuse this too).
+        with contextlib.suppress(OSError):
+            truncate_metrics(run_dir, good_epoch)
     except BaseException as error:
         write_state(run_dir, state="failed", ended=time.time(), message=repr(error)[:200])
         raise
@@ -384,6 +402,7 @@ def _train(
         from .weights import save_weights
 
         model.load_state_dict(good_state)
+        model = model.to(memory_format=torch.contiguous_format)
         summary = next((r for r in read_metrics(run_dir).epochs if r["epoch"] == good_epoch), {})
         try:
             weights = str(
@@ -401,8 +420,9 @@ def _train(
                 )
             )
         except OSError as error:
-            state, message = "failed", f"cannot write the final weights: {error.strerror}"
-            log(message, "error")
+            if state != "failed":  # else the first failure (a full disk, ...) says it all
+                state, message = "failed", f"cannot write the final weights: {error.strerror}"
+                log(message, "error")
     with contextlib.suppress(OSError):
         write_state(
             run_dir,
