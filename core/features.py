@@ -36,8 +36,8 @@ class LayerMaps:
 
     name: str  # the module's name in the model, e.g. "conv1" or "resblocks.0"
     kind: str  # its class name, e.g. "Conv2d"
-    detail: str  # what it is, e.g. "Conv2d(3, 16, kernel_size=(3, 3), ...)" shortened
-    maps: torch.Tensor  # (C, H, W) float32 on the CPU
+    detail: str  # what it is, e.g. "Conv2d 3->16, 3x3, padding 1"
+    maps: torch.Tensor  # (C, H, W) float32 on the CPU (float64 when asked for)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -82,8 +82,20 @@ def shown_kinds(activations: bool = True, norms: bool = True) -> tuple[str, ...]
 
 
 def _detail(module: nn.Module) -> str:
-    text = repr(module).splitlines()[0]
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A short description: 'Conv2d 3->16, 3x3, padding 1', 'MaxPool2d 2', 'Tanh'."""
+    kind = type(module).__name__
+    if kind == "Conv2d":
+        k = "x".join(str(v) for v in module.kernel_size)
+        pad = module.padding if isinstance(module.padding, str) else max(module.padding)
+        text = f"{kind} {module.in_channels}->{module.out_channels}, {k}, padding {pad}"
+        return text + ("" if module.bias is not None else ", no bias")
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        return f"{kind} {module.kernel_size}"
+    if kind == "BatchNorm2d":
+        return f"{kind} {module.num_features}"
+    if kind == "ResBlock":
+        return f"{kind} (conv, batch norm, ReLU, plus its input)"
+    return kind
 
 
 def feature_maps(
@@ -91,6 +103,7 @@ def feature_maps(
     image: Any,
     *,
     kinds: tuple[str, ...] | None = None,
+    precise: bool = False,
 ) -> list[LayerMaps]:
     """Every shown layer's output for one image, in the order the forward pass meets them.
 
@@ -98,6 +111,9 @@ def feature_maps(
     kinds: module class names to keep (default: convolutions, batch norms, activations,
     pools and residual blocks). A module called twice (a shared block) appears twice, the
     second time as "name (2)". The model's train/eval mode is restored afterwards.
+    precise: run a float64 copy of the model (on the CPU), so that what is shown does not
+    depend on the machine's float32 summation order (the app's pictures and numbers stay
+    the same everywhere); the maps then differ from float32 ones by about 1e-6.
     """
     import torch
 
@@ -118,11 +134,17 @@ def feature_maps(
                 return  # not an image any more (after flatten) or not a tensor
             calls[name] = calls.get(name, 0) + 1
             shown = name if calls[name] == 1 else f"{name} ({calls[name]})"
-            maps = output[0].detach().float().cpu().clone()
+            maps = output[0].detach().cpu().clone()
+            if not precise:
+                maps = maps.float()
             layers.append(LayerMaps(shown, type(module).__name__, _detail(module), maps))
 
         return hook
 
+    if precise:
+        import copy
+
+        model = copy.deepcopy(model).to("cpu", torch.float64)
     handles = [
         module.register_forward_hook(hook_for(name))
         for name, module in model.named_modules()
@@ -130,10 +152,12 @@ def feature_maps(
     ]
     was_training = model.training
     try:
-        device = next(model.parameters()).device
+        parameter = next(model.parameters(), None)
+        device = parameter.device if parameter is not None else torch.device("cpu")
+        dtype = torch.float64 if precise else torch.float32
         model.eval()
         with torch.inference_mode():
-            model(normalize(tensor.unsqueeze(0).to(device)))
+            model(normalize(tensor.unsqueeze(0).to(device)).to(dtype))
     finally:
         for handle in handles:
             handle.remove()

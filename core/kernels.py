@@ -123,8 +123,8 @@ def _short(value: float) -> str:
     return f"{value:.4g}"
 
 
-def to_input(image: Any, scale: str = "normalized") -> torch.Tensor:
-    """What the book's convolution receives: a float32 (C, H, W) tensor.
+def to_input(image: Any, scale: str = "normalized", precise: bool = False) -> torch.Tensor:
+    """What the book's convolution receives: a float32 (C, H, W) tensor (float64: precise).
 
     image: uint8 (C, H, W) as the data sets hold it (a torch tensor or a numpy array),
     converted to [0, 1] and, for scale="normalized" with 3 channels, normalised with the
@@ -140,14 +140,15 @@ def to_input(image: Any, scale: str = "normalized") -> torch.Tensor:
     tensor = image if isinstance(image, torch.Tensor) else torch.as_tensor(image)
     if tensor.dim() != 3:
         raise KernelError(f"expected an image shaped (C, H, W), got {tuple(tensor.shape)}")
+    dtype = torch.float64 if precise else torch.float32
     if tensor.dtype != torch.uint8:
-        return tensor.detach().to(torch.float32).cpu()
-    x = tensor.detach().cpu().to(torch.float32) / 255.0
+        return tensor.detach().to(dtype).cpu()
+    x = tensor.detach().cpu().to(dtype) / 255.0
     if scale == "normalized":
         if x.shape[0] != 3:
             raise KernelError(f"normalising needs 3 channels (RGB), got {x.shape[0]}")
-        mean = torch.tensor(MEAN).view(3, 1, 1)
-        std = torch.tensor(STD).view(3, 1, 1)
+        mean = torch.tensor(MEAN, dtype=torch.float32).to(dtype).view(3, 1, 1)
+        std = torch.tensor(STD, dtype=torch.float32).to(dtype).view(3, 1, 1)
         x = (x - mean) / std
     return x
 
@@ -160,7 +161,7 @@ class KernelResult:
     (1, 3, 32, 32) -> (1, 1, 32, 32) -> (1, 1, 16, 16).
     """
 
-    input: torch.Tensor  # (C, H, W) float32: what the convolution saw
+    input: torch.Tensor  # (C, H, W) float32 (float64: precise): what the convolution saw
     conv: torch.Tensor  # (H', W') the convolution's single output map
     output: torch.Tensor  # (H'', W'') after the pool (the conv map itself without one)
     weight: torch.Tensor  # (1, C, 3, 3) the convolution's weight, as set
@@ -195,7 +196,7 @@ class KernelResult:
         return text
 
 
-def kernel_weight(kernel: Any, channels: int = 3) -> torch.Tensor:
+def kernel_weight(kernel: Any, channels: int = 3, precise: bool = False) -> torch.Tensor:
     """The (1, C, 3, 3) weight of the book's nn.Conv2d(C, 1, 3) for a kernel.
 
     A 3x3 kernel is set on every input channel, as `conv.weight[:] = kernel` does; a
@@ -203,7 +204,7 @@ def kernel_weight(kernel: Any, channels: int = 3) -> torch.Tensor:
     """
     import torch
 
-    k = torch.as_tensor(kernel, dtype=torch.float32)
+    k = torch.as_tensor(kernel, dtype=torch.float64 if precise else torch.float32)
     if k.shape == (3, 3):
         return k.expand(1, channels, 3, 3).clone()
     if k.shape == (channels, 3, 3):
@@ -221,26 +222,32 @@ def apply_kernel(
     pool: str | None = None,
     bias: float = 0.0,
     scale: str = "normalized",
+    precise: bool = False,
 ) -> KernelResult:
     """Convolve the image with one kernel (the book's Conv2d(C, 1, 3)), then pool by 2.
 
     padding: 1 pixel of zeros on each side (32x32 stays 32x32) or none (32x32 -> 30x30).
     pool: None, "max" (nn.MaxPool2d(2)) or "avg" (nn.AvgPool2d(2)); 32 -> 16, 30 -> 15.
+    precise: compute in float64 (the app does, so that its pictures and numbers do not
+    depend on the machine's float32 summation order); float32 is the book's.
     """
     import torch
     import torch.nn.functional as F
 
     if pool not in POOLS:
         raise KernelError(f"unknown pool {pool!r}: choose none, max or avg")
-    x = to_input(image, scale)
-    weight = kernel_weight(kernel, x.shape[0])
+    x = to_input(image, scale, precise)
+    weight = kernel_weight(kernel, x.shape[0], x.dtype == torch.float64)
     if not torch.isfinite(weight).all():
         raise KernelError("the kernel holds a value that is not a finite number")
     if x.shape[1] < 3 - 2 * int(padding) or x.shape[2] < 3 - 2 * int(padding):
         raise KernelError(f"the image {tuple(x.shape)} is too small for a 3x3 kernel")
     with torch.no_grad():
         conv = F.conv2d(
-            x.unsqueeze(0), weight, torch.tensor([float(bias)]), padding=1 if padding else 0
+            x.unsqueeze(0),
+            weight,
+            torch.tensor([float(bias)], dtype=x.dtype),
+            padding=1 if padding else 0,
         )
         out = conv
         if pool == "max":

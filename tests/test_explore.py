@@ -362,3 +362,42 @@ def test_feature_maps_refuse_what_they_cannot_show():
         feature_maps(build_model("net"), torch.zeros(3, 32, 32))
     with pytest.raises(FeatureError, match="uint8 image shaped"):
         feature_maps(build_model("net"), torch.zeros(3, 28, 28, dtype=torch.uint8))
+
+
+def test_precise_runs_agree_with_float32_and_are_float64():
+    torch.manual_seed(0)
+    model = build_model("net")
+    image = torch.randint(
+        0, 256, (3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(3)
+    )
+    plain = feature_maps(model, image)
+    precise = feature_maps(model, image, precise=True)
+    assert next(model.parameters()).dtype == torch.float32  # the model itself is untouched
+    for a, b in zip(plain, precise, strict=True):
+        assert (a.name, a.shape) == (b.name, b.shape)
+        assert a.maps.dtype == torch.float32 and b.maps.dtype == torch.float64
+        torch.testing.assert_close(a.maps.double(), b.maps, atol=1e-5, rtol=1e-5)
+    result = apply_kernel(image, VERTICAL, pool="avg", precise=True)
+    assert result.output.dtype == torch.float64
+    torch.testing.assert_close(
+        result.output, apply_kernel(image, VERTICAL, pool="avg").output.double(), atol=1e-5, rtol=0
+    )
+    # Integer sums stay exact in both.
+    assert torch.equal(
+        apply_kernel(vertical_step(), VERTICAL, scale="unit", precise=True).output,
+        apply_kernel(vertical_step(), VERTICAL, scale="unit").output.double(),
+    )
+
+
+def test_layer_details_are_short():
+    layers = feature_maps(build_model("net"), constant_image(10))
+    assert [layer.detail for layer in layers] == [
+        "Conv2d 3->16, 3x3, padding 1",
+        "Tanh",
+        "MaxPool2d 2",
+        "Conv2d 16->8, 3x3, padding 1",
+        "Tanh",
+        "MaxPool2d 2",
+    ]
+    deep = feature_maps(build_model("net-res-deep", n_blocks=1), constant_image(10))
+    assert deep[3].detail == "Conv2d 32->32, 3x3, padding 1, no bias"
