@@ -8,6 +8,7 @@ before any pixel is decoded.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 MAX_PIXELS = 64_000_000  # 8000x8000; a 20000x20000 "image" is refused before decoding
@@ -49,8 +50,11 @@ def open_image(path: str | Path):
         raise
     except UnidentifiedImageError:
         raise ImageError("not an image file (or a format Pillow cannot read)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("image too large (a decompression bomb guard refused it)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow refuses the largest images in Image.open itself, before we see their size.
+        size = re.search(r"\((\d+) pixels\)", str(error))
+        pixels = f"{int(size.group(1)):,} pixels; " if size else ""
+        raise ImageError(f"image too large ({pixels}at most {MAX_PIXELS:,})") from None
     except OSError as error:
         text = str(error)
         if "truncated" in text or "broken data stream" in text:
