@@ -123,6 +123,9 @@ def start_detached(
                 start_new_session=True,
                 pass_fds=(fd,),
             )
+        with contextlib.suppress(OSError):  # name the trainer in the lock (see lock_holder)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{process.pid}\n".encode(), 0)
     except OSError as error:
         with contextlib.suppress(OSError):
             write_state(run_dir, state="failed", ended=time.time(), message=str(error))

@@ -276,6 +276,16 @@ def is_alive(run_dir: str | Path) -> bool:
         os.close(fd)
 
 
+def lock_holder(run_dir: str | Path) -> int | None:
+    """The pid its holder wrote into train.lock (state.json's pid can lag behind it: a
+    resumed run records its new pid only once its data are loaded)."""
+    try:
+        text = (Path(run_dir) / LOCK).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def _pid_alive(pid: Any) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -385,12 +395,12 @@ def run_summary(run_dir: str | Path) -> RunSummary:
     best = max(epochs, key=lambda r: _number(r.get("val_accuracy")) or -1.0, default=None)
     alive = is_alive(run_dir)
     planned = state.get("epochs", config.get("epochs"))
+    pid = (lock_holder(run_dir) if alive else None) or state.get("pid")
     started = _number(state.get("started"))
     if started is None:
         with contextlib.suppress(OSError):
             started = (run_dir / CONFIG).stat().st_mtime
     seconds = [_number(r.get("epoch_seconds")) for r in epochs]
-    pid = state.get("pid")
     return RunSummary(
         path=str(run_dir),
         name=run_dir.name,
@@ -456,9 +466,9 @@ def stop_run(run_dir: str | Path) -> int:
     run_dir = Path(run_dir)
     if not is_alive(run_dir):
         raise RunError(f"run {run_dir} is not running ({effective_state(run_dir)})")
-    pid = read_state(run_dir).get("pid")
+    pid = lock_holder(run_dir) or read_state(run_dir).get("pid")
     if not isinstance(pid, int) or pid <= 0:
-        raise RunError(f"run {run_dir} is running but its state.json names no process")
+        raise RunError(f"run {run_dir} is running but names no process")
     if pid == os.getpid():
         raise RunError(f"run {run_dir} is trained by this process; stop it from here")
     try:

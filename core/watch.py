@@ -11,6 +11,7 @@ pipe, JSON Lines with --json.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -31,6 +32,7 @@ from .runs import (
     LIVE_STATES,
     effective_state,
     find_run,
+    lock_holder,
     read_metrics,
     read_progress,
     read_state,
@@ -88,10 +90,12 @@ class Watcher:
                 time.sleep(self.poll)
         except KeyboardInterrupt:
             self._stop_bar()
-            pid = read_state(self.run_dir).get("pid")
-            print_error(
-                f"left watching; the run goes on (pid {pid}); stop it with: "
-                f"{PROG} watch {self.run_dir} --stop"
+            pid = lock_holder(self.run_dir) or read_state(self.run_dir).get("pid")
+            print(  # not an error: leaving is what Ctrl-C asks for
+                f"{PROG}: left watching; the run goes on (pid {pid}); stop it with: "
+                f"{PROG} watch {self.run_dir} --stop",
+                file=sys.stderr,
+                flush=True,
             )
             return EXIT_INTERRUPTED
         finally:

@@ -170,6 +170,10 @@ def test_the_lock_holds_across_processes_and_dies_with_its_holder(tmp_path):
         assert is_alive(run) and effective_state(run) == "running"
         with pytest.raises(RunError, match=f"another process \\(pid {holder.pid}\\)"):
             RunLock(run).acquire(wait=0.2)
+        # A resumed run names its new pid in state.json only once its data are loaded;
+        # the lock file names it at once, and stop_run signals that one.
+        write_state(run, pid=999_999_999)
+        assert run_summary(run).pid == holder.pid
     finally:
         holder.kill()  # SIGKILL: no clean-up runs, the kernel drops the lock
         holder.wait()
@@ -327,6 +331,29 @@ def test_delete_run(tmp_path):
     assert run.exists()
     delete_run(run)
     assert not run.exists()
+
+
+def test_stop_run_signals_the_process_holding_the_lock(tmp_path):
+    run = new_run_dir(tmp_path, "net")
+    write_state(run, state="running", pid=999_999_999)  # stale: an earlier trainer's
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from cnn_tui.core.runs import RunLock; "
+            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert stop_run(run) == holder.pid
+        assert holder.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_stop_run_refuses_what_it_cannot_stop(tmp_path):
