@@ -160,7 +160,8 @@ class Watcher:
         if summary.state in ("stopped", "crashed", "failed"):
             if summary.state == "crashed":
                 print_error(
-                    "the trainer ended without saying so (killed, or the machine went down); "
+                    "the trainer ended without saying so (killed, its terminal closed, or the "
+                    "machine went down); "
                     f"resume with: {PROG} train --resume {self.run_dir}"
                 )
             elif summary.state == "failed":

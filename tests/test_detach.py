@@ -525,3 +525,34 @@ def test_detach_refuses_at_once(tmp_path, data):
         start_detached(_detach_config(data, 3), resume=run)
     with pytest.raises(RunError, match="is not a run folder"):
         start_detached(_detach_config(data, 3), resume=tmp_path / "images")
+
+
+def test_watch_a_crashed_or_missing_run(tmp_path, capsys):
+    from cnn_tui.core.cli import main
+
+    runs = tmp_path / "runs"
+    crashed = _fake_run(runs, "crashed", "running", 3, started=0.0)
+    assert main(["watch", "--runs", str(runs), "crashed"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"run folder: {crashed.resolve()}"
+    assert sum(line.startswith("epoch ") for line in out.splitlines()) == 3
+    assert "crashed: 3 of 10 epochs, best val accuracy 0.9000 (epoch 2)" in out
+    assert err.startswith("cnn-tui: error: the trainer ended without saying so")
+    assert err.rstrip().endswith(f"resume with: cnn-tui train --resume {crashed.resolve()}")
+
+    assert main(["watch", "--json", str(crashed)]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["epoch"] for r in lines[:-1]] == [1, 2, 3] and lines[-1]["state"] == "crashed"
+
+    finished = _fake_run(runs, "done", "finished", 2, started=1.0)
+    assert main(["watch", "--stop", str(finished)]) == 1
+    assert capsys.readouterr().err == (
+        f"cnn-tui: error: run {finished.resolve()} is not running (finished)\n"
+    )
+    assert main(["watch", "--runs", str(runs), "nothing"]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"cnn-tui: error: no run nothing (neither a folder nor a run in {runs})\n"
+    )
+    assert main(["watch", "--runs", str(tmp_path / "empty")]) == 1
+    assert "no runs in" in capsys.readouterr().err
