@@ -288,7 +288,7 @@ class ShapeLesson:
         return [
             f"nn.Linear works on the last dimension only: it read the {format_shape(before)} "
             f"output as {self.rows} rows ({dims}) of {self.row_length} numbers,",
-            f"but {self.failed_layer} wants rows of {self.wants} numbers: {self.error}.",
+            f"but {self.failed_layer} wants rows of {self.wants} numbers.",
             f"The flatten step turns each image's {format_shape((before or ())[1:])} into one row "
             f"of {self.wants} numbers, so the batch becomes "
             f"{format_shape((self.input_shape[0], self.wants))}.",

@@ -20,7 +20,9 @@ from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
 from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.model import ModelScreen
 from cnn_tui.tui.screens.placeholder import PlaceholderScreen
+from cnn_tui.tui.screens.predict import PredictScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.state import AppOptions, CurrentModel, TrainState
 from cnn_tui.tui.widgets.nav import SCREENS
@@ -42,16 +44,12 @@ class CnnTuiApp(App[None]):
     """Train, inspect and query the chapter's network from a terminal."""
 
     TITLE = "cnn-tui"
-    CSS_PATH = ["app.tcss", "train.tcss"]
+    CSS_PATH = ["app.tcss", "train.tcss", "model.tcss", "predict.tcss"]
     ENABLE_COMMAND_PALETTE = True
     MODES = {
         "train": TrainScreen,
-        "model": _placeholder(
-            "model", "Model", 4, "Parameter counts, layer shapes and the models side by side."
-        ),
-        "predict": _placeholder(
-            "predict", "Predict", 4, "Pick an image and see what the current weights make of it."
-        ),
+        "model": ModelScreen,
+        "predict": PredictScreen,
         "explore": _placeholder(
             "explore", "Explore", 5, "Feature maps and a playground for the chapter's kernels."
         ),

@@ -1,0 +1,542 @@
+"""The Model screen: a network's layers, all networks side by side, and why `net` flattens.
+
+Everything shown is measured by core (torchinfo, a real forward pass, a real caught
+error) in thread workers; this screen only lays it out. Loading and saving weights also
+run in workers, and a file that does not fit leaves the current weights as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.state import CurrentModel
+from cnn_tui.tui.widgets.file_picker import FilePickerScreen
+from cnn_tui.tui.widgets.nav import NavBar
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import ScreenResume
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
+
+LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "mult-adds", "train")
+COMPARE_COLUMNS = ("model", "params", "mult-adds", "train", "val", "book", "weights")
+TAB_KEYS = Binding.Group("Views", compact=True)
+WEIGHT_KEYS = Binding.Group("Weights", compact=True)
+
+
+def _weights_suffix(path: Path) -> bool:
+    return path.suffix.lower() in (".pt", ".pth")
+
+
+class ModelScreen(Screen):
+    """Inspect parameter counts and layer shapes; load and save the current weights."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding(
+            "i", "tab('layers')", "Layers", group=TAB_KEYS, tooltip="The picked model's layers"
+        ),
+        Binding(
+            "c", "tab('compare')", "Compare", group=TAB_KEYS, tooltip="All models side by side"
+        ),
+        Binding("f", "tab('shapes')", "Flatten", group=TAB_KEYS, tooltip="Why net needs flatten"),
+        Binding("m", "pick_model", "Model", tooltip="Pick a model to inspect"),
+        Binding("l", "load", "Load", group=WEIGHT_KEYS, tooltip="Load weights from a file"),
+        Binding("b", "book", "Book's", group=WEIGHT_KEYS, tooltip="Load the book's own checkpoint"),
+        Binding(
+            "s", "save", "Save", group=WEIGHT_KEYS, tooltip="Save the current weights to a file"
+        ),
+        Binding("u", "use_row", "Use", group=WEIGHT_KEYS, tooltip="Use the compared row's weights"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+    COMMANDS_HELP = {
+        "load": ("Model: load weights", "Load weights from a .pt or .pth file (l)"),
+        "book": ("Model: load the book's checkpoint", "The book's birds_vs_airplanes.pt (b)"),
+        "save": ("Model: save weights", "Save the current weights to a file, atomically (s)"),
+        "pick_model": ("Model: pick a model", "Choose which model's layers to show (m)"),
+        "use_row": (
+            "Model: use the compared weights",
+            "Make the highlighted row's best the current (u)",
+        ),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(id="model-screen")
+        self.picked = "net"
+        self._tables: dict[tuple[str, int], Any] = {}
+        self._comparison: list[Any] | None = None
+        self._comparison_for: int | None = None
+        self._lesson_drawn = False
+        self._shown_table: tuple[str, int] | None = None
+        self.busy = ""  # what a worker is doing, for the tests and the message line
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("model")
+        with Horizontal(id="model-bar"):
+            yield Label("model", id="model-pick-label")
+            yield Select(
+                [(name, name) for name in MODELS],
+                value="net",
+                allow_blank=False,
+                compact=True,
+                id="model-pick",
+            )
+            yield Static("", id="model-weights")
+        yield Static("", id="model-message")
+        with TabbedContent(id="model-tabs", initial="layers"):
+            with TabPane("Layers", id="layers"):
+                yield DataTable(id="layer-table", cursor_type="row", zebra_stripes=True)
+                yield Static("measuring the layers...", id="layer-totals")
+            with TabPane("Compare", id="compare"):
+                yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="compare-note")
+            with TabPane("Why flatten", id="shapes"), VerticalScroll(id="lesson"):
+                yield Static("running the book's Sequential...", id="lesson-without")
+                yield Static("", id="lesson-with")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        layers = self.query_one("#layer-table", DataTable)
+        for column in LAYER_COLUMNS:
+            layers.add_column(column, key=column)
+        compare = self.query_one("#compare-table", DataTable)
+        for column in COMPARE_COLUMNS:
+            compare.add_column(column, key=column)
+        self.app.current_model_changed.subscribe(self, self._current_changed)
+        current = self.app.current_model
+        if current is not None and current.meta.get("model") in MODELS:
+            self.picked = current.meta["model"]
+            self.query_one("#model-pick", Select).value = self.picked
+        self.sync()
+        self._show_layers()
+
+    @on(ScreenResume)
+    def _resumed(self) -> None:
+        self.sync()
+
+    # -- what the screen shows ----------------------------------------------------------
+
+    @property
+    def num_classes(self) -> int:
+        current = self.app.current_model
+        if current is not None and current.meta.get("model") == self.picked:
+            n = current.meta.get("num_classes")
+            if isinstance(n, int) and n > 0:
+                return n
+        return 2
+
+    def sync(self) -> None:
+        """Redraw the line about the current weights (the App calls this on changes)."""
+        current = self.app.current_model
+        if current is None:
+            text = Text.assemble(("weights: ", "dim"), "none yet (l loads a file, 1 trains)")
+        else:
+            model = current.meta.get("model", "?")
+            text = Text.assemble(
+                ("weights: ", "dim"),
+                (str(model), "bold"),
+                f" from {current.path.name} ({current.origin})",
+            )
+        self.query_one("#model-weights", Static).update(text)
+
+    def say(self, message: str, level: str = "info") -> None:
+        line = self.query_one("#model-message", Static)
+        line.update(Text(message))
+        line.set_class(level == "error", "-error")
+        line.set_class(level == "success", "-success")
+
+    def _current_changed(self, current: CurrentModel) -> None:
+        self.sync()
+        self._comparison = None  # a finished run may have new scores
+        if self.query_one(TabbedContent).active == "compare":
+            self._show_comparison()
+
+    @on(Select.Changed, "#model-pick")
+    def _picked(self, event: Select.Changed) -> None:
+        if event.value is Select.BLANK or event.value == self.picked:
+            return
+        self.picked = str(event.value)
+        self._show_layers()
+
+    @on(TabbedContent.TabActivated, "#model-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id
+        if pane == "compare":
+            self._show_comparison()
+        elif pane == "shapes" and not self._lesson_drawn:
+            self.run_worker(self._lesson_job, thread=True, group="lesson", exit_on_error=False)
+
+    # -- the layer table ----------------------------------------------------------------
+
+    def _show_layers(self) -> None:
+        key = (self.picked, self.num_classes)
+        if key in self._tables:
+            self._draw_layers(key, self._tables[key])
+            return
+        self.query_one("#layer-totals", Static).update(f"measuring {self.picked}'s layers...")
+        self.run_worker(
+            partial(self._layers_job, key),
+            thread=True,
+            group="layers",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _layers_job(self, key: tuple[str, int]) -> None:
+        from cnn_tui.core.inspect_models import layer_table
+
+        try:
+            table = layer_table(key[0], key[1])
+        except Exception as error:  # noqa: BLE001  (said on screen; the app carries on)
+            self._from_thread(self.say, f"cannot measure {key[0]}: {error}", "error")
+            return
+        self._from_thread(self._layers_done, key, table)
+
+    def _layers_done(self, key: tuple[str, int], table: Any) -> None:
+        self._tables[key] = table
+        if key == (self.picked, self.num_classes):
+            self._draw_layers(key, table)
+
+    def _draw_layers(self, key: tuple[str, int], table: Any) -> None:
+        from cnn_tui.core.inspect_models import format_kernel, format_shape
+
+        if self._shown_table == key:
+            return
+        self._shown_table = key
+        view = self.query_one("#layer-table", DataTable)
+        view.clear()
+        for row in table.rows:
+            view.add_row(
+                row.name,
+                row.type,
+                format_shape(row.output_shape),
+                Text(f"{row.params:,}", justify="right"),
+                Text(f"{row.share:.1%}" if row.params else "-", justify="right"),
+                format_kernel(row.kernel_size),
+                Text(f"{row.mult_adds:,}", justify="right"),
+                "yes" if row.trainable else "-",
+                key=row.name,
+            )
+        current = self.app.current_model
+        which = (
+            " (current weights)"
+            if current is not None and current.meta.get("model") == key[0]
+            else ""
+        )
+        frozen = table.total_params - table.trainable_params
+        totals = Text.assemble(
+            (f"{key[0]}", "bold"),
+            f"{which}: ",
+            (f"{table.total_params:,}", "bold"),
+            " parameters",
+            f" ({frozen:,} frozen)" if frozen else "",
+            " · ",
+            (f"{table.total_mult_adds:,}", "bold"),
+            f" mult-adds per {format_shape(table.input_shape)} image\n",
+            ("book's list form: ", "dim"),
+            table.list_form,
+        )
+        self.query_one("#layer-totals", Static).update(totals)
+
+    # -- all models side by side --------------------------------------------------------
+
+    def _show_comparison(self) -> None:
+        classes = self.num_classes
+        if self._comparison is not None and self._comparison_for == classes:
+            return
+        self.query_one("#compare-note", Static).update(
+            "measuring every model and reading the scores of shipped weights and runs..."
+        )
+        self.run_worker(
+            partial(self._compare_job, classes),
+            thread=True,
+            group="compare",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _compare_job(self, classes: int) -> None:
+        from cnn_tui.core.inspect_models import compare_models
+
+        try:
+            rows = compare_models(classes, runs_dir=self.app.options.runs)
+        except Exception as error:  # noqa: BLE001
+            self._from_thread(self.say, f"cannot compare the models: {error}", "error")
+            return
+        self._from_thread(self._compare_done, classes, rows)
+
+    def _compare_done(self, classes: int, rows: list[Any]) -> None:
+        from cnn_tui.core.inspect_models import format_count
+
+        self._comparison = rows
+        self._comparison_for = classes
+        view = self.query_one("#compare-table", DataTable)
+        view.clear()
+
+        def score(value: float | None) -> Text:
+            return Text("-" if value is None else f"{value:.3f}", justify="right")
+
+        for row in rows:
+            best = row.best
+            book = f"{row.book[0]:.2f}/{row.book[1]:.2f}" if row.book else "-"
+            view.add_row(
+                row.model,
+                Text(format_count(row.params), justify="right"),
+                Text(format_count(row.mult_adds), justify="right"),
+                score(best.train_accuracy if best else None),
+                score(best.val_accuracy if best else None),
+                book,
+                ("shipped" if best.origin == "shipped" else best.path.parent.name) if best else "-",
+                key=row.model,
+            )
+        self._compare_note()
+
+    @on(DataTable.RowHighlighted, "#compare-table")
+    def _compare_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._compare_note()
+
+    def _compare_note(self) -> None:
+        """The highlighted row's weights file, and what the columns mean."""
+        if not self._comparison:
+            return
+        view = self.query_one("#compare-table", DataTable)
+        row = self._comparison[min(view.cursor_row, len(self._comparison) - 1)]
+        where = (
+            Text.assemble((f"{row.model}: ", "bold"), str(row.best.path))
+            if row.best is not None
+            else Text.assemble((f"{row.model}: ", "bold"), "no trained weights found")
+        )
+        where.append(
+            f"\ntrain/val: its best weights ({self._comparison_for} classes) · book: the "
+            "chapter's · Enter: layers · u: use",
+            style="dim",
+        )
+        self.query_one("#compare-note", Static).update(where)
+
+    @on(DataTable.RowSelected, "#compare-table")
+    def _compare_row_chosen(self, event: DataTable.RowSelected) -> None:
+        name = str(event.row_key.value)
+        self.query_one("#model-pick", Select).value = name
+        self.query_one(TabbedContent).active = "layers"
+
+    def action_use_row(self) -> None:
+        if self.query_one(TabbedContent).active != "compare" or not self._comparison:
+            self.say("u works on the Compare view (c): it uses the highlighted row's weights")
+            return
+        view = self.query_one("#compare-table", DataTable)
+        row = self._comparison[view.cursor_row] if view.row_count else None
+        if row is None or row.best is None:
+            self.say(f"no trained weights for {row.model if row else 'this row'} yet", "error")
+            return
+        self._load(row.best.path, origin="shipped" if row.best.origin == "shipped" else "run")
+
+    # -- the shape lesson ---------------------------------------------------------------
+
+    def _lesson_job(self) -> None:
+        from cnn_tui.core.inspect_models import shape_lesson
+
+        try:
+            one, many = shape_lesson(1), shape_lesson(64)
+        except Exception as error:  # noqa: BLE001
+            self._from_thread(self.say, f"cannot run the shape lesson: {error}", "error")
+            return
+        self._from_thread(self._lesson_done, one, many)
+
+    def _lesson_done(self, lesson: Any, batch: Any) -> None:
+        from cnn_tui.core.inspect_models import format_shape
+
+        self._lesson_drawn = True
+        width = max(len(step.layer) for step in lesson.with_flatten) + 1
+        without = Text()
+        without.append("The book's nn.Sequential without flatten\n", style="bold")
+        without.append(f"on one image {format_shape(lesson.input_shape)}:\n", style="dim")
+        for step in lesson.without_flatten:
+            without.append(f"  {step.layer:<{width}}")
+            if step.shape is None:
+                without.append("✗ RuntimeError\n", style="bold red")
+            else:
+                without.append(f"→ {format_shape(step.shape)}\n")
+        without.append(f"RuntimeError: {lesson.error}\n", style="red")
+        without.append("\n".join(lesson.explanation) + "\n")
+        without.append(f"A batch of 64 gives {batch.rows} rows: {batch.error}.\n", style="dim")
+        with_flatten = Text()
+        with_flatten.append("net, with its flatten step:\n", style="bold")
+        for step in lesson.with_flatten:
+            style = "bold green" if step.layer.split()[0] == "flatten" else ""
+            with_flatten.append(
+                f"  {step.layer:<{width}}→ {format_shape(step.shape)}\n", style=style
+            )
+        with_flatten.append(f"output {format_shape(lesson.output_shape)}: one score per class.")
+        self.query_one("#lesson-without", Static).update(without)
+        self.query_one("#lesson-with", Static).update(with_flatten)
+
+    # -- loading and saving weights -----------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = {"layers": "#layer-table", "compare": "#compare-table", "shapes": "#lesson"}[tab]
+        self.query_one(target).focus()
+
+    def action_pick_model(self) -> None:
+        self.query_one("#model-pick", Select).focus()
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    def _start_folder(self) -> Path:
+        current = self.app.current_model
+        if current is not None and current.origin != "shipped" and current.path.parent.is_dir():
+            return current.path.parent
+        return Path.cwd()
+
+    def action_load(self) -> None:
+        self.app.push_screen(
+            FilePickerScreen(
+                "Load weights: a .pt or .pth file (a state_dict or a checkpoint)",
+                self._start_folder(),
+                accept=_weights_suffix,
+                what="weights file",
+            ),
+            self._load,
+        )
+
+    def action_book(self) -> None:
+        from cnn_tui.core.model_files import BOOK_CHECKPOINT_NAMES, find_book_checkpoint
+
+        found = find_book_checkpoint(self.app.options.data)
+        if found is None:
+            self.say(
+                f"the book's checkpoint ({' or '.join(BOOK_CHECKPOINT_NAMES)}) is not beside the "
+                "data, in the user's data folder or here; l loads it from anywhere",
+                "error",
+            )
+            return
+        self._load(found, origin="book")
+
+    def _load(self, path: Path | None, origin: str = "file") -> None:
+        if path is None:
+            return
+        if self.app.engine_state != "ready":
+            self.say("the engine is still loading (importing torch); try again in a moment")
+            return
+        self.busy = "load"
+        self.say(f"loading {path}...")
+        self.run_worker(
+            partial(self._load_job, Path(path), origin, self.picked),
+            thread=True,
+            group="weights",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _load_job(self, path: Path, origin: str, picked: str) -> None:
+        from cnn_tui.core.model_files import load_weights_file
+        from cnn_tui.core.weights import WeightsError
+
+        try:
+            _, meta = load_weights_file(path, compare_with=picked)
+        except WeightsError as error:
+            self._from_thread(self._load_failed, str(error))
+            return
+        except Exception as error:  # noqa: BLE001  (one line, never a traceback)
+            self._from_thread(self._load_failed, f"{path}: {type(error).__name__}: {error}")
+            return
+        self._from_thread(self._loaded, path, meta, origin)
+
+    def _load_failed(self, reason: str) -> None:
+        self.busy = ""
+        self.say(reason + "; the current weights are unchanged", "error")
+        self.notify(reason, title="Weights not loaded", severity="error")
+
+    def _loaded(self, path: Path, meta: dict[str, Any], origin: str) -> None:
+        self.busy = ""
+        self.app.set_current_model(CurrentModel(path, meta, origin))
+        model = meta.get("model", "?")
+        self.say(f"loaded {path.name}: {model}, {meta.get('num_classes')} classes", "success")
+        if model in MODELS and model != self.picked:
+            self.query_one("#model-pick", Select).value = model
+        else:
+            self._shown_table = None
+            self._show_layers()
+
+    def action_save(self) -> None:
+        current = self.app.current_model
+        if current is None:
+            self.say("no current weights to save: load a file (l) or train (1)", "error")
+            return
+        name = f"{current.meta.get('model', 'weights')}-weights.pt"
+        folder = self._start_folder()
+        self.app.push_screen(
+            FilePickerScreen(
+                "Save the current weights to (a .pt file and a .json beside it)",
+                folder,
+                mode="save",
+                accept=_weights_suffix,
+                what="file name",
+                initial=str(folder / name),
+            ),
+            self._save,
+        )
+
+    def _save(self, path: Path | None, overwrite: bool = False) -> None:
+        current = self.app.current_model
+        if path is None or current is None:
+            return
+        self.busy = "save"
+        self.say(f"saving to {path}...")
+        self.run_worker(
+            partial(self._save_job, current.path, Path(path), overwrite),
+            thread=True,
+            group="weights",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _save_job(self, source: Path, target: Path, overwrite: bool) -> None:
+        from cnn_tui.core.model_files import WeightsExist, save_current_weights
+        from cnn_tui.core.weights import WeightsError
+
+        try:
+            written = save_current_weights(source, target, overwrite=overwrite)
+        except WeightsExist:
+            self._from_thread(self._ask_overwrite, target)
+            return
+        except (WeightsError, OSError) as error:
+            self._from_thread(self._save_failed, str(error))
+            return
+        self._from_thread(self._saved, written)
+
+    def _ask_overwrite(self, target: Path) -> None:
+        self.busy = ""
+        self.app.push_screen(
+            ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep it"),
+            lambda yes: self._save(target, overwrite=True) if yes else self.say("not saved"),
+        )
+
+    def _save_failed(self, reason: str) -> None:
+        self.busy = ""
+        self.say(reason, "error")
+        self.notify(reason, title="Not saved", severity="error")
+
+    def _saved(self, path: Path) -> None:
+        from cnn_tui.core.weights import sidecar_path
+
+        self.busy = ""
+        self.say(f"saved {path} (and {sidecar_path(path).name})", "success")
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _from_thread(self, callback: Any, *args: Any) -> None:
+        """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
+        with contextlib.suppress(RuntimeError):
+            self.app.call_from_thread(callback, *args)
