@@ -20,6 +20,7 @@ from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
 from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.explore import ExploreScreen
 from cnn_tui.tui.screens.model import ModelScreen
 from cnn_tui.tui.screens.placeholder import PlaceholderScreen
 from cnn_tui.tui.screens.predict import PredictScreen
@@ -34,6 +35,7 @@ from textual.signal import Signal
 from textual.worker import Worker
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
+FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
 
 
 def _placeholder(mode: str, title: str, issue: int, what: str):
@@ -50,9 +52,7 @@ class CnnTuiApp(App[None]):
         "train": TrainScreen,
         "model": ModelScreen,
         "predict": PredictScreen,
-        "explore": _placeholder(
-            "explore", "Explore", 5, "Feature maps and a playground for the chapter's kernels."
-        ),
+        "explore": ExploreScreen,
         "runs": _placeholder(
             "runs", "Runs", 6, "Every run: history, comparison, resume and detached runs."
         ),
@@ -87,6 +87,8 @@ class CnnTuiApp(App[None]):
         self.source_text = self._describe_source()
         self._train_worker: Worker | None = None
         self._quitting = False
+        self._engine_started = False
+        self.first_frame_shown = False
 
     # -- start-up -----------------------------------------------------------------------
 
@@ -129,10 +131,28 @@ class CnnTuiApp(App[None]):
         for note in self._startup_notes:
             self.train.write(note, "warning")
         self.train.write(f"data: {self.source_text}")
-        # Import torch only once the first frame is on the screen.
-        self.call_after_refresh(self._load_engine)
 
-    def _load_engine(self) -> None:
+    def on_ready(self) -> None:
+        """The first frame is on the terminal (Textual's Ready event).
+
+        Only now does the first screen mount its heavier widgets, and only after them is
+        torch imported: the import holds the interpreter for seconds, and either would
+        otherwise hold back that first frame.
+        """
+        self.first_frame_shown = True
+        self.set_timer(FIRST_FRAME_SECONDS, self._after_first_frame)
+
+    async def _after_first_frame(self) -> None:
+        build = getattr(self.screen, "build", None)
+        if callable(build):
+            await build()
+        self.call_after_refresh(self.start_engine)
+
+    def start_engine(self) -> None:
+        """Import torch and the training code in a thread worker (once)."""
+        if self._engine_started:
+            return
+        self._engine_started = True
         self.run_worker(
             self._engine_job, thread=True, group="engine", name="engine", exit_on_error=False
         )

@@ -6,20 +6,17 @@ second (only what changed), so leaving it and coming back loses nothing.
 
 from __future__ import annotations
 
-from cnn_tui.tui.state import LOG_LINES
-from cnn_tui.tui.widgets.charts import ChartView, MetricChart
+from cnn_tui.tui.widgets.chart_view import ChartView
 from cnn_tui.tui.widgets.nav import NavBar
-from cnn_tui.tui.widgets.train_form import TrainForm
+from cnn_tui.tui.widgets.train_log import TrainLog
 from cnn_tui.tui.widgets.train_status import TrainStatus
-from rich.style import Style
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog
+from textual.widgets import Footer
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
 CHART_KEYS = Binding.Group("Chart", compact=True)
@@ -64,32 +61,42 @@ class TrainScreen(Screen):
         self._seen_epochs = -1
         self._seen_engine = ""
         self._seen_phase = ""
-        self._log_written = 0
         self._drawn_view: ChartView | None = None
         self._form_auto_hidden = False
+        self.built = False  # the form and the charts are mounted (see on_mount)
 
     def compose(self) -> ComposeResult:
-        app = self.app
         yield NavBar("train")
-        with Horizontal(id="train-body"):
-            yield TrainForm(app.initial_config, app.source_text, id="form")
-            with Vertical(id="main-pane"):
-                yield TrainStatus(id="status")
-                with Container(id="charts", classes="-show-loss"):
-                    yield MetricChart("loss", id="loss-chart")
-                    yield MetricChart("accuracy", id="accuracy-chart")
-                yield RichLog(
-                    id="log",
-                    wrap=True,
-                    markup=False,
-                    highlight=False,
-                    max_lines=LOG_LINES,
-                    min_width=20,
-                )
+        with Horizontal(id="train-body"), Vertical(id="main-pane"):
+            yield TrainStatus(id="status")
+            yield Container(id="charts", classes="-show-loss")
+            yield TrainLog(id="log")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_SECONDS, self.sync)
+        self.sync()
+        # The form and the charts are most of this screen's widgets: the App has them
+        # mounted (build) once the first frame is on the terminal, so that frame comes
+        # sooner; a Train screen made later builds at once.
+        if self.app.first_frame_shown:
+            self.call_after_refresh(self.build)
+
+    async def build(self) -> None:
+        """Mount the form and the charts (once)."""
+        if self.built:
+            return
+        self.built = True
+        from cnn_tui.tui.widgets.charts import MetricChart
+        from cnn_tui.tui.widgets.train_form import TrainForm
+
+        app = self.app
+        form = TrainForm(app.initial_config, app.source_text, id="form")
+        await self.query_one("#train-body").mount(form, before="#main-pane")
+        await self.query_one("#charts").mount_all(
+            [MetricChart("loss", id="loss-chart"), MetricChart("accuracy", id="accuracy-chart")]
+        )
+        self._seen_version = self._seen_epochs = -1  # draw everything once
         self.sync()
 
     @on(ScreenResume)
@@ -118,30 +125,17 @@ class TrainScreen(Screen):
             self._drawn_view = self.view
             best = state.best
             best_epoch = best.epoch if best is not None else None
-            for chart in self.query(MetricChart):
+            for chart in self.query("#charts > *"):
                 chart.show(state.history, self.view, best_epoch)
-        self._write_log(state)
-        form = self.query_one(TrainForm)
-        form.disabled = state.active
-        if self._form_auto_hidden and not state.active:
-            self._form_auto_hidden = False
-            form.display = True
+        self.query_one(TrainLog).show(state.log)
+        for form in self.query("#form"):
+            form.disabled = state.active
+            if self._form_auto_hidden and not state.active:
+                self._form_auto_hidden = False
+                form.display = True
         if state.phase != self._seen_phase:
             self._seen_phase = state.phase
             self.refresh_bindings()
-
-    def _write_log(self, state) -> None:
-        log = self.query_one("#log", RichLog)
-        styles = {
-            "warning": Style(color=self.app.theme_variables.get("warning")),
-            "error": Style(color=self.app.theme_variables.get("error"), bold=True),
-        }
-        for line in state.log:
-            if line.number <= self._log_written:
-                continue
-            prefix = {"warning": "warning: ", "error": "error: "}.get(line.level, "")
-            log.write(Text(prefix + line.message, style=styles.get(line.level, "")))
-            self._log_written = line.number
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -168,14 +162,16 @@ class TrainScreen(Screen):
         if app.engine_state == "failed":
             self.notify("The engine could not be loaded; see the log.", severity="error")
             return
-        config = self.query_one(TrainForm).config(app.options.data)
+        if not self.built:
+            return
+        config = self.query_one("#form").config(app.options.data)
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
         if app.start_training(config) and self.has_class("-narrow"):
             # A narrow terminal gives the charts the whole width while the run goes;
             # the form is locked meanwhile anyway, and f shows it.
-            form = self.query_one(TrainForm)
+            form = self.query_one("#form")
             self._form_auto_hidden = form.display
             form.display = False
         self.sync()
@@ -193,7 +189,9 @@ class TrainScreen(Screen):
         self.sync()
 
     def action_toggle_form(self) -> None:
-        form = self.query_one(TrainForm)
+        if not self.built:
+            return
+        form = self.query_one("#form")
         form.display = not form.display
         self._form_auto_hidden = False
 

@@ -2,61 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cnn_tui.core.events import EpochEnd
+from cnn_tui.tui.widgets.chart_view import ChartView, ema, integer_ticks, time_label
+
+__all__ = ["ChartView", "MetricChart", "ema", "integer_ticks", "time_label"]
 from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
-
-SMOOTHING = 0.6  # TensorBoard's default weight
-
-
-def ema(values: Sequence[float], weight: float = SMOOTHING) -> list[float]:
-    """Exponential moving average with TensorBoard's debiasing (the first point is kept).
-
-    Non-finite values are passed through unsmoothed and do not poison later points.
-    """
-    smoothed, last, count = [], 0.0, 0
-    for value in values:
-        if not math.isfinite(value):
-            smoothed.append(value)
-            continue
-        last = last * weight + (1 - weight) * value
-        count += 1
-        smoothed.append(last / (1 - weight**count))
-    return smoothed
-
-
-@dataclass(frozen=True)
-class ChartView:
-    """How the user asked the charts to look (toggled by keys on the Train screen)."""
-
-    smooth: bool = False
-    log_loss: bool = False
-    by_time: bool = False
-
-
-def integer_ticks(last: int, most: int = 6) -> list[int]:
-    """Whole-number epoch ticks from 1 to last, at most `most` of them."""
-    if last <= 1:
-        return [1]
-    step = max(1, math.ceil(last / most))
-    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
-        if nice >= step:
-            step = nice
-            break
-    ticks = [1, *range(step, last + 1, step)] if step > 1 else list(range(1, last + 1))
-    return sorted(set(ticks))
-
-
-def time_label(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class MetricChart(PlotextPlot):

@@ -1,0 +1,51 @@
+"""The Train screen's log: epoch lines, warnings and errors, in the theme's colours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from cnn_tui.tui.state import LOG_LINES, LogLine
+from rich.style import Style
+from rich.text import Text
+from textual.events import Resize
+from textual.widgets import RichLog
+
+PREFIXES = {"warning": "warning: ", "error": "error: "}
+
+
+class TrainLog(RichLog):
+    """Shows the App's log lines; rewraps them all when its width changes.
+
+    RichLog wraps a line once, when written; after a resize (a terminal resized, the form
+    shown or hidden) old lines would keep the old width and be cut, so they are written
+    again from the App's state, which keeps them.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(
+            id=id, wrap=True, markup=False, highlight=False, max_lines=LOG_LINES, min_width=20
+        )
+        self.shown = 0  # number of the last LogLine written
+        self._wrapped_at = 0
+
+    def show(self, lines: Iterable[LogLine]) -> None:
+        """Write the lines not written yet."""
+        variables = self.app.theme_variables
+        styles = {
+            "warning": Style(color=variables.get("warning")),
+            "error": Style(color=variables.get("error"), bold=True),
+        }
+        for line in lines:
+            if line.number <= self.shown:
+                continue
+            prefix = PREFIXES.get(line.level, "")
+            self.write(Text(prefix + line.message, style=styles.get(line.level, "")))
+            self.shown = line.number
+
+    def on_resize(self, event: Resize) -> None:
+        width = event.size.width
+        if width and self._wrapped_at and width != self._wrapped_at:
+            self.clear()
+            self.shown = 0
+            self.show(self.app.train.log)
+        self._wrapped_at = width
