@@ -19,12 +19,9 @@ from test_app_support import options, ready, static_text, tiny_dataset, wait_for
 
 
 def test_importing_the_app_does_not_import_torch() -> None:
-    code = (
-        "import sys, cnn_tui.tui.app; "
-        "print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))"
-    )
+    code = "import sys, cnn_tui.tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "False"
 
 
 def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
@@ -51,6 +48,8 @@ def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
                     await pilot.pause()
                     status = str(app.screen.query_one("#status-line").render())
                     print("FIRST", "torch" in sys.modules, status)
+                    while not app.screen.built:
+                        await pilot.pause(0.05)
                     await pilot.press("s")
                     print("REFUSED", app.train.phase, len(app._notifications))
                     gate.set()
@@ -71,17 +70,20 @@ def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
     assert lines["READY"] == "ready True"
 
 
-async def test_screen_keys_switch_and_say_which_issue_brings_them(tmp_path: Path) -> None:
+async def test_screen_keys_switch_and_placeholders_say_which_issue_brings_them(
+    tmp_path: Path,
+) -> None:
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         for key, mode, issue in (("2", "model", 4), ("3", "predict", 4), ("4", "explore", 5)):
             await pilot.press(key)
             assert app.current_mode == mode
-            assert isinstance(app.screen, PlaceholderScreen)
-            assert f"arrives with issue {issue}" in static_text(pilot, ".placeholder")
+            assert not isinstance(app.screen, TrainScreen)
+            if isinstance(app.screen, PlaceholderScreen):  # until its issue brings it
+                assert f"arrives with issue {issue}" in static_text(pilot, ".placeholder")
         await pilot.press("5")
-        assert "issue 6" in static_text(pilot, ".placeholder")
+        assert app.current_mode == "runs"
         await pilot.press("1")
         assert isinstance(app.screen, TrainScreen)
 

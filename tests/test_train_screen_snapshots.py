@@ -69,7 +69,7 @@ def make_app(tmp_path: Path) -> CnnTuiApp:
 async def settle(pilot: Pilot) -> None:
     """Engine ready, device pinned, no toasts: the same frame on every machine."""
     app = pilot.app
-    while app.engine_state == "loading":
+    while app.engine_state == "loading" or not app.screen.built:
         await pilot.pause(0.05)
     app.train.device = "cpu"
     app.train.version += 1
