@@ -84,13 +84,22 @@ class DataSet:
         return self.kind == "sample"
 
 
+_CONSTANTS: dict = {}  # device -> (mean, std) as (1, 3, 1, 1) tensors, made once
+
+
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> float32 normalised with the book's constants."""
-    import torch
+    constants = _CONSTANTS.get(images.device)
+    if constants is None:
+        import torch
 
-    mean = torch.tensor(MEAN, device=images.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=images.device).view(1, 3, 1, 1)
-    return (images.float().div_(255.0) - mean).div_(std)
+        constants = tuple(
+            torch.tensor(values, device=images.device).view(1, 3, 1, 1) for values in (MEAN, STD)
+        )
+        _CONSTANTS[images.device] = constants
+    mean, std = constants
+    # In place after the one copy: the training loop calls this for every batch.
+    return images.float().div_(255.0).sub_(mean).div_(std)
 
 
 def _log_nothing(message: str, level: str) -> None:
