@@ -19,6 +19,7 @@ app, else of the bundled sample (i and I step through those).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.worker import get_current_worker
 
 TABS = [("maps", "f", "Feature maps"), ("kernels", "k", "Kernels"), ("learned", "l", "Learned")]
 CHOICES = [*KERNELS, "typed"]  # the playground's kernels before conv1's own
@@ -186,6 +188,7 @@ class ExploreScreen(Screen):
         self._model: Any = None  # the torch module, touched only in workers
         self._model_key: Any = None
         self._model_label = ""
+        self._lock = threading.Lock()  # one model load at a time (workers cannot be stopped)
         self._status = "loading..."
         self._playground_note = ""
         self._typed_error = ""
@@ -294,14 +297,18 @@ class ExploreScreen(Screen):
     @work(thread=True, exclusive=True, group="explore-model", exit_on_error=False)
     def _compute_all(self, image_key: Any, picked: Any) -> None:
         """The image, the model, its feature maps and kernels, then the playground."""
-        try:
-            picture = self._load_picture(image_key, picked)
-            side = self._load_side(picture)
-        except Exception as error:  # noqa: BLE001  (one line on the screen; the app goes on)
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            self.app.call_from_thread(self._failed, f"cannot show this: {message}")
-            return
-        self.app.call_from_thread(self._show_side, picture, side)
+        with self._lock:
+            if get_current_worker().is_cancelled:
+                return  # a newer request came while this one waited
+            try:
+                picture = self._load_picture(image_key, picked)
+                side = self._load_side(picture)
+            except Exception as error:  # noqa: BLE001  (one line on the screen; app goes on)
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                self.app.call_from_thread(self._failed, f"cannot show this: {message}")
+                return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_side, picture, side)
 
     def _load_picture(self, image_key: Any, picked: Any) -> Picture:
         if self.picture is not None and self.picture.key == image_key:
@@ -440,7 +447,8 @@ class ExploreScreen(Screen):
             "name": name,
             "settings": settings,
         }
-        self.app.call_from_thread(self._show_playground, shown)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_playground, shown)
 
     def _show_playground_error(self, message: str) -> None:
         self._playground_note = message
@@ -486,14 +494,20 @@ class ExploreScreen(Screen):
             label = name
             if name == "learned" and self.side:
                 label = f"{self.side.kernel_layer} #{self.learned_index}"
+            style = _click(f"screen.choose({name!r})")
             if name == self.choice:
-                choices.append(f" {label} ", Style(reverse=True, bold=True))
-            else:
-                choices.append(f" {label} ")
+                style += Style(reverse=True, bold=True)
+            choices.append(f" {label} ", style)
         self.query_one("#kp-choices", Static).update(choices)
-        options = (
-            f"p {'padding 1' if self.padding else 'no padding'} · o {POOL_NAMES[self.pool]}"
-            f" · s {'normalised' if self.scale == 'normalized' else '0..1'}"
+        options = Text.assemble(
+            (f"p {'padding 1' if self.padding else 'no padding'}", _click("screen.toggle_padding")),
+            " · ",
+            (f"o {POOL_NAMES[self.pool]}", _click("screen.next_pool")),
+            " · ",
+            (
+                f"s {'normalised' if self.scale == 'normalized' else '0..1'}",
+                _click("screen.toggle_scale"),
+            ),
         )
         self.query_one("#kp-options", Static).update(options)
         self.query_one("#kp-kernel", Static).update(self._kernel_text())
@@ -532,7 +546,9 @@ class ExploreScreen(Screen):
     def _draw_tabs(self) -> None:
         text = Text(" ")
         for mode, key, title in TABS:
-            style = Style(reverse=True, bold=True) if mode == self.tab else Style()
+            style = _click(f"screen.show_tab({mode!r})")
+            if mode == self.tab:
+                style += Style(reverse=True, bold=True)
             text.append(f" {key} {title} ", style)
             text.append(" ")
         if self.picture is not None:
@@ -644,9 +660,10 @@ class ExploreScreen(Screen):
         result = apply_kernel(
             picture.pixels, side.kernel_weights[index], bias=side.kernel_bias[index], precise=True
         )
-        self.app.call_from_thread(
-            self._show_learned_output, index, result.output.tolist(), result.value_range
-        )
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(
+                self._show_learned_output, index, result.output.tolist(), result.value_range
+            )
 
     def _show_learned_output(self, index: int, output: list, value_range: tuple) -> None:
         if index != self.learned_index or self.side is None:
@@ -751,6 +768,15 @@ class ExploreScreen(Screen):
             grid = self.query_one("#ln-grid", MapGrid)
             grid.selected = (self.learned_index + step) % len(self.side.kernel_tiles)
 
+    def action_choose(self, name: str) -> None:
+        """Pick a playground kernel by name (the clickable names above the images)."""
+        if name == "typed" and self.typed is None:
+            self.action_type_kernel()
+            return
+        if name in (*KERNELS, "typed", "learned"):
+            self.choice = name
+            self._kernel_settings_changed()
+
     def action_zoom(self) -> None:
         self.zoomed = not self.zoomed
         self.set_class(self.zoomed, "-zoom")
@@ -801,6 +827,11 @@ class ExploreScreen(Screen):
     def describe_kernel(self) -> str:
         """The playground's kernel in words (its note), for tooltips and tests."""
         return KERNEL_NOTES.get(self.choice, "")
+
+
+def _click(action: str) -> Style:
+    """A style that runs an action when clicked (the mouse works as the keys do)."""
+    return Style.from_meta({"@click": action})
 
 
 def _short(value: float) -> str:
