@@ -83,7 +83,7 @@ async def test_feature_maps_of_every_layer_step_with_brackets(tmp_path):
         assert "1/6 conv1" in head and "(16, 32, 32)" in head
         assert "net from birds_vs_airplanes.pt (shipped)" in head
         assert grid.count == 16
-        assert "bundled sample val #0" in static_text(pilot, "#explore-tabs")
+        assert "sample val #0" in static_text(pilot, "#explore-tabs")
 
         # The numbers are core's, for the same image and weights.
         expected = feature_maps(shipped_model(), sample_image(), precise=True)
@@ -329,7 +329,7 @@ async def test_the_image_picked_on_predict_is_used(tmp_path):
         await pilot.press("1", "4")  # leave and come back: the screen looks again
         await wait_for(pilot, lambda: screen.picture.key[0] == "picked")
         await settle(pilot)
-        assert "picked on Predict: validation #7 (bird)" in static_text(pilot, "#explore-tabs")
+        assert "picked: validation #7 (bird)" in static_text(pilot, "#explore-tabs")
         chw = torch.from_numpy(pixels).permute(2, 0, 1).contiguous()
         expected = feature_maps(shipped_model(), chw, precise=True)[0]
         assert screen.side.layers[0].value_range == pytest.approx(expected.value_range)
@@ -337,11 +337,11 @@ async def test_the_image_picked_on_predict_is_used(tmp_path):
         await pilot.press("i")
         await wait_for(pilot, lambda: screen.picture.key[0] == "index")
         await settle(pilot)
-        assert "bundled sample val #0" in static_text(pilot, "#explore-tabs")
+        assert "sample val #0" in static_text(pilot, "#explore-tabs")
         await pilot.press("i")
         await wait_for(pilot, lambda: screen.picture.key == ("index", 1))
         await settle(pilot)
-        assert "bundled sample val #1" in static_text(pilot, "#explore-tabs")
+        assert "sample val #1" in static_text(pilot, "#explore-tabs")
         expected = feature_maps(shipped_model(), sample_image(1), precise=True)[0]
         assert screen.side.layers[0].value_range == pytest.approx(expected.value_range)
         # A new pick is used again.

@@ -101,7 +101,7 @@ def _describe_pick(picked: Any) -> str:
     for name in ("label", "name", "title", "path"):
         value = getattr(picked, name, None)
         if value:
-            return f"picked on Predict: {Path(str(value)).name if name == 'path' else value}"
+            return f"picked: {Path(str(value)).name if name == 'path' else value}"
     return "picked on Predict"
 
 
@@ -324,7 +324,7 @@ class ExploreScreen(Screen):
                 from cnn_tui.core.data import load_sample
 
                 dataset = load_sample()
-                where = "bundled sample"
+                where = "sample"
             else:
                 where = "data"
             images, labels = dataset.val.images, dataset.val.labels
@@ -552,7 +552,7 @@ class ExploreScreen(Screen):
             text.append(f" {key} {title} ", style)
             text.append(" ")
         if self.picture is not None:
-            text.append(f" image: {self.picture.label}", Style(dim=True))
+            text.append(f" {self.picture.label}", Style(dim=True))
         self.query_one("#explore-tabs", Static).update(text)
 
     def _layer(self) -> LayerView | None:
