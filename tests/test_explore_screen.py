@@ -344,10 +344,28 @@ async def test_the_image_picked_on_predict_is_used(tmp_path):
         assert "sample val #1" in static_text(pilot, "#explore-tabs")
         expected = feature_maps(shipped_model(), sample_image(1), precise=True)[0]
         assert screen.side.layers[0].value_range == pytest.approx(expected.value_range)
+        await pilot.press("I")  # back one
+        await wait_for(pilot, lambda: screen.picture.key == ("index", 0))
         # A new pick is used again.
         app.picked_image = Picked(pixels.copy(), "cat.png")
         screen.sync()
         await wait_for(pilot, lambda: "cat.png" in screen.picture.label)
+
+
+async def test_the_command_palette_lists_the_screens_actions(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_explore(pilot)
+        commands = {command.title: command for command in app.get_system_commands(screen)}
+        assert "Explore: zoom the channel" in commands
+        assert "Kernels: padding" not in commands  # only the shown view's actions
+        await commands["Explore: kernel playground"].callback()
+        await settle(pilot)
+        assert screen.query_one(ContentSwitcher).current == "kernels"
+        commands = {command.title: command for command in app.get_system_commands(screen)}
+        await commands["Kernels: pooling"].callback()
+        await settle(pilot)
+        assert screen.pool == "max"
 
 
 async def test_images_of_the_apps_own_data(tmp_path):
