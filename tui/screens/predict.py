@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -498,7 +499,7 @@ class PredictScreen(Screen):
         text = event.value.strip()
         if not text:
             return
-        path = Path(text).expanduser()
+        path = Path(text).expanduser().absolute()  # relative to the current folder
         if path.is_dir():
             self.query_one("#file-tree", FilteredTree).path = path
         else:
@@ -594,13 +595,16 @@ class PredictScreen(Screen):
             predictor = self._get_predictor(current, key)
             total = len(image_files(folder))
             batch: list[Any] = []
+            sent = time.monotonic()
             for answer in predictor.classify_folder(folder):
                 if worker.is_cancelled:
                     return
                 batch.append(answer)
-                if len(batch) >= 8:
+                # rows go to the screen in small groups: often enough to watch them come,
+                # not so often that the UI thread does nothing else
+                if len(batch) >= 32 or time.monotonic() - sent > 0.1:
                     self._from_thread(self._folder_rows, batch, total)
-                    batch = []
+                    batch, sent = [], time.monotonic()
             self._from_thread(self._folder_rows, batch, total)
         except (FileNotFoundError, NotADirectoryError, PermissionError, WeightsError) as error:
             self._from_thread(self._folder_failed, str(error))
@@ -667,7 +671,8 @@ class PredictScreen(Screen):
         self.workers.cancel_group(self, "predict-folder")
         self.folder_state = "stopped"
         self.refresh_bindings()
-        self._folder_status(f"{self.folder}: stopped after {len(self.folder_rows)} files")
+        done = len(self.folder_rows)
+        self._folder_status(f"{self.folder}: stopped after {done} file{'' if done == 1 else 's'}")
 
     @on(DataTable.RowHighlighted, "#folder-table")
     def _folder_highlighted(self, event: DataTable.RowHighlighted) -> None:

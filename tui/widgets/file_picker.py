@@ -85,7 +85,11 @@ class FilePickerScreen(ModalScreen[Path | None]):
         with Vertical(id="picker-dialog"):
             yield Static(self.title_text, id="picker-title")
             yield Input(
-                self.initial, id="picker-path", placeholder="type a path, Enter", compact=True
+                self.initial,
+                id="picker-path",
+                placeholder="type a path, Enter",
+                compact=True,
+                select_on_focus=False,  # typing from the tree moves here; keep what it typed
             )
             yield Static("", id="picker-error")
             yield FilteredTree(

@@ -186,6 +186,11 @@ class PicturePanel(Vertical):
         yield Static("", id="picture-note")
 
     @property
+    def image_widget(self) -> Widget | None:
+        """The textual-image widget now drawing the picture (None before the first)."""
+        return self._image
+
+    @property
     def mode(self) -> str:
         return "halfcell" if self.force_halfcell else self.graphics
 
@@ -233,7 +238,7 @@ class PicturePanel(Vertical):
         empty.display = False
         picture = to_picture(self.pixels)
         if self._image is None:
-            self._image = widget_class(self.mode)(picture, id="picture-image")
+            self._image = widget_class(self.mode)(picture, classes="picture-image")
             self.query_one("#picture-frame").mount(self._image)
         else:
             self._image.image = picture
