@@ -102,6 +102,24 @@ async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):
         assert (app.picked_image.pixels == app.dataset.val.images[2].permute(1, 2, 0).numpy()).all()
 
 
+async def test_a_long_list_is_added_a_page_at_a_time_as_the_cursor_goes_down(tmp_path):
+    from cnn_tui.tui.screens.predict import LIST_PAGE
+
+    app = CnnTuiApp(
+        options(tmp_path, weights=str(weights_file(tmp_path / "weights"))),
+        dataset=tiny_dataset(16, LIST_PAGE + 100),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_predict(pilot)
+        table = screen.query_one("#val-table", DataTable)
+        assert table.row_count == LIST_PAGE
+        assert f"{LIST_PAGE + 100}/{LIST_PAGE + 100}" in static_text(pilot, "#val-filters")
+        await pilot.press("ctrl+end")  # the last listed row: the next page comes
+        assert table.row_count == LIST_PAGE + 100
+        await pilot.press("ctrl+end")
+        assert f"validation #{LIST_PAGE + 99}" in panel_text(screen)
+
+
 async def test_filters_wrong_only_by_class_and_least_confident(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -53,6 +53,7 @@ ORDER_NAMES = {
     "most-confident": "most confident first",
 }
 TOP_LOSSES = 20
+LIST_PAGE = 500  # validation rows added to the table at a time
 TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
 
@@ -112,6 +113,7 @@ class PredictScreen(Screen):
         self.true_class: int | None = None
         self.predicted_class: int | None = None
         self.order = "index"
+        self._entries: list[Any] = []  # core.gallery.Entry of the list, filtered and ordered
         self.folder_rows: list[Any] = []  # core.predict.FileAnswer, as they came
         self.folder: Path | None = None
         self.folder_state = "idle"  # idle, running, stopped, done, failed
@@ -312,8 +314,7 @@ class PredictScreen(Screen):
         parts.append(ORDER_NAMES[self.order])
         shown = ""
         if self.results is not None:
-            count = self.query_one("#val-table", DataTable).row_count
-            shown = f"{count}/{len(self.results)} "
+            shown = f"{len(self._entries)}/{len(self.results)} "
         self.query_one("#val-filters", Static).update(
             Text.assemble((shown, "bold"), " · ".join(parts))
         )
@@ -321,38 +322,49 @@ class PredictScreen(Screen):
     def _fill_validation(self) -> None:
         table = self.query_one("#val-table", DataTable)
         table.clear()
+        self._entries = []
         results = self.results
         if results is None:
             self._draw_filters()
             return
-        entries = results.select(
+        self._entries = results.select(
             wrong_only=self.wrong_only,
             true_class=self.true_class,
             predicted_class=self.predicted_class,
             order=self.order,
         )
-        classes = results.classes
-        rows = []
-        for entry in entries:
-            ok = Text("✓", style="green") if entry.correct else Text("✗", style="bold red")
-            rows.append(
-                (
-                    Text(str(entry.index), justify="right"),
-                    classes[entry.true],
-                    classes[entry.predicted],
-                    Text(f"{entry.confidence:.1%}", justify="right"),
-                    ok,
-                )
-            )
-        for entry, row in zip(entries, rows, strict=True):
-            table.add_row(*row, key=str(entry.index))
+        self._list_more()
         self._draw_filters()
-        if entries and self._active("validation"):
+        if self._entries and self._active("validation"):
             table.move_cursor(row=0)
-            self._show_entry(entries[0].index)
+            self._show_entry(self._entries[0].index)
+
+    def _list_more(self) -> None:
+        """Add the next page of entries to the table.
+
+        A DataTable measures every new cell, so ten thousand rows at once would hold the
+        UI for seconds; pages of LIST_PAGE rows keep each filter change instant, and the
+        next page comes as the cursor nears the end.
+        """
+        table = self.query_one("#val-table", DataTable)
+        classes = self.results.classes if self.results is not None else []
+        start = table.row_count
+        for entry in self._entries[start : start + LIST_PAGE]:
+            ok = Text("✓", style="green") if entry.correct else Text("✗", style="bold red")
+            table.add_row(
+                Text(str(entry.index), justify="right"),
+                classes[entry.true],
+                classes[entry.predicted],
+                Text(f"{entry.confidence:.1%}", justify="right"),
+                ok,
+                key=str(entry.index),
+            )
 
     @on(DataTable.RowHighlighted, "#val-table")
     def _val_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if event.cursor_row >= table.row_count - 5 and table.row_count < len(self._entries):
+            self._list_more()
         if self._active("validation") and event.row_key.value is not None:
             self._show_entry(int(event.row_key.value))
 
