@@ -49,8 +49,8 @@ from textual.worker import get_current_worker
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 ORDER_NAMES = {
     "index": "in order",
-    "least-confident": "least confident first",
-    "most-confident": "most confident first",
+    "least-confident": "least sure first",
+    "most-confident": "most sure first",
 }
 TOP_LOSSES = 20
 LIST_PAGE = 500  # validation rows added to the table at a time
@@ -303,12 +303,12 @@ class PredictScreen(Screen):
     # -- the validation list ------------------------------------------------------------
 
     def _draw_filters(self) -> None:
-        parts = ["wrong only" if self.wrong_only else "all"]
+        parts = ["wrong" if self.wrong_only else "all"]
         classes = self.results.classes if self.results is not None else []
         if self.true_class is not None and self.true_class < len(classes):
             parts.append(f"true {classes[self.true_class]}")
         else:
-            parts.append("every class")
+            parts.append("all classes")
         if self.predicted_class is not None and self.predicted_class < len(classes):
             parts.append(f"predicted {classes[self.predicted_class]}")
         parts.append(ORDER_NAMES[self.order])
