@@ -114,16 +114,16 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
         screen = await open_model_screen(pilot)
         await pilot.press("c")
         assert screen.query_one(TabbedContent).active == "compare"
-        await wait_for(pilot, lambda: screen.query_one("#compare-table", DataTable).row_count == 9)
-        rows = {row[0]: row for row in table_rows(screen, "#compare-table")}
+        await wait_for(pilot, lambda: screen.query_one("#models-table", DataTable).row_count == 9)
+        rows = {row[0]: row for row in table_rows(screen, "#models-table")}
         assert rows["net"][1:3] == ["18,090", "772,194"]
         assert rows["fc-small"][1:] == ["1.57M", "1.57M", "0.990", "0.814", "1.00/0.82", run.name]
         assert rows["net"][6] == "shipped"  # the shipped weights' sidecar has the scores
         assert rows["fc-large"][3:5] == ["-", "-"]
-        assert str(run / "weights.pt") not in static_text(pilot, "#compare-note")
-        table = screen.query_one("#compare-table", DataTable)
+        assert str(run / "weights.pt") not in static_text(pilot, "#models-note")
+        table = screen.query_one("#models-table", DataTable)
         await pilot.press(*["down"] * 7)  # fc-small
-        assert str(run / "weights.pt") in static_text(pilot, "#compare-note")
+        assert str(run / "weights.pt") in static_text(pilot, "#models-note")
         await pilot.press("enter")
         assert screen.query_one(TabbedContent).active == "layers"
         assert screen.query_one("#model-pick", Select).value == "fc-small"

@@ -98,8 +98,8 @@ class ModelScreen(Screen):
                 yield DataTable(id="layer-table", cursor_type="row", zebra_stripes=True)
                 yield Static("measuring the layers...", id="layer-totals")
             with TabPane("Compare", id="compare"):
-                yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="compare-note")
+                yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="models-note")
             with TabPane("Why flatten", id="shapes"), VerticalScroll(id="lesson"):
                 yield Static("running the book's Sequential...", id="lesson-without")
                 yield Static("", id="lesson-with")
@@ -109,7 +109,7 @@ class ModelScreen(Screen):
         layers = self.query_one("#layer-table", DataTable)
         for column in LAYER_COLUMNS:
             layers.add_column(column, key=column)
-        compare = self.query_one("#compare-table", DataTable)
+        compare = self.query_one("#models-table", DataTable)
         for column in COMPARE_COLUMNS:
             compare.add_column(column, key=column)
         self.app.current_model_changed.subscribe(self, self._current_changed)
@@ -254,7 +254,7 @@ class ModelScreen(Screen):
         classes = self.num_classes
         if self._comparison is not None and self._comparison_for == classes:
             return
-        self.query_one("#compare-note", Static).update(
+        self.query_one("#models-note", Static).update(
             "measuring every model and reading the scores of shipped weights and runs..."
         )
         self.run_worker(
@@ -280,7 +280,7 @@ class ModelScreen(Screen):
 
         self._comparison = rows
         self._comparison_for = classes
-        view = self.query_one("#compare-table", DataTable)
+        view = self.query_one("#models-table", DataTable)
         view.clear()
 
         def score(value: float | None) -> Text:
@@ -301,7 +301,7 @@ class ModelScreen(Screen):
             )
         self._compare_note()
 
-    @on(DataTable.RowHighlighted, "#compare-table")
+    @on(DataTable.RowHighlighted, "#models-table")
     def _compare_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._compare_note()
 
@@ -309,7 +309,7 @@ class ModelScreen(Screen):
         """The highlighted row's weights file, and what the columns mean."""
         if not self._comparison:
             return
-        view = self.query_one("#compare-table", DataTable)
+        view = self.query_one("#models-table", DataTable)
         row = self._comparison[min(view.cursor_row, len(self._comparison) - 1)]
         where = (
             Text.assemble((f"{row.model}: ", "bold"), str(row.best.path))
@@ -321,9 +321,9 @@ class ModelScreen(Screen):
             "chapter's · Enter: layers · u: use",
             style="dim",
         )
-        self.query_one("#compare-note", Static).update(where)
+        self.query_one("#models-note", Static).update(where)
 
-    @on(DataTable.RowSelected, "#compare-table")
+    @on(DataTable.RowSelected, "#models-table")
     def _compare_row_chosen(self, event: DataTable.RowSelected) -> None:
         name = str(event.row_key.value)
         self.query_one("#model-pick", Select).value = name
@@ -333,7 +333,7 @@ class ModelScreen(Screen):
         if self.query_one(TabbedContent).active != "compare" or not self._comparison:
             self.say("u works on the Compare view (c): it uses the highlighted row's weights")
             return
-        view = self.query_one("#compare-table", DataTable)
+        view = self.query_one("#models-table", DataTable)
         row = self._comparison[view.cursor_row] if view.row_count else None
         if row is None or row.best is None:
             self.say(f"no trained weights for {row.model if row else 'this row'} yet", "error")
@@ -384,7 +384,7 @@ class ModelScreen(Screen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        target = {"layers": "#layer-table", "compare": "#compare-table", "shapes": "#lesson"}[tab]
+        target = {"layers": "#layer-table", "compare": "#models-table", "shapes": "#lesson"}[tab]
         self.query_one(target).focus()
 
     def action_pick_model(self) -> None:

@@ -706,11 +706,17 @@ class PredictScreen(Screen):
     def action_halfcell(self) -> None:
         panel = self.query_one(PicturePanel)
         panel.set_halfcell(not panel.force_halfcell)
-        self.notify(
-            "Images are drawn with half blocks."
-            if panel.force_halfcell
-            else f"Images are drawn with {panel.mode} graphics where the terminal has them."
-        )
+        graphics = {"tgp": "kitty graphics", "sixel": "Sixel graphics"}.get(panel.graphics)
+        if panel.force_halfcell:
+            message = "Images are drawn with half blocks (h: back to the terminal's best)."
+        elif graphics:
+            message = f"Images are drawn with {graphics} (h: half blocks, for tmux or SSH)."
+        else:
+            message = (
+                "This terminal gets half blocks anyway; CNN_TUI_GRAPHICS=sixel or tgp "
+                "tries graphics."
+            )
+        self.notify(message)
 
     def action_leave_field(self) -> None:
         self.set_focus(None)
