@@ -589,7 +589,7 @@ class PredictScreen(Screen):
         self.folder_state = "running"
         self.refresh_bindings()
         self.query_one("#folder-table", DataTable).clear()
-        self._folder_status(f"classifying {folder}...")
+        self._folder_status(f"{self.folder.name}/: reading the folder...")
         self.run_worker(
             partial(self._folder_job, current, self._model_key(), Path(folder)),
             thread=True,
@@ -643,9 +643,7 @@ class PredictScreen(Screen):
                     Text(f"{answer.confidence:.1%}", justify="right"),
                     key=answer.path,
                 )
-        self._folder_status(
-            f"classifying {self.folder}: {len(self.folder_rows)} of {total}... (x stops)"
-        )
+        self._folder_status(f"{self.folder.name}/: {len(self.folder_rows)} of {total}... (x stops)")
 
     def _folder_done(self, total: int) -> None:
         if self.folder_state != "running":
@@ -662,7 +660,7 @@ class PredictScreen(Screen):
             self._folder_status(f"{self.folder}: no image files here")
             return
         self._folder_status(
-            f"{self.folder.name}/: {total} files · {summary or 'none classified'}"
+            f"{self.folder.name}/ {total}: {summary or 'none classified'}"
             + (f" · {bad} unreadable" if bad else "")
         )
 
