@@ -31,6 +31,7 @@ WEIGHTS = "weights.pt"  # plain state_dict, loadable by the book's code
 LOCK = "train.lock"  # flock-ed by the one process that writes the folder
 LOG = "train.log"  # a detached trainer's stdout and stderr
 PROGRESS = "progress.json"  # a detached trainer's place within the epoch (not fsync-ed)
+STOP_REQUEST = "stop.request"  # stop_run's request; every trainer looks for it (see stop_run)
 
 LIVE_STATES = ("starting", "running")  # what state.json says while a trainer works
 
@@ -147,6 +148,27 @@ except ImportError:  # Windows: no flock; runs are then not guarded against two 
 LOCK_WAIT = 1.0  # seconds a trainer retries a busy lock (a reader's probe holds it briefly)
 
 
+# A process whose trainers must never be sent SIGTERM (the app: a signal would end the whole
+# program without restoring the terminal) says so in the lock files it writes.
+_NO_SIGNAL = "no-signal"
+_refuse_signals = False
+
+
+def refuse_stop_signals(refuse: bool = True) -> None:
+    """Mark this process as one that stop_run must not signal; its runs stop by request.
+
+    The app calls this: it trains in a thread of the process that owns the terminal, so
+    SIGTERM would end the app, not just the run. Its trainer still stops on stop_run,
+    through the stop-request file that core.train.train looks for.
+    """
+    global _refuse_signals
+    _refuse_signals = refuse
+
+
+def _lock_text(pid: int) -> bytes:
+    return f"{pid} {_NO_SIGNAL}\n".encode() if _refuse_signals else f"{pid}\n".encode()
+
+
 class RunLock:
     """The flock that makes a process the one writer of a run folder.
 
@@ -208,7 +230,7 @@ class RunLock:
         self._fd = fd
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, _lock_text(os.getpid()), 0)
         return self
 
     def handover(self) -> int:
@@ -237,7 +259,7 @@ class RunLock:
         lock._fd = fd
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.pwrite(fd, _lock_text(os.getpid()), 0)
         return lock
 
     def release(self) -> None:
@@ -279,11 +301,34 @@ def is_alive(run_dir: str | Path) -> bool:
 def lock_holder(run_dir: str | Path) -> int | None:
     """The pid its holder wrote into train.lock (state.json's pid can lag behind it: a
     resumed run records its new pid only once its data are loaded)."""
+    words = _lock_words(run_dir)
+    return int(words[0]) if words and words[0].isdigit() else None
+
+
+def _lock_words(run_dir: str | Path) -> list[str]:
+    """train.lock's words: the holder's pid, then "no-signal" for a holder like the app."""
     try:
-        text = (Path(run_dir) / LOCK).read_text().strip()
+        return (Path(run_dir) / LOCK).read_text().split()
     except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+        return []
+
+
+def request_stop(run_dir: str | Path) -> None:
+    """Leave the stop request that a trainer of this folder obeys within 0.1 s of a batch."""
+    try:
+        write_json_atomic(Path(run_dir) / STOP_REQUEST, {"time": time.time(), "pid": os.getpid()})
+    except OSError as error:
+        raise RunError(f"cannot ask run {run_dir} to stop: {error.strerror or error}") from None
+
+
+def stop_requested(run_dir: str | Path) -> bool:
+    """Whether someone asked this folder's trainer to stop (one stat: cheap)."""
+    return os.path.exists(os.path.join(run_dir, STOP_REQUEST))
+
+
+def clear_stop_request(run_dir: str | Path) -> None:
+    with contextlib.suppress(OSError):
+        (Path(run_dir) / STOP_REQUEST).unlink()
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -457,9 +502,13 @@ def find_run(runs_dir: str | Path, run: str | Path | None = None) -> Path:
 
 
 def stop_run(run_dir: str | Path) -> int:
-    """Ask a live run to stop: SIGTERM, which its trainer turns into a checkpointed stop.
+    """Ask a live run to stop; it ends "stopped" after its current batch, checkpoint kept.
 
-    Returns the trainer's pid. The run ends "stopped" after its current batch.
+    Two ways, so that it is safe whoever trains the folder: a stop-request file in the run
+    folder, which every trainer (core.train.train) looks for at its progress interval, and
+    SIGTERM, which a detached or command-line trainer turns into the same stop, but which
+    is not sent to a process that refuses it (the app: see refuse_stop_signals), where it
+    would end the program. Returns the trainer's pid.
     """
     import signal
 
@@ -471,6 +520,14 @@ def stop_run(run_dir: str | Path) -> int:
         raise RunError(f"run {run_dir} is running but names no process")
     if pid == os.getpid():
         raise RunError(f"run {run_dir} is trained by this process; stop it from here")
+    refuses_signals = _NO_SIGNAL in _lock_words(run_dir)[1:]
+    try:
+        request_stop(run_dir)
+    except RunError:
+        if refuses_signals:  # a read-only folder: SIGTERM alone can still stop the others
+            raise
+    if refuses_signals:
+        return pid
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

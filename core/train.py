@@ -27,10 +27,12 @@ from .runs import (
     RunError,
     RunLock,
     append_metrics,
+    clear_stop_request,
     new_run_dir,
     read_config,
     read_metrics,
     remove_stale_temp_files,
+    stop_requested,
     truncate_metrics,
     write_state,
 )
@@ -64,9 +66,11 @@ class TrainControl:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def wait_while_paused(self) -> None:
+    def wait_while_paused(self, stop_asked: Callable[[], bool] | None = None) -> None:
+        """Block until resumed or stopped; stop_asked() is polled meanwhile (a stop request)."""
         while not self._running.wait(0.2):
-            pass
+            if stop_asked is not None and stop_asked():
+                self.stop()
 
 
 class _Stop(Exception):
@@ -302,6 +306,7 @@ def _train(
         # A killed writer may have left half-written temporaries and epoch lines past the
         # last complete checkpoint: drop both, so the run goes on from that checkpoint.
         remove_stale_temp_files(run_dir)
+        clear_stop_request(run_dir)  # one that came as the last trainer ended
         truncate_metrics(run_dir, start_epoch)
         write_state(
             run_dir, state="running", pid=os.getpid(), resumed=time.time(), epochs=config.epochs
@@ -373,7 +378,7 @@ def _train(
             for batch in range(steps):
                 if control.paused:
                     paused_at = time.perf_counter()
-                    control.wait_while_paused()
+                    control.wait_while_paused(lambda: stop_requested(run_dir))
                     epoch_started += time.perf_counter() - paused_at
                 if control.stopped:
                     raise _Stop("stopped", "stopped by the user")
@@ -397,6 +402,8 @@ def _train(
                 now = time.perf_counter()
                 if now - last_report >= PROGRESS_INTERVAL or batch + 1 == steps:
                     last_report = now
+                    if stop_requested(run_dir):  # core.runs.stop_run, from any process
+                        control.stop()
                     if not math.isfinite(loss.item()):
                         raise _Stop(
                             "failed",
@@ -482,6 +489,7 @@ def _train(
             if state != "failed":  # else the first failure (a full disk, ...) says it all
                 state, message = "failed", f"cannot write the final weights: {error.strerror}"
                 log(message, "error")
+    clear_stop_request(run_dir)
     with contextlib.suppress(OSError):
         write_state(
             run_dir,
