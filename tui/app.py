@@ -24,6 +24,7 @@ from cnn_tui.tui.screens.explore import ExploreScreen
 from cnn_tui.tui.screens.model import ModelScreen
 from cnn_tui.tui.screens.placeholder import PlaceholderScreen
 from cnn_tui.tui.screens.predict import PredictScreen
+from cnn_tui.tui.screens.runs import RunsScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.state import AppOptions, CurrentModel, TrainState
 from cnn_tui.tui.widgets.nav import SCREENS
@@ -46,16 +47,14 @@ class CnnTuiApp(App[None]):
     """Train, inspect and query the chapter's network from a terminal."""
 
     TITLE = "cnn-tui"
-    CSS_PATH = ["app.tcss", "train.tcss", "model.tcss", "predict.tcss"]
+    CSS_PATH = ["app.tcss", "train.tcss", "model.tcss", "predict.tcss", "runs.tcss"]
     ENABLE_COMMAND_PALETTE = True
     MODES = {
         "train": TrainScreen,
         "model": ModelScreen,
         "predict": PredictScreen,
         "explore": ExploreScreen,
-        "runs": _placeholder(
-            "runs", "Runs", 6, "Every run: history, comparison, resume and detached runs."
-        ),
+        "runs": RunsScreen,
     }
     DEFAULT_MODE = "train"
     BINDINGS = [
@@ -128,6 +127,11 @@ class CnnTuiApp(App[None]):
         return "reads " + describe_source(self.options.data)
 
     def on_mount(self) -> None:
+        from cnn_tui.core.runs import refuse_stop_signals
+
+        # `cnn-tui watch --stop` on a run trained here must stop the run, not end the app
+        # (SIGTERM would, without restoring the terminal): it asks by file instead.
+        refuse_stop_signals(True)
         for note in self._startup_notes:
             self.train.write(note, "warning")
         self.train.write(f"data: {self.source_text}")
@@ -201,8 +205,11 @@ class CnnTuiApp(App[None]):
     def runs_dir(self) -> str | None:
         return self.options.runs
 
-    def start_training(self, config: TrainConfig) -> bool:
-        """Start a run in a thread worker; False (with a notice) when one is going."""
+    def start_training(self, config: TrainConfig, resume: str | Path | None = None) -> bool:
+        """Start a run in a thread worker; False (with a notice) when one is going.
+
+        resume: a run folder to continue from its last checkpoint (the Runs screen).
+        """
         if self.train.active:
             self.notify("A run is already going.", severity="warning")
             return False
@@ -211,12 +218,13 @@ class CnnTuiApp(App[None]):
         control = TrainControl()
         self.train.begin(config, control)
         self.train.write(
-            f"start: {config.model}, preset {config.preset}, {config.epochs} epochs, "
-            f"lr {config.lr:g}, batch {config.batch_size}, {config.optimizer}"
-            f"{', flips' if config.augment else ''}"
+            f"{'resume' if resume else 'start'}: {config.model}, preset {config.preset}, "
+            f"{config.epochs} epochs, lr {config.lr:g}, batch {config.batch_size}, "
+            f"{config.optimizer}{', flips' if config.augment else ''}"
+            + (f"; run folder {resume}" if resume else "")
         )
         self._train_worker = self.run_worker(
-            partial(self._train_job, config, control),
+            partial(self._train_job, config, control, resume),
             thread=True,
             group="train",
             name="train",
@@ -226,7 +234,7 @@ class CnnTuiApp(App[None]):
         self.refresh_bindings()
         return True
 
-    def _train_job(self, config: TrainConfig, control: Any) -> None:
+    def _train_job(self, config: TrainConfig, control: Any, resume: Any = None) -> None:
         """Runs in the worker thread: every event becomes a message to the App."""
         try:
             reason = run_training(
@@ -235,6 +243,7 @@ class CnnTuiApp(App[None]):
                 control,
                 self.runs_dir,
                 self.dataset,
+                resume=resume,
             )
             if reason is not None:
                 self.post_message(TrainCrashed(reason))
@@ -355,6 +364,9 @@ class CnnTuiApp(App[None]):
         # the thread would keep the process alive.
         if self.train.control is not None:
             self.train.control.stop()
+        from cnn_tui.core.runs import refuse_stop_signals
+
+        refuse_stop_signals(False)
 
 
 def run_app(args: argparse.Namespace | None = None) -> int:

@@ -39,6 +39,7 @@ def run_training(
     control: Any,
     runs_dir: str | Path | None,
     dataset: Any = None,
+    resume: str | Path | None = None,
 ) -> str | None:
     """Run core.train.train; return None when it ran, else the one-line reason it could not.
 
@@ -52,7 +53,7 @@ def run_training(
     from cnn_tui.core.weights import WeightsError
 
     try:
-        train(config, on_event, control=control, runs_dir=runs_dir, dataset=dataset)
+        train(config, on_event, control=control, runs_dir=runs_dir, dataset=dataset, resume=resume)
     except (ConfigError, DataError, RunError, WeightsError) as error:
         return str(error)
     except OSError as error:

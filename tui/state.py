@@ -167,6 +167,8 @@ class TrainState:
         elif isinstance(event, Started):
             self.started = event
             self.device = event.device
+            if event.start_epoch and not self.history:  # a resumed run: its earlier epochs
+                self.history = _earlier_epochs(event.run_dir, event.start_epoch)
             if self.phase == "starting":
                 self.phase = "running"
             resumed = f", from epoch {event.start_epoch + 1}" if event.start_epoch else ""
@@ -185,6 +187,14 @@ class TrainState:
         self.phase = "failed"
         self.control = None
         self.write(message, "error")
+
+
+def _earlier_epochs(run_dir: str, up_to: int) -> list[EpochEnd]:
+    """The epochs a resumed run did before, from its metrics.jsonl (so charts show them)."""
+    from cnn_tui.core.runs import read_metrics
+    from cnn_tui.tui.runs_cache import epoch_records
+
+    return [r for r in epoch_records(read_metrics(run_dir).epochs) if r.epoch <= up_to]
 
 
 def format_epoch(record: EpochEnd, epochs: int) -> str:

@@ -31,6 +31,12 @@ class TrainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding("s", "start", "Start", tooltip="Start training with the form's settings"),
+        Binding(
+            "b",
+            "background",
+            "Background",
+            tooltip="Train the form's settings in a process of its own",
+        ),
         Binding("p", "pause", "Pause", tooltip="Pause training between two batches"),
         Binding("p", "resume", "Resume", tooltip="Resume the paused run"),
         Binding("x", "stop", "Stop", tooltip="Stop training, keeping the last checkpoint"),
@@ -44,6 +50,10 @@ class TrainScreen(Screen):
     # What each action is called in the command palette (the App lists them there).
     COMMANDS_HELP = {
         "start": ("Train: start", "Start training with the form's settings (s)"),
+        "background": (
+            "Train: start in the background",
+            "A process of its own that goes on when the app quits; the Runs screen follows it (b)",
+        ),
         "pause": ("Train: pause", "Pause training between two batches (p)"),
         "resume": ("Train: resume", "Resume the paused run (p)"),
         "stop": ("Train: stop", "Stop training; the last checkpoint is kept (x)"),
@@ -141,7 +151,7 @@ class TrainScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.app.train.phase
-        if action == "start":
+        if action in ("start", "background"):  # (b would not fit the footer while training)
             return not self.app.train.active
         if action == "pause":
             return phase in ("starting", "running")
@@ -175,6 +185,18 @@ class TrainScreen(Screen):
             self._form_auto_hidden = form.display
             form.display = False
         self.sync()
+
+    def action_background(self) -> None:
+        """Train the form's settings detached (core.detach); the Runs screen follows it."""
+        if not self.built:
+            return
+        config = self.query_one("#form").config(self.app.options.data)
+        if config is None:
+            self.notify("Some settings are refused; the reasons are beside them.", severity="error")
+            return
+        from cnn_tui.tui.screens.runs import start_background_run
+
+        start_background_run(self.app, config)
 
     def action_pause(self) -> None:
         self.app.pause_training()

@@ -1,0 +1,166 @@
+"""The runs folder as the Runs screen sees it, re-read only where files changed.
+
+The screen polls a few times a second; each poll costs a directory listing and a few
+stat calls per run. A run's summary is read again only when one of its files changed
+(size or mtime), or while it is live (a trainer that dies changes no file: only a probe of
+its lock tells). Nothing here imports torch or Textual.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from cnn_tui.core.events import EpochEnd
+from cnn_tui.core.runs import (
+    CONFIG,
+    LIVE_STATES,
+    LOCK,
+    METRICS,
+    STATE,
+    RunError,
+    RunSummary,
+    read_metrics,
+    run_summary,
+)
+
+_EPOCH_FIELDS = tuple(f.name for f in fields(EpochEnd))
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def files_key(run_dir: Path) -> tuple:
+    """What changes whenever a run's listing could: its config, state, metrics and lock."""
+    return tuple(_stat_key(run_dir / name) for name in (CONFIG, STATE, METRICS, LOCK))
+
+
+def epoch_records(records: Iterable[dict[str, Any]]) -> list[EpochEnd]:
+    """metrics.jsonl's lines as EpochEnd events (what the Train screen's charts take).
+
+    A line missing a field or holding a non-number is left out, so a hand-edited or
+    foreign file draws what it can instead of failing.
+    """
+    epochs = []
+    for record in records:
+        try:
+            values = {name: record[name] for name in _EPOCH_FIELDS}
+            epoch = int(values.pop("epoch"))
+            numbers = {k: float(v) for k, v in values.items()}
+        except (KeyError, TypeError, ValueError):
+            continue
+        if isinstance(record.get("epoch"), bool):
+            continue
+        epochs.append(EpochEnd(epoch=epoch, **numbers))
+    return epochs
+
+
+def short_dataset(name: str | None) -> str:
+    """'CIFAR-2 (image folder /x, 10000 train / 2000 val)' -> 'CIFAR-2' for a table cell;
+    the bundled sample is called 'sample', plainly."""
+    if not name:
+        return "-"
+    if "bundled sample" in name:
+        return "sample"
+    return name.split(" (", 1)[0].strip() or name
+
+
+def last_epoch(epochs: list[EpochEnd]) -> EpochEnd | None:
+    return epochs[-1] if epochs else None
+
+
+class RunFiles:
+    """One run's epochs, re-read only when metrics.jsonl changed."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self._key: tuple[int, int] | None | bool = False  # False: never read
+        self.epochs: list[EpochEnd] = []
+        self.warnings: list[str] = []
+        self.version = 0  # changes whenever epochs do
+
+    def refresh(self) -> bool:
+        """Re-read metrics.jsonl if it changed; True when the epochs did."""
+        key = _stat_key(self.run_dir / METRICS)
+        if key == self._key:
+            return False
+        self._key = key
+        log = read_metrics(self.run_dir)
+        epochs = epoch_records(log.epochs)
+        self.warnings = log.warnings
+        if epochs == self.epochs and self.version:
+            return False
+        self.epochs = epochs
+        self.version += 1
+        return True
+
+
+class RunsCache:
+    """Every run folder under a runs folder, newest first, with its summary."""
+
+    def __init__(self, runs_dir: str | Path) -> None:
+        self.runs_dir = Path(runs_dir).expanduser()
+        self._entries: dict[str, tuple[tuple, RunSummary]] = {}
+        self.runs: list[RunSummary] = []
+        self.version = 0  # changes whenever anything in `runs` does
+
+    def refresh(self) -> bool:
+        """Look at the folder again; True when the listing changed."""
+        found: dict[str, tuple[tuple, RunSummary]] = {}
+        try:
+            with os.scandir(self.runs_dir) as entries:
+                folders = [e.path for e in entries if e.is_dir() and not e.name.startswith(".")]
+        except OSError:
+            folders = []
+        for folder in folders:
+            path = Path(folder)
+            key = files_key(path)
+            if key[0] is None and key[1] is None:  # neither config.json nor state.json
+                continue
+            old = self._entries.get(folder)
+            if old is not None and old[0] == key and not _may_change_alone(old[1]):
+                found[folder] = old
+                continue
+            try:
+                summary = run_summary(path)
+            except (RunError, OSError):
+                continue
+            found[folder] = (key, summary)
+        runs = sorted(
+            (summary for _, summary in found.values()),
+            key=lambda r: (r.started or 0.0, r.name),
+            reverse=True,
+        )
+        self._entries = found
+        if runs == self.runs:
+            return False
+        self.runs = runs
+        self.version += 1
+        return True
+
+    def get(self, path: str | Path) -> RunSummary | None:
+        entry = self._entries.get(str(path))
+        return entry[1] if entry else None
+
+
+def _may_change_alone(summary: RunSummary) -> bool:
+    """A live run can turn into a crashed one without any file changing."""
+    return summary.alive or summary.state in LIVE_STATES
+
+
+def accuracy_pair(epochs: list[EpochEnd]) -> tuple[float, float] | None:
+    """(train, val) accuracy of the final epoch: what the chapter's closing figure shows."""
+    last = last_epoch(epochs)
+    if last is None:
+        return None
+    pair = (last.train_accuracy, last.val_accuracy)
+    return pair if all(math.isfinite(v) for v in pair) else None

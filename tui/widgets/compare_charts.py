@@ -1,0 +1,182 @@
+"""Charts that compare runs: val accuracy curves overlaid, and the chapter's closing figure
+(train and val accuracy side by side for each run, as grouped bars).
+
+A single run's loss and accuracy are drawn by the Train screen's MetricChart; these two
+only add what one run cannot show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from cnn_tui.tui.widgets.chart_view import integer_ticks
+from textual.app import RenderResult
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+# Theme colours for the runs, in order (not warning: most themes make it the accent's
+# orange); more runs than these repeat them.
+RUN_COLOURS = (
+    "primary",
+    "accent",
+    "success",
+    "error-lighten-2",
+    "foreground",
+    "primary-lighten-3",
+    "accent-lighten-3",
+    "success-lighten-3",
+)
+
+
+@dataclass(frozen=True)
+class RunSeries:
+    """One run as a comparison draws it."""
+
+    label: str
+    epochs: tuple[int, ...]
+    val_accuracy: tuple[float, ...]
+    final_train: float | None  # the final epoch's train accuracy
+    final_val: float | None
+
+
+class _Chart(PlotextPlot):
+    """A plotext chart redrawn only when its data, size or theme changed."""
+
+    DEFAULT_CSS = """
+    _Chart {
+        width: 1fr;
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.runs: tuple[RunSeries, ...] = ()
+        self._drawn = 0
+        self._cache_key: tuple | None = None
+        self._cache: RenderResult = ""
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+        self.redraw()
+
+    def show(self, runs: Sequence[RunSeries]) -> None:
+        runs = tuple(runs)
+        if runs != self.runs or not self._drawn:
+            self.runs = runs
+            self.redraw()
+
+    def render(self) -> RenderResult:
+        # The figure is built afresh for each size: plotext keeps state from one build to
+        # the next (which bar labels it dropped), so a chart first drawn narrower would
+        # otherwise look different from one drawn at its final size.
+        key = (self.size.width, self.size.height, self._drawn, self.app.theme)
+        if key != self._cache_key:
+            with _ordered_dedupe():
+                self.plt.clear_figure()
+                self.draw()
+                self._cache = super().render()
+            self._cache_key = key
+        return self._cache
+
+    def colour(self, index_or_name: int | str) -> tuple[int, int, int]:
+        name = (
+            RUN_COLOURS[index_or_name % len(RUN_COLOURS)]
+            if isinstance(index_or_name, int)
+            else index_or_name
+        )
+        variables = self.app.theme_variables
+        return Color.parse(variables.get(name) or variables.get("foreground")).rgb
+
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        self._drawn += 1  # render() builds the figure
+        self.refresh()
+
+    def draw(self) -> None:
+        raise NotImplementedError
+
+
+@contextlib.contextmanager
+def _ordered_dedupe() -> Iterator[None]:
+    """plotext drops duplicate ticks and points with list(set(...)), whose order follows
+    Python's per-process string hash seed: bar labels then land (or are dropped) one way
+    in one process and another way in the next. Keep the first-seen order meanwhile.
+    (Rendering happens on the UI thread only, one chart at a time.)"""
+    from plotext import _utility
+
+    original = _utility.no_duplicates
+    _utility.no_duplicates = lambda data: list(dict.fromkeys(data))
+    try:
+        yield
+    finally:
+        _utility.no_duplicates = original
+
+
+class ValCurvesChart(_Chart):
+    """Each run's val accuracy by epoch, overlaid, in the colours of the runs' table.
+
+    No legend: plotext draws it over the top left corner, where early epochs of a good
+    run are; the table above the chart names each colour.
+    """
+
+    def draw(self) -> None:
+        plt = self.plt
+        drawn = [run for run in self.runs if run.epochs]
+        if not drawn:
+            plt.title("val accuracy: no epochs yet")
+            return
+        plt.title("val accuracy by epoch (colours as in the table)")
+        last = 1
+        for index, run in enumerate(self.runs):
+            if not run.epochs:
+                continue
+            last = max(last, run.epochs[-1])
+            marker = "braille" if len(run.epochs) > 1 else "●"
+            plt.plot(
+                list(run.epochs),
+                list(run.val_accuracy),
+                color=self.colour(index),
+                marker=marker,
+            )
+        plt.xticks(integer_ticks(last))
+
+
+def bar_floor(values: Sequence[float]) -> float:
+    """Where the bars start: a tenth below the lowest value, rounded down to a tenth, so
+    that differences of a few points stay visible (0 when a value is low anyway)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return 0.0
+    return max(0.0, round(math.floor(min(finite) * 10 + 1e-9) / 10 - 0.1, 1))
+
+
+class AccuracyBars(_Chart):
+    """Train and val accuracy of each run's final epoch, side by side (grouped bars)."""
+
+    def draw(self) -> None:
+        plt = self.plt
+        runs = [r for r in self.runs if r.final_train is not None and r.final_val is not None]
+        if not runs:
+            plt.title("train and val accuracy: no epochs yet")
+            return
+        train = [float(r.final_train) for r in runs]  # type: ignore[arg-type]
+        val = [float(r.final_val) for r in runs]  # type: ignore[arg-type]
+        floor = bar_floor(train + val)
+        title = "final epoch: train and val accuracy"
+        if floor > 0:
+            title += f" (bars from {floor:.1f})"
+        plt.title(title)
+        plt.multiple_bar(
+            [r.label for r in runs],
+            [train, val],
+            labels=["train", "val"],
+            color=[self.colour("primary"), self.colour("accent")],
+            minimum=floor,
+        )
+        plt.ylim(floor, 1.0)
