@@ -335,7 +335,12 @@ class RunActions:
         if not yes:
             return
         app = self.app  # type: ignore[attr-defined]
-        if is_own_run(run):
+        started = app.train.started
+        if (
+            is_own_run(run)
+            and app.train.active
+            and (started is None or Path(started.run_dir) == Path(run.path))
+        ):  # the app's training worker (not a background run the app is launching)
             app.stop_training()
             app.notify(f"Stopping {run.name} after this batch; its checkpoint is kept.")
         else:
