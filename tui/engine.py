@@ -25,12 +25,31 @@ def load_engine(weights: str | None) -> tuple[str, CurrentModel | None]:
     from cnn_tui.core.paths import default_weights
     from cnn_tui.core.weights import read_sidecar
 
+    share_the_cpu()
     device = str(pick_device("auto"))
     path = Path(weights).expanduser() if weights else default_weights()
     current = None
     if path.is_file():
         current = CurrentModel(path, read_sidecar(path), "file" if weights else "shipped")
     return device, current
+
+
+def share_the_cpu() -> None:
+    """Leave a core to the UI thread: torch's threads = cores - 1 (at least 1).
+
+    With every core in torch's intra-op pool, the UI thread (and anything else) takes a
+    core from a parallel region whose other threads then wait, spinning: on a 2-core
+    machine that made training several times slower in the app. OMP_NUM_THREADS, when
+    set, is the user's choice and is left alone.
+    """
+    import os
+
+    import torch
+
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, (cores or 1) - 1))
 
 
 def run_training(
