@@ -101,19 +101,14 @@ class MetricChart(PlotextPlot):
             record = next(r for r, x in zip(self._history, self.x, strict=True) if x == best)
             title += f"  best val {record.val_accuracy:.3f} @ {record.epoch}"
         plt.title(title)
-        marker = "braille"
-        plt.plot(
-            self.x,
-            self.series["train"],
-            label="train",
-            color=self._colour("primary"),
-            marker=marker,
-        )
-        plt.plot(
-            self.x, self.series["val"], label="val", color=self._colour("accent"), marker=marker
-        )
-        if best is not None:
+        if best is not None:  # drawn first, so the lines stay visible over it
             plt.vline(best, self._colour("warning"))
+        # One epoch is one point: a braille dot would be all but invisible.
+        marker = "braille" if len(self.x) > 1 else "●"
+        for name, colour in (("train", "primary"), ("val", "accent")):
+            plt.plot(
+                self.x, self.series[name], label=name, color=self._colour(colour), marker=marker
+            )
         if self.metric == "loss" and self.view.log_loss:
             values = [v for v in self.series["train"] + self.series["val"] if v > 0]
             if values:
