@@ -121,12 +121,11 @@ async def test_switching_screens_neither_stops_training_nor_loses_charts(tmp_pat
         await pilot.press("2")
         assert app.current_mode == "model"
         seen = len(app.train.history)
-        await wait_for(pilot, lambda: len(app.train.history) >= seen + 2)  # still training
-        await pilot.press("1")
+        await wait_for(pilot, lambda: len(app.train.history) > seen)  # still training
+        await pilot.press("1", "p")
         assert isinstance(app.screen, TrainScreen)
-        await pilot.pause(0.3)
         chart = app.screen.query_one("#loss-chart", MetricChart)
-        assert len(chart.x) >= seen + 2
+        await wait_for(pilot, lambda: len(chart.x) == len(app.train.history) > seen)
         assert chart.series["train"] == [r.train_loss for r in app.train.history[: len(chart.x)]]
         await pilot.press("x")
         await wait_for(pilot, lambda: not app.train.active)
@@ -274,19 +273,18 @@ async def test_narrow_terminal_gives_the_charts_the_width_while_training(tmp_pat
         await ready(pilot)
         form = app.screen.query_one(TrainForm)
         assert app.screen.has_class("-narrow") and form.display
-        await pilot.press("s")
+        await pilot.press("s", "p")  # paused, so that the keys below are answered at once
         assert not form.display
         await pilot.press("f")
         assert form.display and form.disabled  # shown on asking, locked while training
         await pilot.press("f", "x")
         await wait_for(pilot, lambda: app.train.phase == "stopped")
-        assert not form.display  # hidden by hand: stays so
-        await pilot.press("f")
-        assert form.display and not form.disabled
-        await pilot.press("s", "x")
+        await pilot.pause(0.3)
+        assert not form.display and not form.disabled  # hidden by hand: stays so
+        await pilot.press("f", "s", "p", "x")
         await wait_for(pilot, lambda: app.train.phase == "stopped")
         await pilot.pause(0.3)
-        assert form.display  # hidden for the run, back once it ended
+        assert form.display  # hidden for the run only, back once it ended
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
     async with app.run_test(size=(140, 40)) as pilot:
         await ready(pilot)
