@@ -22,11 +22,6 @@ from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
 from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
 from cnn_tui.tui.screens.confirm import ConfirmScreen
-from cnn_tui.tui.screens.explore import ExploreScreen
-from cnn_tui.tui.screens.model import ModelScreen
-from cnn_tui.tui.screens.placeholder import PlaceholderScreen
-from cnn_tui.tui.screens.predict import PredictScreen
-from cnn_tui.tui.screens.runs import RunsScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.state import AppOptions, CurrentModel, TrainState
 from cnn_tui.tui.widgets.nav import SCREENS
@@ -42,8 +37,33 @@ PROGRESS_SECONDS = 0.25  # the fastest the Train screen redraws (REDRAW_SECONDS)
 FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
 
 
-def _placeholder(mode: str, title: str, issue: int, what: str):
-    return lambda: PlaceholderScreen(mode, title, issue, what)
+class LazyScreen:
+    """A MODES entry that imports its screen's module when the screen is first made.
+
+    Only the Train screen is imported up front: the other screens' modules take about
+    0.1 s to import, which the first frame would otherwise wait for.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def resolve(self) -> type[Screen]:
+        from importlib import import_module
+
+        return getattr(import_module(f"cnn_tui.tui.screens.{self.module}"), self.name)
+
+    def __call__(self) -> Screen:
+        return self.resolve()()
+
+
+class Modes(dict):
+    """MODES whose lazy entries read as their screen classes (`MODES["model"]` is the
+    ModelScreen class), while Textual, which copies the dict, gets the factories."""
+
+    def __getitem__(self, mode: str):
+        entry = super().__getitem__(mode)
+        return entry.resolve() if isinstance(entry, LazyScreen) else entry
 
 
 class CnnTuiApp(App[None]):
@@ -52,13 +72,13 @@ class CnnTuiApp(App[None]):
     TITLE = "cnn-tui"
     CSS_PATH = ["app.tcss", "train.tcss", "model.tcss", "predict.tcss", "runs.tcss"]
     ENABLE_COMMAND_PALETTE = True
-    MODES = {
-        "train": TrainScreen,
-        "model": ModelScreen,
-        "predict": PredictScreen,
-        "explore": ExploreScreen,
-        "runs": RunsScreen,
-    }
+    MODES = Modes(
+        train=TrainScreen,
+        model=LazyScreen("model", "ModelScreen"),
+        predict=LazyScreen("predict", "PredictScreen"),
+        explore=LazyScreen("explore", "ExploreScreen"),
+        runs=LazyScreen("runs", "RunsScreen"),
+    )
     DEFAULT_MODE = "train"
     BINDINGS = [
         *(
@@ -86,7 +106,7 @@ class CnnTuiApp(App[None]):
         self.current_model: CurrentModel | None = None
         self.current_model_changed: Signal[CurrentModel] = Signal(self, "current-model")
         self.initial_config = self._initial_config()
-        self.source_text = self._describe_source()
+        self._source_text: str | None = None
         self._train_worker: Worker | None = None
         self._quitting = False
         self._engine_started = False
@@ -122,6 +142,13 @@ class CnnTuiApp(App[None]):
         self._startup_notes = notes
         return config
 
+    @property
+    def source_text(self) -> str:
+        """What training would read, in words (looked up once, after the first frame)."""
+        if self._source_text is None:
+            self._source_text = self._describe_source()
+        return self._source_text
+
     def _describe_source(self) -> str:
         if self.dataset is not None:
             return f"in memory: {self.dataset.name}"
@@ -137,7 +164,6 @@ class CnnTuiApp(App[None]):
         refuse_stop_signals(True)
         for note in self._startup_notes:
             self.train.write(note, "warning")
-        self.train.write(f"data: {self.source_text}")
 
     def on_ready(self) -> None:
         """The first frame is on the terminal (Textual's Ready event).
@@ -150,6 +176,7 @@ class CnnTuiApp(App[None]):
         self.set_timer(FIRST_FRAME_SECONDS, self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
+        self.train.write(f"data: {self.source_text}")  # (core.data's import waited till now)
         build = getattr(self.screen, "build", None)
         if callable(build):
             await build()

@@ -16,7 +16,7 @@ from typing import Any
 
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
 
-LOG_LINES = 2000  # the log keeps this many lines; older ones are dropped
+LOG_LINES = 1000  # the log keeps this many lines (wrapped lines in the widget); older ones go
 
 
 @dataclass(frozen=True)

@@ -81,13 +81,12 @@ class TrainScreen(Screen):
             yield TrainStatus(id="status")
             yield Container(id="charts", classes="-show-loss")
             yield TrainLog(id="log")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_SECONDS, self.sync)
         self.sync()
-        # The form and the charts are most of this screen's widgets: the App has them
-        # mounted (build) once the first frame is on the terminal, so that frame comes
+        # The form, the charts and the footer are most of this screen's work: the App has
+        # them mounted (build) once the first frame is on the terminal, so that frame comes
         # sooner; a Train screen made later builds at once.
         if self.app.first_frame_shown:
             self.call_after_refresh(self.build)
@@ -106,6 +105,7 @@ class TrainScreen(Screen):
         await self.query_one("#charts").mount_all(
             [MetricChart("loss", id="loss-chart"), MetricChart("accuracy", id="accuracy-chart")]
         )
+        await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
         self._seen_version = self._seen_epochs = -1  # draw everything once
         self.sync()
 
