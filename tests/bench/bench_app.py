@@ -7,7 +7,8 @@ Everything runs `cnn-tui` as a user would, in a pseudo-terminal (100x30), and re
 it paints; nothing in the app is instrumented.
 
 - first frame: from starting `cnn-tui` to the first painted frame (the Train screen's
-  "loading engine..." status), and to the engine being ready ("press s to start"), against
+  "loading engine..." status), to the form being painted, and to the engine being ready
+  ("press s to start"), against
   `python -c "import torch"`, `python -c "pass"` and a two-widget Textual app (the floor
   any Textual app pays) on the same machine.
 - throughput: the same config (`--epochs`, the `book` preset, batch 64, CIFAR-2 from
@@ -162,10 +163,11 @@ def bench_first_frame(rounds: int, work: Path) -> dict:
     hello = work / "hello.py"
     hello.parent.mkdir(parents=True, exist_ok=True)
     hello.write_text(HELLO)
-    frames, readies, floor = [], [], []
+    frames, forms, readies, floor = [], [], [], []
     for _ in range(rounds):
         term = Terminal([CNN_TUI], env)
         frames.append(term.wait_for("loading engine", 30))
+        forms.append(term.wait_for("batch size", 30))
         readies.append(term.wait_for("press s to start", 60))
         term.send("q")
         term.close()
@@ -177,6 +179,7 @@ def bench_first_frame(rounds: int, work: Path) -> dict:
     bare = [timed([sys.executable, "-c", "pass"]) for _ in range(rounds)]
     return {
         "first_frame_s": statistics.median(frames),
+        "form_and_charts_s": statistics.median(forms),
         "engine_ready_s": statistics.median(readies),
         "textual_hello_world_first_frame_s": statistics.median(floor),
         "python_import_torch_s": statistics.median(torch_import),
@@ -288,36 +291,52 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def bench_memory(data: Path | None, epochs: int, work: Path) -> dict:
-    folder = small_folder(data, work / "small")
-    runs = work / "mem-runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    term = Terminal(
-        [CNN_TUI, "--preset", "book", "--epochs", str(epochs), "--data", str(folder),
-         "--runs", str(runs)],
-        app_env(runs, work / "cache"),
-    )  # fmt: skip
-    term.wait_for("press s to start", 60)
-    term.send("s")
+def follow_rss(pid: int, runs: Path, epochs: int) -> dict[int, int]:
+    """RSS (KiB) of pid each time the run's metrics.jsonl gains an epoch line."""
     samples: dict[int, int] = {}
     while True:
         run = [p for p in runs.iterdir() if (p / "metrics.jsonl").exists()]
         if run:
             done = len((run[0] / "metrics.jsonl").read_text().splitlines())
             if done not in samples:
-                samples[done] = rss_kib(term.process.pid)
+                samples[done] = rss_kib(pid)
             if done >= epochs:
-                break
+                return samples
         time.sleep(0.02)
-    term.send("q")
-    term.close()
+
+
+def growth(samples: dict[int, int]) -> dict:
     early = samples.get(10) or samples[min(samples)]
     return {
-        "epochs": epochs,
         "rss_mib_at_epoch_10": round(early / 1024, 1),
         "rss_mib_at_end": round(samples[max(samples)] / 1024, 1),
         "growth_mib_after_epoch_10": round((samples[max(samples)] - early) / 1024, 1),
     }
+
+
+def bench_memory(data: Path | None, epochs: int, work: Path) -> dict:
+    """The app against `cnn-tui train` on the same small run: what the app adds."""
+    folder = small_folder(data, work / "small")
+    args = ["--preset", "book", "--epochs", str(epochs), "--data", str(folder)]
+    runs = work / "mem-app"
+    runs.mkdir(parents=True, exist_ok=True)
+    term = Terminal([CNN_TUI, *args, "--runs", str(runs)], app_env(runs, work / "cache"))
+    term.wait_for("press s to start", 60)
+    term.send("s")
+    app = follow_rss(term.process.pid, runs, epochs)
+    term.send("q")
+    term.close()
+    runs = work / "mem-headless"
+    runs.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [CNN_TUI, "train", *args, "--runs", str(runs)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=app_env(runs, work / "cache"),
+    )
+    headless = follow_rss(process.pid, runs, epochs)
+    process.wait()
+    return {"epochs": epochs, "app": growth(app), "headless": growth(headless)}
 
 
 def main() -> int:
