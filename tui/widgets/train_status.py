@@ -77,12 +77,16 @@ class TrainStatus(Vertical):
         width: 1fr;
     }
     TrainStatus #rate {
-        width: auto;
+        width: 26;
         height: 1;
         padding-left: 1;
         text-wrap: nowrap;
     }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._shown = ("", "")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-line")
@@ -91,8 +95,20 @@ class TrainStatus(Vertical):
             yield Static("", id="rate")
 
     def show(self, state: TrainState, engine: str) -> None:
-        self.query_one("#status-line", Static).update(status_text(state, engine))
-        self.query_one("#rate", Static).update(rate_text(state))
+        """Update what changed. A layout of the whole screen is asked for only when the
+        status line may change its number of lines: Static.update would otherwise lay the
+        screen out four times a second while training, on the UI thread's (and the
+        interpreter's) time."""
+        status = self.query_one("#status-line", Static)
+        text = status_text(state, engine)
+        if text != self._shown[0]:
+            width = max(1, status.content_region.width or 1)
+            lines = -(-len(text) // width)
+            status.update(text, layout=lines != -(-len(self._shown[0]) // width))
+        rate = rate_text(state)
+        if rate != self._shown[1]:
+            self.query_one("#rate", Static).update(rate, layout=False)
+        self._shown = (text, rate)
         bar = self.query_one("#epoch-progress", ProgressBar)
         progress = state.progress
         if progress is not None and state.active:
