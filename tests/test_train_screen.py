@@ -15,6 +15,7 @@ from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
 from test_app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
+from textual.color import Color
 from textual.widgets import Checkbox, Input, ProgressBar, Select
 
 # -- pure helpers -----------------------------------------------------------------------
@@ -293,3 +294,19 @@ async def test_narrow_terminal_gives_the_charts_the_width_while_training(tmp_pat
         loss, accuracy = charts.children
         assert loss.region.y == accuracy.region.y  # side by side
         assert loss.region.x < accuracy.region.x
+
+
+async def test_charts_follow_the_theme(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        app.post_message(TrainEvent(_record(1)))
+        await pilot.pause(0.3)
+        chart = app.screen.query_one("#loss-chart", MetricChart)
+        for theme in ("textual-light", "nord"):
+            app.theme = theme
+            await pilot.pause(0.1)
+            primary = Color.parse(app.theme_variables["primary"]).rgb
+            assert chart._colour("primary") == primary
+            chart.render()
+            assert chart._cache_key[3] == theme  # rebuilt for the new theme
