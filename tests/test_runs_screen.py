@@ -187,6 +187,25 @@ async def test_the_list_shows_every_run_newest_first(tmp_path) -> None:
         assert screen.query_one(RunTable).cursor_row == 2, "the cursor stays on its run"
 
 
+async def test_a_wide_terminal_gets_the_wide_table_at_once(tmp_path) -> None:
+    """The width class comes with a resize that may follow on_mount; the table must not
+    wait for the next look at the folder (a second later) to widen."""
+    runs = tmp_path / "runs"
+    write_run(runs, "20251124-160000-net-aaaa")
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_runs(pilot)
+        await pilot.pause(0.1)  # far less than REFRESH_SECONDS
+        assert screen.has_class("-wide")
+        table = screen.query_one(RunTable)
+        assert table.wide
+        assert table_rows(screen)[0][6] == "2025-11-24 16:00"
+        assert table_rows(screen)[0][8] == "20251124-160000-net-aaaa"
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.1)
+        assert not table.wide and table_rows(screen)[0][6] == "11-24 16:00"
+
+
 async def test_an_empty_runs_folder_says_how_to_make_a_run(tmp_path) -> None:
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
     async with app.run_test(size=(80, 24)) as pilot:

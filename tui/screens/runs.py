@@ -569,6 +569,11 @@ class RunsScreen(RunActions, Screen):
         self.poll()
         self.query_one(RunTable).focus()
 
+    def on_resize(self) -> None:
+        # The -wide class follows the width on resize, which may come after on_mount:
+        # redraw the table for it now rather than at the next tick.
+        self.call_after_refresh(self.poll)
+
     # -- what is shown ------------------------------------------------------------------
 
     def poll(self) -> None:
