@@ -132,6 +132,12 @@ def build_parser() -> Parser:
     app.add_argument(
         "--runs", metavar="DIR", help="runs folder (default: CNN_TUI_RUNS, else yours)"
     )
+    app.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="auto (follow the terminal's background), dark, light or any Textual theme "
+        "(default: CNN_TUI_THEME, else the last one picked, else auto)",
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 

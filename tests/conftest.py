@@ -1,8 +1,9 @@
 """Shared test set-up: keep every test away from the user's folders and the network.
 
-- `_isolated_folders` (autouse) points CNN_TUI_DATA, CNN_TUI_RUNS and CNN_TUI_CACHE at a
-  test's own tmp folders, so nothing reads or writes the real user data folder, and the
-  empty data folder means "download", which fails fast here (see test_data.py).
+- `_isolated_folders` (autouse) points CNN_TUI_DATA, CNN_TUI_RUNS, CNN_TUI_CACHE and
+  XDG_CONFIG_HOME (the saved theme) at a test's own tmp folders, so nothing reads or
+  writes the user's real folders, and the empty data folder means "download", which
+  fails fast here (see test_data.py).
 - `image_folder` makes a tiny train/<class>/, test/<class>/ tree of random PNG and JPEG
   images (airplane and bird); `make_image_folder(root, classes, train, test)` makes others.
 - `SHARED_DATA` is ../shared/data beside the checkout (the full CIFAR-10 as JPEGs and the
@@ -46,6 +47,8 @@ def _isolated_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
         ("CNN_TUI_CACHE", "cache"),
     ):
         monkeypatch.setenv(name, str(base / sub))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))  # the saved theme pick
+    monkeypatch.delenv("CNN_TUI_THEME", raising=False)
     return base
 
 

@@ -156,8 +156,25 @@ class CnnTuiApp(App[None]):
 
         return "reads " + describe_source(self.options.data)
 
+    def open_with_theme(self, theme: str, remember: bool = False) -> None:
+        """Open with this theme; remember: save the user's later picks (the real app only,
+        so that tests never write the user's settings)."""
+        self.theme = theme
+        self._remember_theme = remember
+        self._theme_shown = theme
+
+    def _theme_picked(self, theme: Any) -> None:
+        from cnn_tui.tui.terminal_theme import save_theme
+
+        if theme.name != getattr(self, "_theme_shown", None):  # not the one opened with
+            self._theme_shown = theme.name
+            save_theme(theme.name)
+
     def on_mount(self) -> None:
         from cnn_tui.core.runs import refuse_stop_signals
+
+        if getattr(self, "_remember_theme", False):
+            self.theme_changed_signal.subscribe(self, self._theme_picked)
 
         # `cnn-tui watch --stop` on a run trained here must stop the run, not end the app
         # (SIGTERM would, without restoring the terminal): it asks by file instead.
@@ -421,7 +438,16 @@ class CnnTuiApp(App[None]):
 
 def run_app(args: argparse.Namespace | None = None) -> int:
     """Open the app (the `cnn-tui` command with no subcommand); returns the exit status."""
+    from cnn_tui.core.cli import EXIT_USAGE, print_error
+    from cnn_tui.tui.terminal_theme import choose_theme
+
     app = CnnTuiApp(args)
+    try:
+        theme, _why = choose_theme(app.options.theme, set(app.available_themes))
+    except ValueError as error:
+        print_error(error)
+        return EXIT_USAGE
+    app.open_with_theme(theme, remember=True)
     try:
         app.run()
     finally:

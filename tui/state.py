@@ -32,6 +32,7 @@ class AppOptions:
     dataset: str | None = None
     weights: str | None = None
     runs: str | None = None
+    theme: str | None = None
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace | None) -> AppOptions:

@@ -54,15 +54,33 @@ ANSI = re.compile(
 )
 
 
+def _take_the_terminal() -> None:  # in the child: the pty becomes its controlling tty
+    ioctl(0, termios.TIOCSCTTY, 0)
+
+
+# What a terminal answers: its background colour (OSC 11; dark) and Device Attributes.
+ANSWERS = {
+    b"\x1b]11;?": b"\x1b]11;rgb:1e1e/1e1e/1e1e\x1b\\",
+    b"\x1b[c": b"\x1b[?62;22c",
+}
+
+
 class Terminal:
-    """A program in a pseudo-terminal; what it writes is kept, with when it came."""
+    """A program in a pseudo-terminal that is its controlling terminal, as a shell's is;
+    it answers the queries a real terminal answers. What it writes is kept, with when."""
 
     def __init__(self, argv: list[str], env: dict[str, str], size=(100, 30)) -> None:
         master, slave = pty.openpty()
         ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_take_the_terminal,
         )
         os.close(slave)
         self.master = master
@@ -85,6 +103,9 @@ class Terminal:
                 return
             if not chunk:
                 return
+            for query, answer in ANSWERS.items():
+                if query in chunk:
+                    os.write(self.master, answer)
             with self.lock:
                 self.raw += chunk
                 self.text += ANSI.sub(b"", chunk).decode("utf-8", "replace")
@@ -132,6 +153,7 @@ class Terminal:
 def app_env(runs: Path, cache: Path, data: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
     env.update(CNN_TUI_RUNS=str(runs), CNN_TUI_CACHE=str(cache))
+    env["XDG_CONFIG_HOME"] = str(cache / "config")  # no theme saved: the terminal is asked
     if data is not None:
         env["CNN_TUI_DATA"] = str(data)
     return env
@@ -163,12 +185,13 @@ def bench_first_frame(rounds: int, work: Path) -> dict:
     hello = work / "hello.py"
     hello.parent.mkdir(parents=True, exist_ok=True)
     hello.write_text(HELLO)
-    frames, forms, readies, floor = [], [], [], []
+    frames, forms, readies, floor, asked = [], [], [], [], []
     for _ in range(rounds):
         term = Terminal([CNN_TUI], env)
         frames.append(term.wait_for("loading engine", 30))
         forms.append(term.wait_for("batch size", 30))
         readies.append(term.wait_for("press s to start", 60))
+        asked.append(b"\x1b]11;?" in term.raw)
         term.send("q")
         term.close()
         term = Terminal([sys.executable, str(hello)], env)
@@ -184,6 +207,7 @@ def bench_first_frame(rounds: int, work: Path) -> dict:
         "textual_hello_world_first_frame_s": statistics.median(floor),
         "python_import_torch_s": statistics.median(torch_import),
         "python_pass_s": statistics.median(bare),
+        "asked_the_terminal_its_background": all(asked),
         "rounds": rounds,
     }
 
