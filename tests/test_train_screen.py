@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from cnn_tui.core.config import PRESETS
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
-from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.app import TRAIN_SWITCH_SECONDS, CnnTuiApp
 from cnn_tui.tui.messages import TrainEvent
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
@@ -78,6 +79,7 @@ async def test_a_run_reaches_the_charts_status_and_log(tmp_path: Path) -> None:
 
 
 async def test_pause_resume_and_stop_keep_the_checkpoint(tmp_path: Path) -> None:
+    switch = sys.getswitchinterval()
     app = CnnTuiApp(options(tmp_path, epochs=200, batch_size=8), dataset=tiny_dataset(256, 32))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -85,6 +87,8 @@ async def test_pause_resume_and_stop_keep_the_checkpoint(tmp_path: Path) -> None
         await wait_for(pilot, lambda: len(app.train.history) >= 1)
         await pilot.press("p")
         assert app.train.phase == "paused" and app.train.control.paused
+        # while a run trains the interpreter lock changes hands every 0.5 ms (see _train_job)
+        assert sys.getswitchinterval() == pytest.approx(TRAIN_SWITCH_SECONDS)
         await pilot.pause(0.4)  # the worker reaches the pause between two batches
         frozen = (len(app.train.history), app.train.progress)
         await pilot.pause(0.5)
@@ -105,6 +109,7 @@ async def test_pause_resume_and_stop_keep_the_checkpoint(tmp_path: Path) -> None
         await pilot.pause(0.3)
         text = log_text(pilot)
         assert "paused" in text and "resumed" in text and "run stopped after" in text
+        await wait_for(pilot, lambda: sys.getswitchinterval() == switch)  # Python's again
 
 
 def _footer_text(app: CnnTuiApp) -> str:

@@ -9,6 +9,7 @@ while it runs; its state lives in `App.train` (see state.py).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -33,6 +34,7 @@ from textual.signal import Signal
 from textual.worker import Worker
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
+TRAIN_SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while a run trains (see _train_job)
 PROGRESS_SECONDS = 0.25  # the fastest the Train screen redraws (REDRAW_SECONDS)
 FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
 
@@ -282,7 +284,15 @@ class CnnTuiApp(App[None]):
         return True
 
     def _train_job(self, config: TrainConfig, control: Any, resume: Any = None) -> None:
-        """Runs in the worker thread: every event becomes a message to the App."""
+        """Runs in the worker thread: every event becomes a message to the App.
+
+        While it runs, the interpreter hands its lock between threads every 0.5 ms instead
+        of Python's 5 ms: the training thread needs the lock between two torch calls, and
+        would otherwise wait up to 5 ms each time the UI thread is drawing (measured: 97%
+        of headless throughput instead of 95%; the UI thread keeps its pace).
+        """
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(TRAIN_SWITCH_SECONDS)
         try:
             reason = run_training(
                 config,
@@ -295,6 +305,7 @@ class CnnTuiApp(App[None]):
             if reason is not None:
                 self.post_message(TrainCrashed(reason))
         finally:
+            sys.setswitchinterval(switch)
             self.post_message(TrainDone())
 
     def _event_poster(self):

@@ -107,6 +107,7 @@ class TrainScreen(Screen):
         )
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
         self._seen_version = self._seen_epochs = -1  # draw everything once
+        self._seen_phase = ""
         self.sync()
 
     @on(ScreenResume)
@@ -138,13 +139,13 @@ class TrainScreen(Screen):
             for chart in self.query("#charts > *"):
                 chart.show(state.history, self.view, best_epoch)
         self.query_one(TrainLog).show(state.log)
-        for form in self.query("#form"):
-            form.disabled = state.active
-            if self._form_auto_hidden and not state.active:
-                self._form_auto_hidden = False
-                form.display = True
-        if state.phase != self._seen_phase:
+        if state.phase != self._seen_phase:  # (not the progress: four times a second)
             self._seen_phase = state.phase
+            for form in self.query("#form"):
+                form.disabled = state.active
+                if self._form_auto_hidden and not state.active:
+                    self._form_auto_hidden = False
+                    form.display = True
             self.refresh_bindings()
 
     # -- keys ---------------------------------------------------------------------------

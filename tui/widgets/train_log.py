@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from cnn_tui.tui.state import LOG_LINES, LogLine
 from rich.style import Style
@@ -28,8 +28,11 @@ class TrainLog(RichLog):
         self.shown = 0  # number of the last LogLine written
         self._wrapped_at = 0
 
-    def show(self, lines: Iterable[LogLine]) -> None:
-        """Write the lines not written yet."""
+    def show(self, lines: Sequence[LogLine]) -> None:
+        """Write the lines not written yet (cheap when there are none: called while
+        training four times a second)."""
+        if not lines or lines[-1].number <= self.shown:
+            return
         variables = self.app.theme_variables
         styles = {
             "warning": Style(color=variables.get("warning")),
