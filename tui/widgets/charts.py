@@ -118,6 +118,10 @@ class MetricChart(PlotextPlot):
             plt.xticks(ticks, [time_label(t) for t in ticks])
         else:
             plt.xticks(integer_ticks(int(self.x[-1])))
+        if len(self.x) > 1:
+            # a little room at the right, so that the best epoch's line, when it is the
+            # last epoch, is not drawn on the frame (where it read as a double border)
+            plt.xlim(self.x[0], self.x[-1] + (self.x[-1] - self.x[0]) * 0.04)
         self.refresh()
 
 
