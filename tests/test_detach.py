@@ -444,7 +444,11 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path, data):
 @posix_only
 @needs_cli
 def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
-    run, pid = start_detached(_detach_config(data, 30), tmp_path / "runs")
+    # long enough that the run is still going when the watcher (a fresh process, a second
+    # or two to start) has shown two epochs and been told to leave: with 30 epochs of a
+    # fraction of a second each it once finished first, and watch exited 0, not 130
+    epochs = 300
+    run, pid = start_detached(_detach_config(data, epochs), tmp_path / "runs")
     assert run_summary(run).state in ("starting", "running")
     try:
         watcher = subprocess.Popen(
@@ -467,8 +471,8 @@ def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
         )
         assert followed.returncode == 0, followed.stderr
         records = [json.loads(line) for line in followed.stdout.splitlines()]
-        assert [r["epoch"] for r in records[:-1]] == list(range(1, 31)), "every epoch, once"
-        assert records[-1]["state"] == "finished" and records[-1]["epochs_done"] == 30
+        assert [r["epoch"] for r in records[:-1]] == list(range(1, epochs + 1)), "each once"
+        assert records[-1]["state"] == "finished" and records[-1]["epochs_done"] == epochs
         assert records[-1]["run_dir"] == str(run)
     finally:
         if is_alive(run):
