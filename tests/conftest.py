@@ -110,3 +110,18 @@ def shared_data() -> Path:
     if not (SHARED_JPEG / "train").is_dir():
         pytest.skip(f"shared test data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def svg_snapshot(snapshot):
+    """pytest-textual-snapshot's SVG comparison, its files kept in
+    tests/snapshots/<test file>/ (the snapshot tests' `assert svg == svg_snapshot`)."""
+    from pytest_textual_snapshot import SVGImageExtension
+
+    class TestsSnapshotsFolder(SVGImageExtension):
+        @classmethod
+        def dirname(cls, *, test_location) -> str:
+            folder = Path(test_location.filepath).parent / "snapshots"
+            return str(folder / test_location.basename)
+
+    return snapshot.use_extension(TestsSnapshotsFolder)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.explore import ExploreScreen
-from pytest_textual_snapshot import SVGImageExtension
 from test_app_support import options, wait_for
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
@@ -27,20 +26,6 @@ VIEWS = {
     "kernels": ["k", "o"],
     "learned": ["l", "right"],
 }
-
-
-class TestsSnapshotsFolder(SVGImageExtension):
-    """pytest-textual-snapshot's SVG files, kept in tests/snapshots/<test file>/."""
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        folder = Path(test_location.filepath).parent / "snapshots"
-        return str(folder / test_location.basename)
-
-
-@pytest.fixture
-def svg_snapshot(snapshot):
-    return snapshot.use_extension(TestsSnapshotsFolder)
 
 
 async def settle(pilot: Pilot) -> None:

@@ -19,27 +19,12 @@ import torch
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.app import CnnTuiApp
-from pytest_textual_snapshot import SVGImageExtension
 from test_app_support import options, tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
-
-
-class TestsSnapshotsFolder(SVGImageExtension):
-    """pytest-textual-snapshot's SVG files, kept in tests/snapshots/<test file>/."""
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        folder = Path(test_location.filepath).parent / "snapshots"
-        return str(folder / test_location.basename)
-
-
-@pytest.fixture
-def svg_snapshot(snapshot):
-    return snapshot.use_extension(TestsSnapshotsFolder)
 
 
 @pytest.fixture(autouse=True)

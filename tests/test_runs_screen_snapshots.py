@@ -17,27 +17,12 @@ from pathlib import Path
 import pytest
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.state import AppOptions
-from pytest_textual_snapshot import SVGImageExtension
 from runs_support import T0, write_run
 from test_app_support import tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
-
-
-class TestsSnapshotsFolder(SVGImageExtension):
-    """pytest-textual-snapshot's SVG files, kept in tests/snapshots/<test file>/."""
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        folder = Path(test_location.filepath).parent / "snapshots"
-        return str(folder / test_location.basename)
-
-
-@pytest.fixture
-def svg_snapshot(snapshot):
-    return snapshot.use_extension(TestsSnapshotsFolder)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import pytest
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.messages import TrainEvent
-from pytest_textual_snapshot import SVGImageExtension
 from test_app_support import options, tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
@@ -46,20 +45,6 @@ def short_run() -> list:
         events.append(EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, 0.5, 3200.0))
     events.append(Finished("finished", RUN_DIR, None, 6, 0.756, 4, ""))
     return events
-
-
-class TestsSnapshotsFolder(SVGImageExtension):
-    """pytest-textual-snapshot's SVG files, kept in tests/snapshots/<test file>/."""
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        folder = Path(test_location.filepath).parent / "snapshots"
-        return str(folder / test_location.basename)
-
-
-@pytest.fixture
-def svg_snapshot(snapshot):
-    return snapshot.use_extension(TestsSnapshotsFolder)
 
 
 def make_app(tmp_path: Path) -> CnnTuiApp:
