@@ -27,7 +27,7 @@ from cnn_tui.tui.terminal_theme import (
     save_theme,
     saved_theme,
 )
-from test_app_support import ready, tiny_dataset
+from test_app_support import log_text, ready, tiny_dataset
 
 THEMES = {DARK, LIGHT, "nord", "gruvbox"}
 
@@ -197,10 +197,13 @@ async def test_the_app_opens_with_the_chosen_theme_and_remembers_a_pick(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     settings = Path(tmp_path) / "cnn-tui" / "settings.json"
     app = CnnTuiApp(dataset=tiny_dataset())
-    app.open_with_theme(LIGHT, remember=True)
+    app.open_with_theme(LIGHT, remember=True, why="the terminal's light background")
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert app.theme == LIGHT and not app.current_theme.dark
+        await pilot.pause(0.3)
+        log = " ".join(log_text(pilot).split())  # (wrapped at the log's width)
+        assert "theme textual-light: the terminal's light background (ctrl+p" in log
         assert not settings.exists(), "the theme opened with is not a pick"
         app.theme = "nord"  # as the command palette's theme picker does
         await pilot.pause(0.1)

@@ -158,12 +158,14 @@ class CnnTuiApp(App[None]):
 
         return "reads " + describe_source(self.options.data)
 
-    def open_with_theme(self, theme: str, remember: bool = False) -> None:
+    def open_with_theme(self, theme: str, remember: bool = False, why: str = "") -> None:
         """Open with this theme; remember: save the user's later picks (the real app only,
-        so that tests never write the user's settings)."""
+        so that tests never write the user's settings); why: said in the log."""
         self.theme = theme
         self._remember_theme = remember
         self._theme_shown = theme
+        if why:
+            self.train.write(f"theme {theme}: {why} (ctrl+p Theme changes it)")
 
     def _theme_picked(self, theme: Any) -> None:
         from cnn_tui.tui.terminal_theme import save_theme
@@ -454,11 +456,11 @@ def run_app(args: argparse.Namespace | None = None) -> int:
 
     app = CnnTuiApp(args)
     try:
-        theme, _why = choose_theme(app.options.theme, set(app.available_themes))
+        theme, why = choose_theme(app.options.theme, set(app.available_themes))
     except ValueError as error:
         print_error(error)
         return EXIT_USAGE
-    app.open_with_theme(theme, remember=True)
+    app.open_with_theme(theme, remember=True, why=why)
     try:
         app.run()
     finally:

@@ -173,26 +173,22 @@ def choose_theme(
     or CNN_TUI_THEME name that is no theme."""
     env = os.environ if env is None else env
     for value, source in ((requested, "--theme"), (env.get(ENV), ENV)):
-        if value and value != AUTO:
-            name = ALIASES.get(value, value)
-            if name not in available:
-                names = ", ".join(sorted({*ALIASES, *available, AUTO}))
-                raise ValueError(f"{source}: no theme called {value!r} (themes: {names})")
-            return name, source
+        if not value:
+            continue
         if value == AUTO:
             break  # auto asks the terminal, even over a saved pick
-    else:
+        name = ALIASES.get(value, value)
+        if name not in available:
+            names = ", ".join(sorted({*ALIASES, *available, AUTO}))
+            raise ValueError(f"{source}: no theme called {value!r} (themes: {names})")
+        return name, source
+    else:  # neither given
         remembered = saved()
         if remembered in available:
             return remembered, "the theme picked last time"
     light = detect()
     if light is None:
-        return DARK, "default (the terminal did not say its background)"
-    return (
-        (LIGHT, "the terminal's light background")
-        if light
-        else (
-            DARK,
-            "the terminal's dark background",
-        )
-    )
+        return DARK, "the default: the terminal gave no background colour"
+    if light:
+        return LIGHT, "the terminal's light background"
+    return DARK, "the terminal's dark background"
