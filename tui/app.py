@@ -113,6 +113,8 @@ class CnnTuiApp(App[None]):
         self._quitting = False
         self._engine_started = False
         self.first_frame_shown = False
+        self._remember_theme = False  # save the user's theme picks (run_app only)
+        self._theme_shown: str | None = None
 
     # -- start-up -----------------------------------------------------------------------
 
@@ -170,14 +172,14 @@ class CnnTuiApp(App[None]):
     def _theme_picked(self, theme: Any) -> None:
         from cnn_tui.tui.terminal_theme import save_theme
 
-        if theme.name != getattr(self, "_theme_shown", None):  # not the one opened with
+        if theme.name != self._theme_shown:  # not the one opened with
             self._theme_shown = theme.name
             save_theme(theme.name)
 
     def on_mount(self) -> None:
         from cnn_tui.core.runs import refuse_stop_signals
 
-        if getattr(self, "_remember_theme", False):
+        if self._remember_theme:
             self.theme_changed_signal.subscribe(self, self._theme_picked)
 
         # `cnn-tui watch --stop` on a run trained here must stop the run, not end the app
