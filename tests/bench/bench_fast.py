@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_train import DEFAULT_DATA, load_data, machine, run_ours
+from bench_train import DEFAULT_DATA, run_ours, start
 
 TARGET = 0.89
 BOOK_EPOCHS = 100
@@ -37,15 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     args = parser.parse_args(argv)
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    dataset = start(args)
     from cnn_tui.core.config import preset_config
-
-    dataset = load_data(args.data)
-    print(f"data: {dataset.name}")
-    print(f"machine: {machine()}, device {args.device}")
 
     book_config = preset_config("book", device=args.device)
     chunks = len(args.seeds)

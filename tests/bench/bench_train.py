@@ -59,6 +59,19 @@ def load_data(data: str | Path):
     return load_cifar2(data)
 
 
+def start(args: argparse.Namespace):
+    """What each benchmark's main does first: torch's threads as asked (--threads, 0: its
+    default), the data loaded, and both said; returns the data set."""
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dataset = load_data(args.data)
+    print(f"data: {dataset.name}")
+    print(f"machine: {machine()}, device {args.device}")
+    return dataset
+
+
 def machine() -> str:
     """The facts a figure needs beside it: CPUs, torch, threads."""
     import platform
@@ -84,27 +97,12 @@ def machine() -> str:
 
 
 def book_net():
-    """The book's final `Net` (functional tanh and max_pool2d), 18,090 parameters."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
+    """The book's final `Net` (functional tanh and max_pool2d), 18,090 parameters, from
+    tests/book_code.py, which the model tests check against ours."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from book_code import BookNet
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1)
-            self.conv2 = nn.Conv2d(16, 8, kernel_size=3, padding=1)
-            self.fc1 = nn.Linear(8 * 8 * 8, 32)
-            self.fc2 = nn.Linear(32, 2)
-
-        def forward(self, x):
-            out = F.max_pool2d(torch.tanh(self.conv1(x)), 2)
-            out = F.max_pool2d(torch.tanh(self.conv2(out)), 2)
-            out = out.view(-1, 8 * 8 * 8)
-            out = torch.tanh(self.fc1(out))
-            return self.fc2(out)
-
-    return Net()
+    return BookNet()
 
 
 def book_list(split) -> list:
@@ -235,15 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or mps: both sides")
     args = parser.parse_args(argv)
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    dataset = start(args)
     from cnn_tui.core.config import preset_config
 
-    dataset = load_data(args.data)
-    print(f"data: {dataset.name}")
-    print(f"machine: {machine()}, device {args.device}")
     config = preset_config("book", epochs=args.epochs, device=args.device)
     # The book's loop runs in a process of its own, as a notebook would: nothing ours sets
     # for its process (the allocator's settings, say) reaches it.
