@@ -34,6 +34,17 @@ def cache_dir() -> Path:
     return user_cache_path(APP_NAME, appauthor=False)
 
 
+def state_dir() -> Path:
+    """Where the app keeps what it records about itself (its error log): CNN_TUI_STATE,
+    else the user's state folder (~/.local/state/cnn-tui on Linux)."""
+    env = os.environ.get("CNN_TUI_STATE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_state_path
+
+    return user_state_path(APP_NAME, appauthor=False)
+
+
 def shipped_weights_dir() -> Path:
     """The weights/ folder, found the same way from a checkout, editable install or wheel."""
     from importlib.resources import files

@@ -41,12 +41,13 @@ PROGRESS_INTERVAL = 0.1  # seconds between Progress events at most
 
 
 class TrainControl:
-    """Pause, resume and stop, set from any thread, obeyed between batches."""
+    """Pause, resume, stop and fail, set from any thread, obeyed between batches."""
 
     def __init__(self) -> None:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self.failure: str | None = None  # why the run must end `failed` (see fail)
 
     def pause(self) -> None:
         self._running.clear()
@@ -57,6 +58,13 @@ class TrainControl:
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    def fail(self, reason: str) -> None:
+        """Stop, and end the run `failed` with this reason, not "stopped by the user": what
+        drives the run went wrong (the app crashed). The last epoch's checkpoint is kept."""
+        if self.failure is None:  # the first reason is the cause; later ones follow from it
+            self.failure = reason
+        self.stop()
 
     @property
     def paused(self) -> bool:
@@ -381,6 +389,8 @@ def _train(
                     control.wait_while_paused(lambda: stop_requested(run_dir))
                     epoch_started += time.perf_counter() - paused_at
                 if control.stopped:
+                    if control.failure is not None:
+                        raise _Stop("failed", control.failure)
                     raise _Stop("stopped", "stopped by the user")
                 index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
                 images = normalize(train_images[index])

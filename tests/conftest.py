@@ -1,7 +1,8 @@
 """Shared test set-up: keep every test away from the user's folders and the network.
 
-- `_isolated_folders` (autouse) points CNN_TUI_DATA, CNN_TUI_RUNS, CNN_TUI_CACHE and
-  XDG_CONFIG_HOME (the saved theme) at a test's own tmp folders, so nothing reads or
+- `_isolated_folders` (autouse) points CNN_TUI_DATA, CNN_TUI_RUNS, CNN_TUI_CACHE,
+  CNN_TUI_STATE (the error log) and XDG_CONFIG_HOME (the saved theme) at a test's own
+  tmp folders, so nothing reads or
   writes the user's real folders, and the empty data folder means "download", which
   fails fast here (see test_data.py).
 - `image_folder` makes a tiny train/<class>/, test/<class>/ tree of random PNG and JPEG
@@ -45,6 +46,7 @@ def _isolated_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
         ("CNN_TUI_DATA", "data"),
         ("CNN_TUI_RUNS", "runs"),
         ("CNN_TUI_CACHE", "cache"),
+        ("CNN_TUI_STATE", "state"),  # the app's error log
     ):
         monkeypatch.setenv(name, str(base / sub))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))  # the saved theme pick

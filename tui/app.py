@@ -21,6 +21,7 @@ from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
 from cnn_tui.core.events import Progress
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
+from cnn_tui.tui.errors import describe, record_error, where_logged
 from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.train import TrainScreen
@@ -115,6 +116,8 @@ class CnnTuiApp(App[None]):
         self.first_frame_shown = False
         self._remember_theme = False  # save the user's theme picks (run_app only)
         self._theme_shown: str | None = None
+        self.crash: str | None = None  # what ended the app, when an error did (note_crash)
+        self.crash_log: Path | None = None  # where its traceback went
 
     # -- start-up -----------------------------------------------------------------------
 
@@ -412,6 +415,33 @@ class CnnTuiApp(App[None]):
             if screen.check_action(action, ()):
                 yield SystemCommand(title, help_text, partial(screen.run_action, action))
 
+    # The palette is ours (tui/palette.py: a Textual bug worked around) wherever Textual
+    # would open its own: ctrl+p, the Theme command and search_commands.
+
+    def action_command_palette(self) -> None:
+        from cnn_tui.tui.palette import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        from cnn_tui.tui.palette import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(
+            CommandPalette(providers=[ThemeProvider], placeholder="Search for themes…")
+        )
+
+    def search_commands(self, commands: Any, placeholder: str = "Search for commands…") -> Any:
+        from cnn_tui.tui.palette import CommandPalette
+        from textual.command import SimpleProvider
+
+        return self.push_screen(
+            CommandPalette(
+                providers=[SimpleProvider(self.screen, commands)], placeholder=placeholder
+            )
+        )
+
     async def action_quit(self) -> None:
         """Quit; while training, ask first, then stop the run and let it save."""
         if self._quitting:
@@ -441,9 +471,39 @@ class CnnTuiApp(App[None]):
             await self._train_worker.wait()
         self.exit()
 
+    # -- unexpected errors --------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An exception nothing handled: the app ends (Textual's way), but not silently and
+        not as the user's stop: its traceback goes to the error log, and a run in progress
+        ends `failed` with the error (its last checkpoint kept), not "stopped by the user".
+
+        (Textual's private hook: every unhandled exception of the app, its screens and its
+        workers comes here.)"""
+        self.note_crash(error, "the app")
+        super()._handle_exception(error)
+
+    def note_crash(self, error: BaseException, where: str) -> None:
+        """Log error's traceback and fail the run in progress, once (the first error is the
+        cause; what follows is its consequence)."""
+        if self.crash is not None:
+            return
+        self.crash_log = record_error(error, where)
+        self.crash = f"{where} crashed: {describe(error)}"
+        if self.train.control is not None:
+            self.train.control.fail(self.crash)
+
+    def crash_report(self) -> str:
+        """The line said after the app died: what, where the details are, the run's fate."""
+        lines = f"cnn-tui: {self.crash} ({where_logged(self.crash_log)})"
+        if self.train.started is not None and self.train.finished is None:
+            lines += f"\nthe run in progress ends failed: {self.train.started.run_dir}"
+        return lines
+
     def on_unmount(self) -> None:
         # Any way out (ctrl+c in a driver, an error) must not leave the trainer running:
-        # the thread would keep the process alive.
+        # the thread would keep the process alive. After an error, note_crash has already
+        # told it to end `failed`; a stop does not undo that.
         if self.train.control is not None:
             self.train.control.stop()
         from cnn_tui.core.runs import refuse_stop_signals
@@ -465,9 +525,14 @@ def run_app(args: argparse.Namespace | None = None) -> int:
     app.open_with_theme(theme, remember=True, why=why)
     try:
         app.run()
+    except Exception as error:  # noqa: BLE001  (said, logged, and raised again)
+        app.note_crash(error, "the app")
+        raise
     finally:
         if app.train.control is not None:
             app.train.control.stop()
+        if app.crash is not None:
+            print(app.crash_report(), file=sys.stderr)
     return app.return_code or 0
 
 

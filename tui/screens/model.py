@@ -325,6 +325,8 @@ class ModelScreen(Screen):
 
     @on(DataTable.RowSelected, "#models-table")
     def _compare_row_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key is None or event.row_key.value is None:
+            return  # no row (an empty table)
         name = str(event.row_key.value)
         self.query_one("#model-pick", Select).value = name
         self.query_one(TabbedContent).active = "layers"

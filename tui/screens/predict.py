@@ -365,8 +365,9 @@ class PredictScreen(Screen):
         table = event.data_table
         if event.cursor_row >= table.row_count - 5 and table.row_count < len(self._entries):
             self._list_more()
-        if self._active("validation") and event.row_key.value is not None:
-            self._show_entry(int(event.row_key.value))
+        key = _row_key(event)
+        if self._active("validation") and key is not None:
+            self._show_entry(int(key))
 
     def _active(self, tab: str) -> bool:
         """Whether this tab is shown: only its table's highlight changes the picture."""
@@ -488,8 +489,9 @@ class PredictScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#losses-table")
     def _loss_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._active("mistakes") and event.row_key.value is not None:
-            self._show_entry(int(event.row_key.value))
+        key = _row_key(event)
+        if self._active("mistakes") and key is not None:
+            self._show_entry(int(key))
 
     # -- single files -------------------------------------------------------------------
 
@@ -686,8 +688,9 @@ class PredictScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#folder-table")
     def _folder_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._active("folder") and event.row_key.value is not None:
-            self.classify_file(Path(str(event.row_key.value)))
+        key = _row_key(event)
+        if self._active("folder") and key is not None:
+            self.classify_file(Path(key))
 
     # -- other keys ---------------------------------------------------------------------
 
@@ -728,3 +731,10 @@ class PredictScreen(Screen):
         """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)
+
+
+def _row_key(event: DataTable.RowHighlighted) -> str | None:
+    """The highlighted row's key; None for "no row" (an empty table highlights row -1,
+    with no key)."""
+    key = event.row_key.value if event.row_key is not None else None
+    return None if key is None else str(key)

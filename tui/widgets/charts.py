@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnn_tui.core.events import EpochEnd
+from cnn_tui.tui.errors import cannot_draw
 from cnn_tui.tui.widgets.chart_view import ChartView, ema, integer_ticks, time_label
 
 __all__ = ["ChartView", "MetricChart", "ema", "integer_ticks", "time_label"]
@@ -71,10 +72,18 @@ class MetricChart(PlotextPlot):
     def render(self) -> RenderResult:
         # Building a plotext figure costs milliseconds; a screen refresh (a key, a
         # notification, the progress bar) must not pay that when the data did not change.
+        # The figure is built afresh for each size: plotext logs the data of a log-scaled
+        # figure as it builds it, in place, so building the same figure twice took the log
+        # of a log (`math domain error` once a value was below 1).
         key = (self.size.width, self.size.height, self._drawn, self.app.theme)
         if key != self._cache_key:
-            self._cache = super().render()
             self._cache_key = key
+            try:
+                self.plt.clear_figure()
+                self._draw()
+                self._cache = super().render()
+            except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+                self._cache = cannot_draw(f"{self.metric} chart", error)
         return self._cache
 
     def _colour(self, name: str) -> tuple[int, int, int]:
@@ -84,9 +93,11 @@ class MetricChart(PlotextPlot):
     def redraw(self) -> None:
         if not self.is_mounted:
             return
-        self._drawn += 1
+        self._drawn += 1  # render() builds the figure
+        self.refresh()
+
+    def _draw(self) -> None:
         plt = self.plt
-        plt.clear_figure()
         title = "loss" if self.metric == "loss" else "accuracy"
         if self.view.log_loss and self.metric == "loss":
             title += " (log)"
@@ -94,7 +105,6 @@ class MetricChart(PlotextPlot):
             title += " smoothed"
         if not self.x:
             plt.title(f"{title}: no epochs yet")
-            self.refresh()
             return
         best = self.best_x
         if best is not None and self.metric == "accuracy":
@@ -107,7 +117,11 @@ class MetricChart(PlotextPlot):
         marker = "braille" if len(self.x) > 1 else "●"
         for name, colour in (("train", "primary"), ("val", "accent")):
             plt.plot(
-                self.x, self.series[name], label=name, color=self._colour(colour), marker=marker
+                list(self.x),
+                list(self.series[name]),
+                label=name,
+                color=self._colour(colour),
+                marker=marker,
             )
         if self.metric == "loss" and self.view.log_loss:
             values = [v for v in self.series["train"] + self.series["val"] if v > 0]
@@ -122,7 +136,6 @@ class MetricChart(PlotextPlot):
             # a little room at the right, so that the best epoch's line, when it is the
             # last epoch, is not drawn on the frame (where it read as a double border)
             plt.xlim(self.x[0], self.x[-1] + (self.x[-1] - self.x[0]) * 0.04)
-        self.refresh()
 
 
 def _spread(values: Sequence[float], most: int = 4) -> list[float]:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from cnn_tui.tui.errors import cannot_draw
 from cnn_tui.tui.widgets.chart_view import integer_ticks
 from textual.app import RenderResult
 from textual.color import Color
@@ -53,6 +54,8 @@ class _Chart(PlotextPlot):
     }
     """
 
+    WHAT = "chart"  # what the one line says cannot be drawn
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.runs: tuple[RunSeries, ...] = ()
@@ -76,11 +79,14 @@ class _Chart(PlotextPlot):
         # otherwise look different from one drawn at its final size.
         key = (self.size.width, self.size.height, self._drawn, self.app.theme)
         if key != self._cache_key:
-            with _ordered_dedupe():
-                self.plt.clear_figure()
-                self.draw()
-                self._cache = super().render()
             self._cache_key = key
+            try:
+                with _ordered_dedupe():
+                    self.plt.clear_figure()
+                    self.draw()
+                    self._cache = super().render()
+            except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+                self._cache = cannot_draw(self.WHAT, error)
         return self._cache
 
     def colour(self, index_or_name: int | str) -> tuple[int, int, int]:
@@ -125,6 +131,8 @@ class ValCurvesChart(_Chart):
     run are; the table above the chart names each colour.
     """
 
+    WHAT = "val accuracy chart"
+
     def draw(self) -> None:
         plt = self.plt
         drawn = [run for run in self.runs if run.epochs]
@@ -158,6 +166,8 @@ def bar_floor(values: Sequence[float]) -> float:
 
 class AccuracyBars(_Chart):
     """Train and val accuracy of each run's final epoch, side by side (grouped bars)."""
+
+    WHAT = "accuracy bars"
 
     def draw(self) -> None:
         plt = self.plt

@@ -1,0 +1,202 @@
+"""Issue 9 ("Trust"), the app's side: nothing a user does crashes the app, a widget that
+cannot draw says so in one line, and an app that dies anyway ends its run `failed`.
+
+Each test here failed before its fix (the docstrings say how).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.messages import TrainEvent
+from cnn_tui.tui.widgets.charts import MetricChart
+from runs_support import write_run
+from test_app_support import options, ready, tiny_dataset, wait_for
+from test_train_screen import _record
+
+pytestmark = pytest.mark.timeout(60)
+
+
+# -- item 1: log scale, then any size change ------------------------------------------------
+
+
+async def test_log_scale_then_a_resize_keeps_the_train_charts(tmp_path: Path) -> None:
+    """Before: plotext took the log of values it had already logged when the chart was built
+    again at a new size: `ValueError: math domain error`, the app died."""
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for epoch in (1, 2, 3):
+            app.post_message(TrainEvent(_record(epoch)))
+        await pilot.pause(0.3)
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        for size in ((100, 30), (60, 20), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+        await pilot.press("f")
+        await pilot.pause(0.3)
+        assert app.is_running
+        loss = app.screen.query_one("#loss-chart", MetricChart)
+        assert loss.view.log_loss
+        assert "loss (log)" in str(loss.render())
+    assert app._exception is None
+
+
+async def test_log_scale_then_a_resize_keeps_a_runs_charts(tmp_path: Path) -> None:
+    """Runs → enter → c → l → resize: the same crash on the run's own charts."""
+    write_run(tmp_path / "runs", "20251124-160000-net-aaaa")
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("5")
+        await pilot.pause(0.3)
+        await pilot.press("enter", "c", "l")
+        await pilot.pause(0.2)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.2)
+        await pilot.resize_terminal(70, 22)
+        await pilot.pause(0.2)
+        assert app.is_running
+        loss = app.screen.query_one("#run-loss-chart", MetricChart)
+        assert "loss (log)" in str(loss.render())
+    assert app._exception is None
+
+
+# -- item 2: the Predict screen's folder table ------------------------------------------------
+
+
+async def test_a_folder_row_highlight_without_a_row_is_ignored(tmp_path: Path) -> None:
+    """Before: DataTable.RowHighlighted(cursor_row=-1, row_key=None), which Textual posts for
+    an empty table, raised `AttributeError: 'NoneType' object has no attribute 'value'`."""
+    from textual.widgets import DataTable
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.3)
+        screen = app.screen
+        screen.action_tab("folder")
+        await pilot.pause()
+        table = screen.query_one("#folder-table", DataTable)
+        table.post_message(DataTable.RowHighlighted(table, -1, None))  # type: ignore[arg-type]
+        await pilot.pause(0.2)
+        assert app.is_running
+    assert app._exception is None
+
+
+# -- item 3: the command palette in a small window ---------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(40, 4), (20, 4)])
+async def test_page_down_in_the_palette_of_a_small_window(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Before: with the palette's list 0 rows high, PageDown raised `KeyError: 0` in Textual's
+    OptionList._move_page (a library bug), and the app died."""
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press("pagedown", "pageup", "pagedown")
+        await pilot.pause(0.1)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.1)
+        await pilot.press("pagedown", "pageup")
+        assert app.is_running
+    assert app._exception is None
+
+
+# -- the rule: a widget that cannot draw says so in one line --------------------------------
+
+
+async def test_a_chart_that_cannot_draw_shows_one_line_and_logs_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: an exception while building a chart ended the app."""
+    from cnn_tui.tui.errors import error_log_path
+
+    def broken(self: MetricChart) -> None:
+        raise ValueError("made-up [bold]failure[/bold]")
+
+    monkeypatch.setattr(MetricChart, "_draw", broken)
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        app.post_message(TrainEvent(_record(1)))
+        await pilot.pause(0.3)
+        await pilot.resize_terminal(90, 28)
+        await pilot.pause(0.2)
+        assert app.is_running
+        text = str(app.screen.query_one("#loss-chart", MetricChart).render())
+        log = error_log_path()
+        assert text.startswith("cannot draw the loss chart: ValueError: made-up [bold]failure")
+        assert str(log) in text and "\n" not in text
+    assert app._exception is None
+    assert log.parent == Path(os.environ["CNN_TUI_STATE"])
+    logged = log.read_text()
+    assert "Traceback" in logged and "drawing the loss chart" in logged and "broken" in logged
+
+
+# -- the rule: an app that dies ends its run `failed`, never "stopped by the user" ----------
+
+
+def test_a_failed_control_ends_the_run_failed_with_its_reason(tmp_path: Path) -> None:
+    """core: TrainControl.fail(reason) ends the run `failed` with the reason, checkpoint kept
+    (before, the only way to end a run from outside was stop(): "stopped by the user")."""
+    from cnn_tui.core.config import TrainConfig
+    from cnn_tui.core.events import EpochEnd
+    from cnn_tui.core.runs import read_state
+    from cnn_tui.core.train import TrainControl, train
+
+    control = TrainControl()
+
+    def on_event(event: object) -> None:
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            control.fail("the app crashed: ValueError: boom")
+            control.stop()  # a later stop (the app's unmount) does not turn it into "stopped"
+
+    config = TrainConfig(epochs=5, batch_size=16, device="cpu")
+    finished = train(config, on_event, control=control, runs_dir=tmp_path, dataset=tiny_dataset())
+    run = Path(finished.run_dir)
+    assert finished.state == "failed" and finished.message == "the app crashed: ValueError: boom"
+    assert finished.epochs_done == 2 and (run / "last.pt").is_file()
+    state = read_state(run)
+    assert state["state"] == "failed" and state["message"] == "the app crashed: ValueError: boom"
+
+
+async def test_an_app_that_dies_mid_run_ends_the_run_failed(tmp_path: Path) -> None:
+    """Before: the app's exit told the worker to stop and core recorded the crash as
+    `stopped`, "stopped by the user". Now: `failed`, the error named, the traceback logged,
+    the last checkpoint kept."""
+    from cnn_tui.core.runs import read_state
+    from cnn_tui.tui.errors import error_log_path
+
+    def boom() -> None:
+        raise RuntimeError("made-up crash of the app")
+
+    app = CnnTuiApp(options(tmp_path, epochs=300, batch_size=8), dataset=tiny_dataset(256, 32))
+    with pytest.raises(RuntimeError, match="made-up crash"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready(pilot)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: len(app.train.history) >= 1)
+            run = Path(app.train.started.run_dir)
+            app.call_later(boom)
+            await pilot.pause(0.5)
+    deadline = time.monotonic() + 30
+    while read_state(run).get("state") == "running" and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    state = read_state(run)
+    assert state["state"] == "failed", state
+    assert "RuntimeError: made-up crash of the app" in state["message"]
+    assert (run / "last.pt").is_file() and state["epochs_done"] >= 1
+    logged = error_log_path().read_text()
+    assert "made-up crash of the app" in logged and "Traceback" in logged

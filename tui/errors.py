@@ -1,0 +1,59 @@
+"""Unexpected errors in the app: the traceback goes to a log file, the screen gets one line.
+
+Nothing here may raise: it runs while something else has already gone wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import traceback
+from pathlib import Path
+
+from rich.text import Text
+
+ERROR_LOG = "errors.log"
+MAX_LOG_BYTES = 1_000_000  # past this the log starts again (the previous one kept as .1)
+
+
+def error_log_path() -> Path:
+    from cnn_tui.core.paths import state_dir
+
+    return state_dir() / ERROR_LOG
+
+
+def record_error(error: BaseException, where: str) -> Path | None:
+    """Append error's traceback, with where it happened, to the error log; return the log's
+    path, or None when it could not be written (a read-only home, a full disk)."""
+    try:
+        path = error_log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > MAX_LOG_BYTES:
+                os.replace(path, path.with_name(ERROR_LOG + ".1"))
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as log:
+            log.write(f"--- {stamp} pid {os.getpid()}: {where}\n{''.join(lines)}\n")
+        return path
+    except Exception:  # noqa: BLE001  (no log is no reason to fail twice)
+        return None
+
+
+def describe(error: BaseException, limit: int = 120) -> str:
+    """`ValueError: math domain error`, cut to a line."""
+    text = (
+        f"{type(error).__name__}: {error}".splitlines()[0] if str(error) else type(error).__name__
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def where_logged(path: Path | None) -> str:
+    return f"details in {path}" if path is not None else "the error log could not be written"
+
+
+def cannot_draw(what: str, error: BaseException) -> Text:
+    """The one line a widget shows in its place when it cannot draw (plain text: no markup)."""
+    path = record_error(error, f"drawing the {what}")
+    return Text(f"cannot draw the {what}: {describe(error)} ({where_logged(path)})")

@@ -1,0 +1,24 @@
+"""The command palette (ctrl+p), with a work-around for a bug in Textual's.
+
+Textual's OptionList._move_page reads the line map of a list that has drawn no lines: in a
+window so small that the palette's list is 0 rows high, PageDown or PageUp raised
+`KeyError: 0` and ended the app. Here a page move in a list with no room does nothing.
+"""
+
+from __future__ import annotations
+
+from textual.command import CommandList
+from textual.command import CommandPalette as TextualCommandPalette
+
+PAGE_ACTIONS = ("page_down", "page_up")
+
+
+class CommandPalette(TextualCommandPalette):
+    """Textual's command palette; page keys in a list with no rows to page do nothing."""
+
+    def _action_command_list(self, action: str) -> None:
+        if action in PAGE_ACTIONS:
+            lists = self.query(CommandList)
+            if not lists or lists.first().scrollable_content_region.height < 1:
+                return
+        super()._action_command_list(action)
