@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from cnn_tui.tui.errors import cannot_draw
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Container, Vertical
@@ -138,6 +139,12 @@ class ProbabilityBars(Widget):
         return max(len(self.probabilities), 0)
 
     def render(self) -> RenderResult:
+        try:
+            return self._bars()
+        except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+            return cannot_draw("class bars", error)
+
+    def _bars(self) -> RenderResult:
         if not self.probabilities:
             return ""
         width = max(self.size.width, 20)
@@ -229,7 +236,18 @@ class PicturePanel(Vertical):
         self._draw()
 
     def _draw(self) -> None:
+        try:
+            self._draw_picture()
+        except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+            if self._image is not None:
+                self._image.display = False
+            empty = self.query_one("#picture-empty", Static)
+            empty.update(cannot_draw("picture", error))
+            empty.display = True
+
+    def _draw_picture(self) -> None:
         empty = self.query_one("#picture-empty", Static)
+        empty.update("")
         if self.pixels is None:
             if self._image is not None:
                 self._image.display = False
