@@ -3,6 +3,13 @@
 Submodule names follow the book's code, so state_dicts move both ways between the book's
 classes and these. Activations and pools are modules (as in the book's first `Net`) so
 that summaries and feature maps can see every stage; they add no state_dict keys.
+
+`pool_first` (set by `build_model(..., pool_first=True)`, as training does) runs each
+activation that the book puts before a max pool after it instead: the same values, since a
+max pool commutes with an increasing function (tanh, ReLU), but the activation and its
+backward run on a quarter of the values (tests/bench/bench_train.py). It is a flag of the
+instance, not a rewrite of the model: parameters and state_dict keys are the same either
+way, and nothing outside the instance changes (threads may run other models meanwhile).
 """
 
 from __future__ import annotations
@@ -13,7 +20,23 @@ from torch import nn
 from .registry import MODELS
 
 
-class Net(nn.Module):
+class ChapterNet(nn.Module):
+    """What the chapter's models share: the pool_first flag and the stage it changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool_first = False
+
+    def act_pool(self, act: nn.Module, pool: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """pool(act(x)), as the book writes it; act(pool(x)) when pool_first: equal values.
+
+        The gradients are equal too, ties aside (tanh may round two inputs of a window to
+        one value, and the pool then passes the gradient to another of them).
+        """
+        return act(pool(x)) if self.pool_first else pool(act(x))
+
+
+class Net(ChapterNet):
     def __init__(self, num_classes: int = 2) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1)
@@ -28,13 +51,13 @@ class Net(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1(x)))
-        out = self.pool2(self.act2(self.conv2(out)))
+        out = self.act_pool(self.act1, self.pool1, self.conv1(x))
+        out = self.act_pool(self.act2, self.pool2, self.conv2(out))
         out = self.act3(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
 
-class NetWidth(nn.Module):
+class NetWidth(ChapterNet):
     def __init__(self, num_classes: int = 2, n_chans1: int = 32) -> None:
         super().__init__()
         self.n_chans1 = n_chans1
@@ -50,13 +73,13 @@ class NetWidth(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1(x)))
-        out = self.pool2(self.act2(self.conv2(out)))
+        out = self.act_pool(self.act1, self.pool1, self.conv1(x))
+        out = self.act_pool(self.act2, self.pool2, self.conv2(out))
         out = self.act3(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
 
-class NetDropout(nn.Module):
+class NetDropout(ChapterNet):
     def __init__(self, num_classes: int = 2, n_chans1: int = 32) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, n_chans1, kernel_size=3, padding=1)
@@ -73,13 +96,13 @@ class NetDropout(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv1_dropout(self.pool1(self.act1(self.conv1(x))))
-        out = self.conv2_dropout(self.pool2(self.act2(self.conv2(out))))
+        out = self.conv1_dropout(self.act_pool(self.act1, self.pool1, self.conv1(x)))
+        out = self.conv2_dropout(self.act_pool(self.act2, self.pool2, self.conv2(out)))
         out = self.act3(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
 
-class NetBatchNorm(nn.Module):
+class NetBatchNorm(ChapterNet):
     def __init__(self, num_classes: int = 2, n_chans1: int = 32) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, n_chans1, kernel_size=3, padding=1)
@@ -96,13 +119,13 @@ class NetBatchNorm(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1_batchnorm(self.conv1(x))))
-        out = self.pool2(self.act2(self.conv2_batchnorm(self.conv2(out))))
+        out = self.act_pool(self.act1, self.pool1, self.conv1_batchnorm(self.conv1(x)))
+        out = self.act_pool(self.act2, self.pool2, self.conv2_batchnorm(self.conv2(out)))
         out = self.act3(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
 
-class NetDepth(nn.Module):
+class NetDepth(ChapterNet):
     def __init__(self, num_classes: int = 2, n_chans1: int = 32) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, n_chans1, kernel_size=3, padding=1)
@@ -120,9 +143,9 @@ class NetDepth(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1(x)))
-        out = self.pool2(self.act2(self.conv2(out)))
-        out = self.pool3(self.act3(self.conv3(out)))
+        out = self.act_pool(self.act1, self.pool1, self.conv1(x))
+        out = self.act_pool(self.act2, self.pool2, self.conv2(out))
+        out = self.act_pool(self.act3, self.pool3, self.conv3(out))
         out = self.act4(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
@@ -131,8 +154,8 @@ class NetRes(NetDepth):
     """NetDepth with the third stage's input added back before its pool."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1(x)))
-        out = self.pool2(self.act2(self.conv2(out)))
+        out = self.act_pool(self.act1, self.pool1, self.conv1(x))
+        out = self.act_pool(self.act2, self.pool2, self.conv2(out))
         out = self.pool3(self.act3(self.conv3(out)) + out)
         out = self.act4(self.fc1(self.flatten(out)))
         return self.fc2(out)
@@ -152,7 +175,7 @@ class ResBlock(nn.Module):
         return self.act(self.batch_norm(self.conv(x))) + x
 
 
-class NetResDeep(nn.Module):
+class NetResDeep(ChapterNet):
     """The book's deep residual net, with n separate blocks (the text's meaning)."""
 
     def __init__(self, num_classes: int = 2, n_chans1: int = 32, n_blocks: int = 10) -> None:
@@ -168,13 +191,13 @@ class NetResDeep(nn.Module):
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pool1(self.act1(self.conv1(x)))
+        out = self.act_pool(self.act1, self.pool1, self.conv1(x))
         out = self.pool2(self.resblocks(out))
         out = self.act2(self.fc1(self.flatten(out)))
         return self.fc2(out)
 
 
-class FcSmall(nn.Module):
+class FcSmall(ChapterNet):
     """Chapter 7's 3072-512-2 network (logits; the book's LogSoftmax is in the loss)."""
 
     def __init__(self, num_classes: int = 2) -> None:
@@ -188,7 +211,7 @@ class FcSmall(nn.Module):
         return self.fc2(self.act1(self.fc1(self.flatten(x))))
 
 
-class FcLarge(nn.Module):
+class FcLarge(ChapterNet):
     """Chapter 7's 3072-1024-512-128-2 network."""
 
     def __init__(self, num_classes: int = 2) -> None:
@@ -208,7 +231,7 @@ class FcLarge(nn.Module):
         return self.fc4(out)
 
 
-CLASSES: dict[str, type[nn.Module]] = {
+CLASSES: dict[str, type[ChapterNet]] = {
     "net": Net,
     "net-width": NetWidth,
     "net-dropout": NetDropout,
@@ -222,13 +245,18 @@ CLASSES: dict[str, type[nn.Module]] = {
 assert set(CLASSES) == set(MODELS)
 
 
-def build_model(name: str, num_classes: int = 2, n_blocks: int = 10) -> nn.Module:
-    """A fresh model by its registry name."""
+def build_model(
+    name: str, num_classes: int = 2, n_blocks: int = 10, *, pool_first: bool = False
+) -> ChapterNet:
+    """A fresh model by its registry name; pool_first: its faster training order (above)."""
     if name not in CLASSES:
         raise ValueError(f"unknown model {name!r}: choose one of {', '.join(CLASSES)}")
     if name == "net-res-deep":
-        return NetResDeep(num_classes=num_classes, n_blocks=n_blocks)
-    return CLASSES[name](num_classes=num_classes)
+        model: ChapterNet = NetResDeep(num_classes=num_classes, n_blocks=n_blocks)
+    else:
+        model = CLASSES[name](num_classes=num_classes)
+    model.pool_first = pool_first
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

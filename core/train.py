@@ -88,64 +88,6 @@ class _Stop(Exception):
         self.message = message
 
 
-def _pool_first(model, sample):
-    """The model with each tanh or ReLU that feeds a max pool moved after the pool.
-
-    A max pool commutes with an increasing function, so the outputs are the same, and the
-    gradients too (ties aside: tanh may round two inputs of a window to one value, and the
-    pool then passes the same gradient to another of them); but the activation and its
-    backward run on a quarter of the values. For `net` on a CPU that is a third of a
-    training step (tests/bench/bench_train.py). The returned module shares the model's
-    parameters and buffers, so training it trains the model. Any model it cannot rewrite,
-    or whose outputs on `sample` change, is returned as it is.
-    """
-    import torch
-    from torch import fx, nn
-
-    try:
-        traced = fx.symbolic_trace(model)
-    except Exception:  # a model fx cannot trace simply trains as it is
-        return model
-    graph = traced.graph
-    modules = dict(traced.named_modules())
-    changed = False
-    for pool in list(graph.nodes):
-        if pool.op != "call_module" or not isinstance(modules.get(pool.target), nn.MaxPool2d):
-            continue
-        if modules[pool.target].return_indices or not pool.args:
-            continue
-        act = pool.args[0]
-        if (
-            not isinstance(act, fx.Node)
-            or act.op != "call_module"
-            or not isinstance(modules.get(act.target), (nn.Tanh, nn.ReLU))
-            or len(act.users) != 1
-            or len(act.args) != 1
-            or act.kwargs
-        ):
-            continue
-        pool.replace_input_with(act, act.args[0])
-        graph.erase_node(act)
-        with graph.inserting_after(pool):
-            moved = graph.call_module(act.target, (pool,))
-        pool.replace_all_uses_with(moved, delete_user_cb=lambda user, m=moved: user is not m)
-        changed = True
-    if not changed:
-        return model
-    graph.lint()
-    traced.recompile()
-    was_training = model.training
-    model.eval()  # no dropout draws, no batch-norm statistics updated by the check
-    try:
-        with torch.inference_mode():
-            same = torch.allclose(traced(sample), model(sample), rtol=1e-4, atol=1e-5)
-    except Exception:
-        same = False
-    model.train(was_training)
-    traced.train(was_training)
-    return traced if same else model
-
-
 def _build_optimizer(config: TrainConfig, model, steps_per_epoch: int):
     import torch
 
@@ -268,7 +210,10 @@ def _train(
         raise ConfigError(str(error)) from None
 
     torch.manual_seed(config.seed)
-    model = build_model(config.model, num_classes, config.n_blocks).to(device)
+    # pool_first: each activation before a max pool runs after it, on a quarter of the
+    # values (the same function; core/models.py). A flag of this model only: other threads
+    # may be running other models (Predict, Explore, a second run).
+    model = build_model(config.model, num_classes, config.n_blocks, pool_first=True).to(device)
     if device.type == "cpu":
         # Channels-last convolutions and pools run these small models about 1.6x faster on
         # a CPU (max_pool2d most of all; tests/bench/bench_train.py), with the same results
@@ -350,7 +295,6 @@ def _train(
 
     good_state = plain_state(clone=True)
     good_epoch = start_epoch
-    forward = _pool_first(model, normalize(dataset.train.images[:8].to(device)))
     run_started = time.perf_counter()
     # Small validation batches stay in a CPU's caches (2x faster than 1000 at a time).
     eval_options = {"batch_size": 128} if device.type == "cpu" else {}
@@ -398,7 +342,7 @@ def _train(
                 if flips is not None:
                     flip = flips[index].view(-1, 1, 1, 1)
                     images = torch.where(flip, images.flip(3), images)
-                logits = forward(images)
+                logits = model(images)
                 loss = F.cross_entropy(logits, labels)
                 if config.l2:
                     loss = loss + config.l2 * sum(p.pow(2).sum() for p in params)
@@ -434,7 +378,7 @@ def _train(
                         )
                     )
             train_seconds = time.perf_counter() - epoch_started
-            val = evaluate(forward, dataset.val, num_classes, **eval_options)
+            val = evaluate(model, dataset.val, num_classes, **eval_options)
             if not math.isfinite(val.loss):
                 raise _Stop("failed", f"the validation loss became {val.loss} in epoch {epoch}")
             record = EpochEnd(
