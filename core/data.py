@@ -254,9 +254,12 @@ def _cifar2_subset(split: Split) -> Split:
     return Split(split.images[keep].contiguous(), torch.where(labels == 2, 1, 0))
 
 
-def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:
-    """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching."""
-    log = on_log or _log_nothing
+def check_image_folder(
+    root: Path, dataset: str = "cifar2"
+) -> tuple[list[str], dict[str, list[tuple[Path, int]]], Path]:
+    """An image folder's classes, its (file, label) lists per split and its validation
+    folder, or DataError saying what is wrong with it; nothing is decoded (cheap enough to
+    check a folder before a detached run starts, core/detach.py)."""
     val_dir = next((root / name for name in VAL_FOLDERS if (root / name).is_dir()), None)
     if val_dir is None:
         raise DataError(f"image folder {root} has train/ but no test/ or val/ beside it")
@@ -282,6 +285,13 @@ def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = 
     }
     if not files["train"] or not files["val"]:
         raise DataError(f"image folder {root} has no images in train/ or {val_dir.name}/")
+    return classes, files, val_dir
+
+
+def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:
+    """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching."""
+    log = on_log or _log_nothing
+    classes, files, val_dir = check_image_folder(root, dataset)
     splits = {split: _decode_cached(root, split, items, log) for split, items in files.items()}
     count = f"{len(splits['train'])} train / {len(splits['val'])} val"
     label = "CIFAR-2" if dataset == "cifar2" else f"{len(classes)} classes"

@@ -50,8 +50,9 @@ PROGRESS_EVERY = 1.0  # seconds between progress.json writes at most
 
 
 def _check_data(config: TrainConfig) -> None:
-    """Refuse, before anything starts, a data folder that cannot be right (cheap: no decoding)."""
-    from .data import DataError, detect_layout
+    """Refuse, before anything starts, a data folder that cannot be right (cheap: no decoding):
+    what load_dataset would refuse before decoding, the image folder's checks included."""
+    from .data import DataError, check_image_folder, detect_layout
 
     root = Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()
     if root.exists() and not root.is_dir():
@@ -65,6 +66,12 @@ def _check_data(config: TrainConfig) -> None:
             f"data folder {root} holds neither CIFAR-10's files nor an image folder "
             "(train/<class>/*, test/<class>/*)"
         )
+    if layout == "folder":
+        try:
+            check_image_folder(root, config.dataset)
+        except OSError as error:
+            reason = error.strerror or error
+            raise DataError(f"data folder {root} cannot be read ({reason})") from None
 
 
 def start_detached(
