@@ -3,7 +3,7 @@
 rich progress bars and tables on a terminal, plain lines when stdout is not a terminal,
 and `--json` for machines (the formats are stable; see README, "Command line"). Every
 error is one line on stderr, `cnn-tui: error: <reason>`, with exit status 2 for a usage
-error, 1 for a failure and 130 when Ctrl-C stopped a run. Option values are checked by
+error, 1 for a failure and 130 when Ctrl-C or SIGTERM stopped a run. Option values are checked by
 core/config.py, so the app refuses the same values with the same words.
 
 This module imports neither torch nor Textual at start-up: `cnn-tui` with no subcommand
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .config import ConfigError, TrainConfig, preset_config, validate
+from .config import SHOWN, ConfigError, TrainConfig, preset_config, shown, validate
 
 if TYPE_CHECKING:
     from .events import Event, Finished
@@ -44,11 +44,26 @@ class CliFailure(Exception):
     """The command could not do its job: exit status 1."""
 
 
+LONG_WORD = 80  # a word of an argparse error longer than this is a pasted value: shortened
+
+
+def _shorten_long_words(message: str) -> str:
+    """argparse echoes what it refuses (an unknown option, extra arguments) whole: a
+    5,000-character paste would make its one line hundreds of terminal lines long."""
+    import re
+
+    def short(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"{word[:SHOWN]}… ({len(word):,} characters)"
+
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", short, message)
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, with no usage dump."""
+    """An ArgumentParser whose errors are one short line, with no usage dump."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(_shorten_long_words(message))
 
 
 # ---------------------------------------------------------------------------------------
@@ -74,7 +89,7 @@ def _field(name: str, cast: Callable[[str], Any] = str) -> Callable[[str], Any]:
             value = cast(text)
         except ValueError:
             words = name.replace("_", " ")
-            raise ConfigError(f"{words} must be a whole number, not {text!r}") from None
+            raise ConfigError(f"{words} must be a whole number, not {shown(text)}") from None
         return getattr(validate(TrainConfig(**{name: value})), name)
 
     return _checked(check, name)
@@ -98,7 +113,7 @@ def _float_field(name: str) -> Callable[[str], Any]:
 
 def build_parser() -> Parser:
     """The `cnn-tui` parser: the app's options, and the headless subcommands."""
-    from .config import check_batch_size, check_epochs, check_lr
+    from .config import check_batch_size, check_epochs, check_lr, check_seed
 
     epochs = _checked(check_epochs, "epochs")
     lr = _checked(check_lr, "lr")
@@ -189,7 +204,7 @@ def build_parser() -> Parser:
         default=None,
         help="none, one-cycle",
     )
-    train.add_argument("--seed", type=_field("seed", int), metavar="N", default=None)
+    train.add_argument("--seed", type=_checked(check_seed, "seed"), metavar="N", default=None)
     train.add_argument(
         "--device",
         type=_field("device"),
@@ -346,12 +361,17 @@ class Output:
             return
         if self.console is not None:
             from rich.table import Table
+            from rich.text import Text
 
-            table = Table(title=title, title_justify="left", header_style="bold")
+            # Cells hold class and file names: Text, so a name like "[/oops]" is printed
+            # as written, not read as Rich markup (a MarkupError, or a mangled name).
+            table = Table(
+                title=Text(title) if title else None, title_justify="left", header_style="bold"
+            )
             for header, justify in columns:
-                table.add_column(header, justify=justify)  # type: ignore[arg-type]
+                table.add_column(Text(header), justify=justify)  # type: ignore[arg-type]
             for row in rows:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))
             self.console.print(table)
             return
         if title:
@@ -562,7 +582,9 @@ def _load_dataset(out: Output, dataset: str, data_dir: str | None):
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn())
     with Progress(*columns, TransferSpeedColumn(), console=out.console, transient=True) as progress:
-        where = data_dir or "the data folder"
+        from rich.markup import escape
+
+        where = escape(data_dir or "the data folder")  # a folder name is not markup
         task = progress.add_task(f"loading {dataset} from {where}", total=None)
 
         def on_download(done: int, total: int) -> None:
@@ -770,12 +792,18 @@ class TrainView:
         self.epochs = 0
         self.best: float | None = None
         self.last_epoch_seconds: float | None = None
-        self.interrupted = False
+        self.interrupted = False  # Ctrl-C
+        self.terminated = False  # SIGTERM
         self._previous_handler: Any = None
         self._previous_term: Any = None
 
     # context: restore the terminal and the signal handler whatever happens
     def __enter__(self) -> TrainView:
+        # From before train() makes the run folder: a stop then ends the run "stopped"
+        # before its first batch, instead of killing it with the folder half made.
+        if threading_is_main():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+            self._previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -802,8 +830,9 @@ class TrainView:
         )
 
     def _on_sigterm(self, signum: int, frame: object) -> None:
-        # `cnn-tui watch --stop` (core.runs.stop_run): stop as Ctrl-C does, keeping the
-        # checkpoint, rather than dying mid-epoch
+        # kill, a service manager, `cnn-tui watch --stop` (core.runs.stop_run): stop as
+        # Ctrl-C does, keeping the checkpoint, rather than dying mid-epoch; exit 130 too
+        self.terminated = True
         self.control.stop()
 
     def __call__(self, event: Event) -> None:
@@ -825,9 +854,6 @@ class TrainView:
 
     def _started(self, event: Any) -> None:
         self.epochs = event.epochs
-        if threading_is_main():
-            self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
-            self._previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
         out = self.out
         first = event.start_epoch + 1
         out.line(f"run folder: {event.run_dir}")
@@ -910,7 +936,7 @@ class TrainView:
             return EXIT_FAILURE
         if finished.state == "stopped":
             out.line(f"resume with: {PROG} train --resume {finished.run_dir}")
-            return EXIT_INTERRUPTED if self.interrupted else EXIT_OK
+            return EXIT_INTERRUPTED if self.interrupted or self.terminated else EXIT_OK
         return EXIT_OK
 
 

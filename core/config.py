@@ -13,6 +13,8 @@ OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("none", "one-cycle")
 DATASETS = ("cifar2", "cifar10")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+SEED_MAX = 2**64 - 1  # torch.manual_seed and Generator.manual_seed take no more
+SHOWN = 20  # characters of a refused value that an error message echoes
 
 
 class ConfigError(ValueError):
@@ -71,10 +73,27 @@ FAST = TrainConfig(
 PRESETS: dict[str, TrainConfig] = {"book": BOOK, "fast": FAST}
 
 
+def shown(value: Any, quote: bool = True) -> str:
+    """A refused value as an error message echoes it (a string quoted, unless quote is
+    False): a pasted 5,000-digit number becomes its first few characters and a count, so
+    the message stays one short line."""
+    if isinstance(value, str) and quote:
+        if len(value) <= SHOWN:
+            return repr(value)
+        return f"{value[:SHOWN] + '…'!r} ({len(value):,} characters)"
+    try:
+        text = str(value)
+    except ValueError:  # an int past Python's digit limit for str()
+        return f"a number of {value.bit_length():,} bits"
+    if len(text) <= SHOWN:
+        return text
+    return f"{text[:SHOWN]}… ({len(text):,} characters)"
+
+
 def preset_config(name: str, model: str = "net", **changes: Any) -> TrainConfig:
     """The named preset for a model, with the given fields changed."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown preset {shown(name)}: choose one of {', '.join(PRESETS)}")
     config = replace(PRESETS[name], model=model)
     if name == "book" and model == "net-res-deep":
         config = replace(config, lr=3e-3)
@@ -85,9 +104,9 @@ def check_epochs(value: Any) -> int:
     try:
         epochs = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"epochs must be a whole number, not {value!r}") from None
+        raise ConfigError(f"epochs must be a whole number, not {shown(value)}") from None
     if epochs < 1:
-        raise ConfigError(f"epochs must be at least 1, not {epochs}")
+        raise ConfigError(f"epochs must be at least 1, not {shown(epochs)}")
     return epochs
 
 
@@ -95,9 +114,10 @@ def check_lr(value: Any) -> float:
     try:
         lr = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"learning rate must be a number, not {value!r}") from None
+        raise ConfigError(f"learning rate must be a number, not {shown(value)}") from None
     if not math.isfinite(lr) or lr <= 0:
-        raise ConfigError(f"learning rate must be a positive finite number, not {value}")
+        words = "learning rate must be a positive finite number"
+        raise ConfigError(f"{words}, not {shown(value, quote=False)}")
     if lr > 10:
         raise ConfigError(f"learning rate {lr} is too large (at most 10)")
     return lr
@@ -107,11 +127,11 @@ def check_batch_size(value: Any) -> int:
     try:
         size = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"batch size must be a whole number, not {value!r}") from None
+        raise ConfigError(f"batch size must be a whole number, not {shown(value)}") from None
     if size < 1:
-        raise ConfigError(f"batch size must be at least 1, not {size}")
+        raise ConfigError(f"batch size must be at least 1, not {shown(size)}")
     if size > 65536:
-        raise ConfigError(f"batch size {size} is too large (at most 65536)")
+        raise ConfigError(f"batch size {shown(size)} is too large (at most 65536)")
     return size
 
 
@@ -119,10 +139,25 @@ def _check_nonnegative(name: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+        raise ConfigError(f"{name} must be a number, not {shown(value)}") from None
     if not math.isfinite(number) or number < 0:
-        raise ConfigError(f"{name} must be zero or a positive finite number, not {value}")
+        words = f"{name} must be zero or a positive finite number"
+        raise ConfigError(f"{words}, not {shown(value, quote=False)}")
     return number
+
+
+def check_seed(value: Any) -> int:
+    """A whole number torch can seed with: 0 to 2**64 - 1."""
+    words = f"seed must be a whole number from 0 to {SEED_MAX}"
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(f"{words}, not {shown(value)}")
+    try:
+        seed = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{words}, not {shown(value)}") from None
+    if not 0 <= seed <= SEED_MAX:
+        raise ConfigError(f"{words}, not {shown(value)}")
+    return seed
 
 
 def validate(config: TrainConfig) -> TrainConfig:
@@ -130,22 +165,23 @@ def validate(config: TrainConfig) -> TrainConfig:
     from .registry import MODELS
 
     if config.model not in MODELS:
-        raise ConfigError(f"unknown model {config.model!r}: choose one of {', '.join(MODELS)}")
+        raise ConfigError(f"unknown model {shown(config.model)}: choose one of {', '.join(MODELS)}")
     if config.dataset not in DATASETS:
-        raise ConfigError(f"unknown data set {config.dataset!r}: choose cifar2 or cifar10")
+        raise ConfigError(f"unknown data set {shown(config.dataset)}: choose cifar2 or cifar10")
     if config.optimizer not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {config.optimizer!r}: choose sgd or adam")
+        raise ConfigError(f"unknown optimizer {shown(config.optimizer)}: choose sgd or adam")
     if config.schedule not in SCHEDULES:
-        raise ConfigError(f"unknown schedule {config.schedule!r}: choose none or one-cycle")
+        raise ConfigError(f"unknown schedule {shown(config.schedule)}: choose none or one-cycle")
     if config.device not in DEVICES:
-        raise ConfigError(f"unknown device {config.device!r}: choose {', '.join(DEVICES)}")
+        raise ConfigError(f"unknown device {shown(config.device)}: choose {', '.join(DEVICES)}")
     if config.n_blocks < 1:
-        raise ConfigError(f"n_blocks must be at least 1, not {config.n_blocks}")
+        raise ConfigError(f"n_blocks must be at least 1, not {shown(config.n_blocks)}")
     return replace(
         config,
         epochs=check_epochs(config.epochs),
         lr=check_lr(config.lr),
         batch_size=check_batch_size(config.batch_size),
+        seed=check_seed(config.seed),
         momentum=_check_nonnegative("momentum", config.momentum),
         weight_decay=_check_nonnegative("weight decay", config.weight_decay),
         l2=_check_nonnegative("L2 penalty", config.l2),
