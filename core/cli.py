@@ -708,7 +708,7 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
         ]
         if ignored:
             out.warn(f"--resume keeps the run's own settings; ignoring {', '.join(ignored)}")
-        done = max((r["epoch"] for r in read_metrics(args.resume).epochs), default=0)
+        done = max((r.epoch for r in read_metrics(args.resume).epochs), default=0)
         epochs = args.epochs if args.epochs is not None else saved.epochs
         if done >= epochs:
             raise UsageError(

@@ -12,15 +12,19 @@ This module also lists, summarises, stops, exports and deletes runs for the CLI 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import math
 import os
 import secrets
+import stat
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .atomic import write_json_atomic
+from .events import EpochEnd, Progress
 
 CONFIG = "config.json"
 STATE = "state.json"
@@ -63,78 +67,219 @@ def new_run_dir(runs_dir: str | Path, model: str) -> Path:
     return path
 
 
+# ---------------------------------------------------------------------------------------
+# Reading a run's files: regular files only, bounded in size, every value checked
+
+MAX_JSON_BYTES = 1 << 20  # config.json, state.json, progress.json: a few hundred bytes
+MAX_METRICS_BYTES = 256 << 20  # about a million epochs
+_EPOCH_NUMBERS = tuple(f.name for f in fields(EpochEnd) if f.name != "epoch")
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most limit of them; OSError (FileNotFoundError when
+    absent) otherwise. A FIFO or device is never opened for reading (it could block)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"over {limit >> 20} MB", str(path))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    """A JSON object from a small file; RunError saying why it is not one (absent files
+    raise FileNotFoundError)."""
+    try:
+        data = json.loads(_read_bytes(path, MAX_JSON_BYTES))
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise RunError(f"cannot read {path}: {_reason(error)}") from None
+    except ValueError as error:  # also UnicodeDecodeError
+        raise RunError(f"cannot read {path}: not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise RunError(f"cannot read {path}: not a JSON object")
+    return data
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any, low: int = 0) -> int | None:
+    """A whole number of at least low (not a bool, not absurdly large), else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**31:
+        return None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def epoch_from_dict(record: Any) -> EpochEnd | None:
+    """A metrics.jsonl object as an EpochEnd, or None if any field is missing, of the wrong
+    type or not finite (a hand-edited or foreign line)."""
+    if not isinstance(record, dict):
+        return None
+    epoch = _count(record.get("epoch"), 1)
+    numbers = {name: _finite(record.get(name)) for name in _EPOCH_NUMBERS}
+    if epoch is None or any(v is None for v in numbers.values()):
+        return None
+    return EpochEnd(epoch=epoch, **numbers)  # type: ignore[arg-type]
+
+
 @dataclass
 class MetricsLog:
-    epochs: list[dict[str, Any]] = field(default_factory=list)
+    """metrics.jsonl read: its valid epochs, a warning per line skipped, and where each
+    epoch's line ends in the file (for a truncation that needs no free space)."""
+
+    epochs: list[EpochEnd] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # byte offset of each epoch's line
+    size: int = 0  # bytes of whole lines (a torn last line excluded)
+    readable: bool = True  # False: the file is there but could not be read at all
 
 
 def read_metrics(run_dir: str | Path) -> MetricsLog:
-    """Every complete epoch line; a torn or bad line is skipped with a warning."""
+    """Every valid epoch line as an EpochEnd; a torn, bad or non-finite line is skipped
+    with a warning. The one reader of metrics.jsonl (the CLI, watch and the app use it)."""
     result = MetricsLog()
     path = Path(run_dir) / METRICS
     try:
-        text = path.read_text()
+        data = _read_bytes(path, MAX_METRICS_BYTES)
     except FileNotFoundError:
         return result
-    lines = text.split("\n")
+    except OSError as error:
+        result.warnings.append(f"{path}: cannot be read ({_reason(error)})")
+        result.readable = False
+        return result
+    offset = 0
+    lines = data.split(b"\n")
     for number, line in enumerate(lines, 1):
+        start, offset = offset, offset + len(line) + 1
+        torn = number == len(lines)  # no newline after it (empty if the file ends whole)
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or "epoch" not in record:
-                raise ValueError
+            record = epoch_from_dict(json.loads(line))
         except ValueError:
-            torn = number == len(lines) and not text.endswith("\n")
+            record = None
+        if record is None or torn:
             what = "a torn last line" if torn else f"a bad line {number}"
             result.warnings.append(f"{path}: skipped {what}")
             continue
         result.epochs.append(record)
+        result.starts.append(start)
+    result.size = data.rfind(b"\n") + 1
     return result
 
 
-def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
-    with open(Path(run_dir) / METRICS, "a") as handle:
-        handle.write(json.dumps(record) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def _append_line(path: Path, line: str) -> None:
+    """Append one line and fsync it (a full disk raises OSError naming path)."""
+    try:
+        with open(path, "a") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
-def truncate_metrics(run_dir: str | Path, epochs: int) -> None:
-    """Keep only the first `epochs` epoch lines (on resume, past the last checkpoint)."""
-    kept = [r for r in read_metrics(run_dir).epochs if r["epoch"] <= epochs]
-    text = "".join(json.dumps(r) + "\n" for r in kept)
-    from .atomic import write_atomic
+def append_metrics(run_dir: str | Path, record: dict[str, Any] | EpochEnd) -> None:
+    """Add an epoch's line; ValueError for one that read_metrics would skip."""
+    data = record.to_dict() if isinstance(record, EpochEnd) else dict(record)
+    if epoch_from_dict(data) is None:
+        raise ValueError(f"not an epoch record: {data!r}")
+    _append_line(Path(run_dir) / METRICS, json.dumps(data) + "\n")
 
-    write_atomic(Path(run_dir) / METRICS, lambda handle: handle.write(text.encode()))
+
+def truncate_metrics(run_dir: str | Path, epochs: int) -> list[int]:
+    """Cut metrics.jsonl before the first epoch line past `epochs`, and any torn last
+    line; returns the epochs cut. In place (os.truncate): it needs no free space, so it
+    works on a full disk too. Lines before the cut, bad ones included, are kept as they
+    are."""
+    log = read_metrics(run_dir)
+    path = Path(run_dir) / METRICS
+    if not log.readable:  # not a file, or too large to read: leave it as it is
+        return []
+    cut_at, cut = log.size, []
+    for record, start in zip(log.epochs, log.starts, strict=True):
+        if record.epoch > epochs:
+            cut_at = min(cut_at, start)
+            cut.append(record.epoch)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        return cut
+    if cut_at < size:
+        os.truncate(path, cut_at)
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+    return cut
 
 
 def write_state(run_dir: str | Path, **fields: Any) -> None:
-    """Merge fields into state.json (state, pid, started, ended, message, ...)."""
+    """Merge fields into state.json (state, pid, started, ended, message, ...).
+
+    Written to a temporary and renamed; where no new file fits (a full disk), the file is
+    overwritten in place instead, a few hundred bytes in blocks it already has, so a run
+    that fails for want of space can still say so.
+    """
     path = Path(run_dir) / STATE
-    write_json_atomic(path, {**read_state(run_dir), **fields})
+    data = {**read_state(run_dir), **fields}
+    try:
+        write_json_atomic(path, data)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.is_file():
+            raise
+        text = (json.dumps(data, indent=2) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def read_state(run_dir: str | Path) -> dict[str, Any]:
+    """state.json's object; {} when it is absent or unreadable (see state_problem)."""
     try:
-        data = json.loads((Path(run_dir) / STATE).read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+        return _read_object(Path(run_dir) / STATE)
+    except (OSError, RunError):
         return {}
+
+
+def state_problem(run_dir: str | Path) -> str | None:
+    """Why state.json cannot be read, or None (absent counts as fine: a new run)."""
+    try:
+        _read_object(Path(run_dir) / STATE)
+    except FileNotFoundError:
+        return None
+    except RunError as error:
+        return str(error)
+    return None
 
 
 def read_config(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / CONFIG
     try:
-        data = json.loads(path.read_text())
+        return _read_object(path)
     except FileNotFoundError:
         raise RunError(f"{run_dir} is not a run folder (no {CONFIG})") from None
-    except (OSError, ValueError) as error:
-        raise RunError(f"cannot read {path}: {error}") from None
-    if not isinstance(data, dict):
-        raise RunError(f"{path} does not hold a config object")
-    return data
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,12 +507,20 @@ def write_progress(run_dir: str | Path, data: dict[str, Any]) -> None:
         os.replace(tmp, path)
 
 
-def read_progress(run_dir: str | Path) -> dict[str, Any]:
+def read_progress(run_dir: str | Path) -> Progress | None:
+    """progress.json as a Progress, or None when absent, unreadable or not one."""
     try:
-        data = json.loads((Path(run_dir) / PROGRESS).read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+        data = _read_object(Path(run_dir) / PROGRESS)
+    except (OSError, RunError):
+        return None
+    counts = {name: _count(data.get(name)) for name in ("epoch", "epochs", "batch", "batches")}
+    numbers = {
+        name: _finite(data.get(name))
+        for name in ("images_per_second", "eta_seconds", "elapsed_seconds")
+    }
+    if any(v is None for v in (*counts.values(), *numbers.values())):
+        return None
+    return Progress(**counts, **numbers)  # type: ignore[arg-type]
 
 
 def clear_progress(run_dir: str | Path) -> None:
@@ -419,51 +572,61 @@ def effective_state(
     return stored
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+KNOWN_STATES = (*LIVE_STATES, "finished", "stopped", "failed")
 
 
 def run_summary(run_dir: str | Path) -> RunSummary:
-    """A run folder's summary, or RunError if it is not a run folder."""
+    """A run folder's summary, or RunError if it is not a run folder.
+
+    Every value is checked: a file with wrong types gives None for that value and a
+    warning, never an exception, so one odd run never breaks a listing of the others.
+    """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"{run_dir}: no such run folder")
+    warnings: list[str] = []
     try:
         config = read_config(run_dir)
-    except RunError:
+    except RunError as error:
         if not (run_dir / STATE).exists():
             raise
         config = {}
+        if (run_dir / CONFIG).exists():
+            warnings.append(str(error))
     state = read_state(run_dir)
+    problem = state_problem(run_dir)
+    if problem:
+        warnings.append(problem)
+    elif "state" in state and state["state"] not in KNOWN_STATES:
+        warnings.append(f"{run_dir / STATE}: unknown state {str(state['state'])[:40]!r}")
     metrics = read_metrics(run_dir)
     epochs = metrics.epochs
-    best = max(epochs, key=lambda r: _number(r.get("val_accuracy")) or -1.0, default=None)
+    best = max(epochs, key=lambda r: r.val_accuracy, default=None)
     alive = is_alive(run_dir)
-    planned = state.get("epochs", config.get("epochs"))
-    pid = (lock_holder(run_dir) if alive else None) or state.get("pid")
-    started = _number(state.get("started"))
+    planned = _count(state.get("epochs"), 1) or _count(config.get("epochs"), 1)
+    pid = (lock_holder(run_dir) if alive else None) or _count(state.get("pid"), 1)
+    started = _finite(state.get("started"))
     if started is None:
         with contextlib.suppress(OSError):
             started = (run_dir / CONFIG).stat().st_mtime
-    seconds = [_number(r.get("epoch_seconds")) for r in epochs]
     return RunSummary(
         path=str(run_dir),
         name=run_dir.name,
-        model=config.get("model"),
-        preset=config.get("preset"),
-        dataset=config.get("dataset_name") or config.get("dataset"),
-        epochs_done=max((int(r["epoch"]) for r in epochs), default=0),
-        epochs_planned=int(planned) if isinstance(planned, int) else None,
-        best_val_accuracy=_number(best.get("val_accuracy")) if best else None,
-        best_epoch=int(best["epoch"]) if best else None,
+        model=_text(config.get("model")),
+        preset=_text(config.get("preset")),
+        dataset=_text(config.get("dataset_name")) or _text(config.get("dataset")),
+        epochs_done=max((r.epoch for r in epochs), default=0),
+        epochs_planned=planned,
+        best_val_accuracy=best.val_accuracy if best else None,
+        best_epoch=best.epoch if best else None,
         state=effective_state(run_dir, state, alive),
         alive=alive,
-        pid=pid if isinstance(pid, int) else None,
+        pid=pid,
         started=started,
-        ended=None if alive else _number(state.get("ended")),
-        duration_seconds=sum(s for s in seconds if s is not None) if epochs else None,
-        message=str(state.get("message") or ""),
-        warnings=metrics.warnings,
+        ended=None if alive else _finite(state.get("ended")),
+        duration_seconds=sum(r.epoch_seconds for r in epochs) if epochs else None,
+        message=_text(state.get("message")) or "",
+        warnings=warnings + metrics.warnings,
     )
 
 
@@ -571,12 +734,10 @@ def export_metrics_csv(run_dir: str | Path, path: str | Path) -> Path:
     from .atomic import write_atomic
 
     epochs = read_metrics(run_dir).epochs
-    extra = sorted({k for r in epochs for k in r} - set(METRIC_COLUMNS))
-    columns = [*METRIC_COLUMNS, *extra]
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(text, fieldnames=METRIC_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(epochs)
+    writer.writerows(epoch.to_dict() for epoch in epochs)
     try:
         return write_atomic(Path(path).expanduser(), lambda h: h.write(text.getvalue().encode()))
     except OSError as error:

@@ -423,7 +423,7 @@ def _train(
 
         model.load_state_dict(good_state)
         model = model.to(memory_format=torch.contiguous_format)
-        summary = next((r for r in read_metrics(run_dir).epochs if r["epoch"] == good_epoch), {})
+        summary = next((r for r in read_metrics(run_dir).epochs if r.epoch == good_epoch), None)
         try:
             weights = str(
                 save_weights(
@@ -433,8 +433,8 @@ def _train(
                         **meta,
                         "epochs": good_epoch,
                         "preset": config.preset,
-                        "train_accuracy": summary.get("train_accuracy"),
-                        "val_accuracy": summary.get("val_accuracy"),
+                        "train_accuracy": summary.train_accuracy if summary else None,
+                        "val_accuracy": summary.val_accuracy if summary else None,
                         "date": time.strftime("%Y-%m-%d"),
                     },
                 )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from .cli import (
     _duration,
     print_error,
 )
-from .events import EpochEnd
 from .runs import (
     LIVE_STATES,
     effective_state,
@@ -41,7 +39,6 @@ from .runs import (
 )
 
 POLL_SECONDS = 0.5  # how often the run's files are looked at
-_EPOCH_FIELDS = {f.name for f in fields(EpochEnd)}
 
 
 def cmd_watch(args: argparse.Namespace, out: Output) -> int:
@@ -116,20 +113,19 @@ class Watcher:
             return
         self._metrics_key = key
         epochs = read_metrics(self.run_dir).epochs
-        last = max((int(r["epoch"]) for r in epochs), default=0)
+        last = max((r.epoch for r in epochs), default=0)
         if last < self.shown:  # a resume dropped lines past its checkpoint
             self.out.line(f"(the run resumed after epoch {last})")
             self.shown = last
         planned = read_state(self.run_dir).get("epochs")
-        if isinstance(planned, int):
+        if isinstance(planned, int) and not isinstance(planned, bool) and planned > 0:
             self.view.epochs = planned
         for record in epochs:
-            if int(record["epoch"]) > self.shown:
-                self.shown = int(record["epoch"])
-                event = EpochEnd(**{k: v for k, v in record.items() if k in _EPOCH_FIELDS})
+            if record.epoch > self.shown:
+                self.shown = record.epoch
                 if self.progress is not None:
                     self.progress.reset(self.task, total=None, rate="", eta="")
-                self.view(event)
+                self.view(record)
 
     def _report(self) -> int:
         summary = run_summary(self.run_dir)
@@ -194,14 +190,14 @@ class Watcher:
             return
         progress = read_progress(self.run_dir)
         epochs = self.view.epochs or "?"
-        if progress.get("epoch") == self.shown + 1 and progress.get("batches"):
+        if progress is not None and progress.epoch == self.shown + 1 and progress.batches:
             self.progress.update(
                 self.task,
-                description=f"epoch {progress['epoch']}/{epochs}",
-                completed=progress.get("batch", 0),
-                total=progress["batches"],
-                rate=f"{progress.get('images_per_second', 0):,.0f} img/s",
-                eta=f"ETA {_duration(float(progress.get('eta_seconds', float('nan'))))}",
+                description=f"epoch {progress.epoch}/{epochs}",
+                completed=progress.batch,
+                total=progress.batches,
+                rate=f"{progress.images_per_second:,.0f} img/s",
+                eta=f"ETA {_duration(progress.eta_seconds)}",
             )
         else:  # a run trained in the foreground writes no progress.json: epochs only
             self.progress.update(self.task, description=f"epoch {self.shown + 1}/{epochs}")

@@ -231,7 +231,7 @@ def test_two_runs_at_once_get_their_own_folders(tmp_path, tiny):
     assert len({r.run_dir for r in results}) == 2
     for result in results:
         assert result.state == "finished"
-        epochs = [r["epoch"] for r in read_metrics(result.run_dir).epochs]
+        epochs = [r.epoch for r in read_metrics(result.run_dir).epochs]
         assert epochs == list(range(1, result.epochs_done + 1))
     assert sorted(r.epochs_done for r in results) == [2, 3]
 
@@ -419,7 +419,7 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path, data):
         if shell.poll() is None:
             os.killpg(shell.pid, signal.SIGKILL)
             shell.wait()
-    epochs = [r["epoch"] for r in read_metrics(run).epochs]
+    epochs = [r.epoch for r in read_metrics(run).epochs]
     assert epochs == list(range(1, 41))
     state = read_state(run)
     assert state["state"] == "finished" and state["epochs_done"] == 40 and state["detached"]
@@ -509,7 +509,7 @@ def test_watch_stop_stops_on_purpose_and_the_run_resumes(tmp_path, data):
     run_again, _ = start_detached(_detach_config(data, done + 2), resume=run)
     assert run_again == run
     assert _wait_for_end(run) == "finished", _log(run)
-    assert [r["epoch"] for r in read_metrics(run).epochs] == list(range(1, done + 3))
+    assert [r.epoch for r in read_metrics(run).epochs] == list(range(1, done + 3))
     assert "resuming after epoch" in _log(run)
 
 

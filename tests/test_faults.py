@@ -79,7 +79,7 @@ def data() -> DataSet:
 
     with tempfile.TemporaryDirectory() as runs:
         finished = train(CONFIG.with_changes(epochs=2), runs_dir=runs, dataset=dataset)
-        EPOCH_SECONDS[0] = read_metrics(finished.run_dir).epochs[-1]["epoch_seconds"]
+        EPOCH_SECONDS[0] = read_metrics(finished.run_dir).epochs[-1].epoch_seconds
     return dataset
 
 
@@ -126,7 +126,7 @@ def _check_after_a_kill(run: Path) -> int:
         if path.exists():
             assert path.read_text().endswith("}\n"), f"{path.name} is whole"
     last = _last_epoch(run)
-    epochs = [r["epoch"] for r in read_metrics(run).epochs]
+    epochs = [r.epoch for r in read_metrics(run).epochs]
     # The epoch's line is written just before last.pt: at most one line past it.
     assert epochs in (list(range(1, last + 1)), list(range(1, last + 2))), (epochs, last)
     assert not is_alive(run)
@@ -148,8 +148,8 @@ def _finish_and_compare(tmp_path: Path, run: Path, dataset: DataSet, last: int) 
     ours = read_metrics(run)
     assert ours.warnings == [], "the resume dropped every torn or extra line"
     theirs = read_metrics(straight.run_dir).epochs
-    assert [{k: r[k] for k in SAME} for r in ours.epochs] == [
-        {k: r[k] for k in SAME} for r in theirs
+    assert [{k: getattr(r, k) for k in SAME} for r in ours.epochs] == [
+        {k: getattr(r, k) for k in SAME} for r in theirs
     ], "every epoch once, with the numbers of an uninterrupted run"
     a = torch.load(straight.weights, weights_only=True)
     b = torch.load(resumed.weights, weights_only=True)
@@ -281,7 +281,7 @@ def test_kill_9_while_a_metrics_line_is_written(tmp_path, data):
     _kill(trainer)
 
     metrics = read_metrics(run)
-    assert [r["epoch"] for r in metrics.epochs] == [1, 2]
+    assert [r.epoch for r in metrics.epochs] == [1, 2]
     assert len(metrics.warnings) == 1 and "torn last line" in metrics.warnings[0]
     assert run_summary(run).epochs_done == 2 and run_summary(run).state == "crashed"
     assert _check_after_a_kill(run) == 2
@@ -325,7 +325,7 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, data, monkeypatch):
     )
     assert torch.load(run / "last.pt", weights_only=True)["epoch"] == 2
     assert not list(run.glob(".*.tmp")), "the half-written temporary is removed"
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1, 2], "no line without its .pt"
+    assert [r.epoch for r in read_metrics(run).epochs] == [1, 2], "no line without its .pt"
     state = read_state(run)
     assert state["state"] == "failed" and "No space left on device" in state["message"]
     assert load_model(run / "weights.pt")[1]["epochs"] == 2, "the last good weights"
@@ -333,7 +333,7 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, data, monkeypatch):
     monkeypatch.undo()  # space is freed: the run resumes where it stopped
     resumed = train(config, resume=run, dataset=data)
     assert resumed.state == "finished" and resumed.epochs_done == 5
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
 
 
 def test_full_disk_during_a_metrics_line(tmp_path, data, monkeypatch):
@@ -352,7 +352,7 @@ def test_full_disk_during_a_metrics_line(tmp_path, data, monkeypatch):
     assert finished.state == "failed" and "No space left on device" in finished.message
     assert _last_epoch(run) == 1
     metrics = read_metrics(run)
-    assert [r["epoch"] for r in metrics.epochs] == [1] and metrics.warnings == []
+    assert [r.epoch for r in metrics.epochs] == [1] and metrics.warnings == []
 
 
 def test_full_disk_says_one_line_in_the_cli(tmp_path, image_folder, monkeypatch, capsys):
@@ -430,13 +430,13 @@ def test_runs_folder_turning_read_only_mid_run(tmp_path, data, monkeypatch):
         f"cannot write to {run}: Read-only file system; the previous checkpoint is kept"
     )
     assert _last_epoch(run) == 1 and torch.load(run / "best.pt", weights_only=True)["epoch"] == 1
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1]
     assert effective_state(run) == "crashed"
 
     monkeypatch.undo()
     resumed = train(CONFIG.with_changes(epochs=3), resume=run, dataset=data)
     assert resumed.state == "finished"
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1, 2, 3]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3]
 
 
 @pytest.mark.skipif(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.runs import (
     METRICS,
     RunError,
@@ -19,7 +20,15 @@ from cnn_tui.core.runs import (
 
 
 def _epoch(n: int) -> dict:
-    return {"epoch": n, "train_loss": 0.5 / n, "val_accuracy": 0.5 + n / 100}
+    return {
+        "epoch": n,
+        "train_loss": 0.5 / n,
+        "train_accuracy": 0.5,
+        "val_loss": 0.5,
+        "val_accuracy": 0.5 + n / 100,
+        "epoch_seconds": 1.0,
+        "images_per_second": 100.0,
+    }
 
 
 def test_new_run_dir_is_unique_and_named_after_the_model(tmp_path):
@@ -42,7 +51,7 @@ def test_metrics_round_trip(tmp_path):
     for n in (1, 2, 3):
         append_metrics(tmp_path, _epoch(n))
     log = read_metrics(tmp_path)
-    assert log.epochs == [_epoch(1), _epoch(2), _epoch(3)]
+    assert log.epochs == [EpochEnd(**_epoch(n)) for n in (1, 2, 3)]
     assert log.warnings == []
 
 
@@ -57,7 +66,7 @@ def test_torn_last_line_is_skipped_with_a_warning(tmp_path):
     with open(tmp_path / METRICS, "a") as handle:
         handle.write(json.dumps(_epoch(3))[:17])  # a crash mid-write
     log = read_metrics(tmp_path)
-    assert [r["epoch"] for r in log.epochs] == [1, 2]
+    assert [r.epoch for r in log.epochs] == [1, 2]
     assert len(log.warnings) == 1 and "torn last line" in log.warnings[0]
 
 
@@ -67,7 +76,7 @@ def test_bad_middle_line_is_skipped_with_a_warning(tmp_path):
         json.dumps(_epoch(1)) + "\n" + "garbage\n" + "[1, 2]\n" + json.dumps(_epoch(2)) + "\n"
     )
     log = read_metrics(tmp_path)
-    assert [r["epoch"] for r in log.epochs] == [1, 2]
+    assert [r.epoch for r in log.epochs] == [1, 2]
     assert len(log.warnings) == 2 and "bad line 2" in log.warnings[0]
 
 
@@ -75,7 +84,7 @@ def test_truncate_metrics_keeps_the_first_epochs(tmp_path):
     for n in (1, 2, 3, 4):
         append_metrics(tmp_path, _epoch(n))
     truncate_metrics(tmp_path, 2)
-    assert [r["epoch"] for r in read_metrics(tmp_path).epochs] == [1, 2]
+    assert [r.epoch for r in read_metrics(tmp_path).epochs] == [1, 2]
     assert (tmp_path / METRICS).read_text().endswith("\n")
 
 
@@ -100,7 +109,7 @@ def test_read_config_errors(tmp_path):
     with pytest.raises(RunError, match="cannot read"):
         read_config(tmp_path)
     (tmp_path / "config.json").write_text("[1]")
-    with pytest.raises(RunError, match="does not hold a config object"):
+    with pytest.raises(RunError, match="not a JSON object"):
         read_config(tmp_path)
     (tmp_path / "config.json").write_text('{"model": "net"}')
     assert read_config(tmp_path) == {"model": "net"}

@@ -24,13 +24,14 @@ from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.runs import (
     RunLock,
     append_metrics,
+    epoch_from_dict,
     is_alive,
     read_metrics,
     read_state,
     write_state,
 )
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.runs_cache import RunsCache, epoch_records, short_dataset
+from cnn_tui.tui.runs_cache import RunsCache, short_dataset
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.runs import (
     CompareScreen,
@@ -104,8 +105,8 @@ def notices(app: CnnTuiApp) -> str:
 def test_epoch_records_skip_what_is_not_an_epoch() -> None:
     good = epoch_record(1, CURVES["net"][0])
     records = [good, {"epoch": 2}, {**good, "epoch": 3, "val_accuracy": "x"}, {"note": 1}]
-    assert [e.epoch for e in epoch_records(records)] == [1]
-    assert epoch_records([good])[0] == EpochEnd(**good)
+    assert [e.epoch for e in map(epoch_from_dict, records) if e] == [1]
+    assert epoch_from_dict(good) == EpochEnd(**good)
 
 
 def test_short_names_for_the_table_and_the_comparison(tmp_path) -> None:
@@ -335,7 +336,7 @@ async def test_resume_here_continues_a_stopped_run_in_the_app(tmp_path, trained)
         assert isinstance(app.screen, ResumeScreen)
         await pilot.press("h")
         await wait_for(pilot, lambda: app.train.phase == "finished", timeout=60)
-        assert [r["epoch"] for r in read_metrics(run).epochs] == [1, 2, 3]
+        assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3]
         assert [r.epoch for r in app.train.history] == [1, 2, 3], "earlier epochs charted too"
         assert app.train.finished.run_dir == str(run)
         await wait_for(pilot, lambda: table_rows(screen)[0][5] == "finished", timeout=5)
@@ -500,7 +501,7 @@ async def test_background_key_trains_detached_and_the_runs_screen_follows_stops_
             assert read_state(run)["state"] == "running" and is_alive(run)
             await pilot.press("x", "y")
             await wait_for(pilot, lambda: read_state(run)["state"] == "stopped", timeout=60)
-        epochs = [r["epoch"] for r in read_metrics(run).epochs]
+        epochs = [r.epoch for r in read_metrics(run).epochs]
         assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > done
     finally:
         if run is not None and is_alive(run):

@@ -128,7 +128,7 @@ def test_a_stale_request_does_not_stop_a_resume(tmp_path, tiny):
     request_stop(run)  # came as the trainer ended, say
     again = train(_config(3), resume=run, dataset=tiny)
     assert again.state == "finished" and again.epochs_done == 3
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1, 2, 3]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3]
     assert not (run / STOP_REQUEST).exists()
 
 

@@ -161,7 +161,7 @@ def test_stop_leaves_loadable_checkpoints(tmp_path, tiny):
     assert "stopped" in finished.message
     run = tmp_path / finished.run_dir.split("/")[-1]
     assert read_state(run)["state"] == "stopped"
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1]
     assert torch.load(run / "last.pt", weights_only=True)["epoch"] == 1
     load_model(run / "last.pt", model="net")
     load_model(run / "weights.pt")
@@ -249,7 +249,7 @@ def test_nan_loss_fails_clearly_and_keeps_the_last_good_checkpoint(tmp_path, tin
     run = tmp_path / finished.run_dir.split("/")[-1]
     state = read_state(run)
     assert state["state"] == "failed" and "nan" in state["message"]
-    assert [r["epoch"] for r in read_metrics(run).epochs] == [1]
+    assert [r.epoch for r in read_metrics(run).epochs] == [1]
     checkpoint = torch.load(run / "last.pt", weights_only=True)
     assert checkpoint["epoch"] == 1
     for path in (run / "last.pt", run / "weights.pt"):
@@ -280,7 +280,7 @@ def test_resume_continues_from_the_last_epoch(tmp_path, tiny):
     assert resumed.state == "finished" and resumed.epochs_done == 3
     assert events.of(Started)[0].start_epoch == 2
     assert [e.epoch for e in events.of(EpochEnd)] == [3]
-    assert [r["epoch"] for r in read_metrics(first.run_dir).epochs] == [1, 2, 3]
+    assert [r.epoch for r in read_metrics(first.run_dir).epochs] == [1, 2, 3]
     assert torch.load(f"{first.run_dir}/last.pt", weights_only=True)["epoch"] == 3
 
     # Model, optimizer and shuffling state all came back: 2 + 1 epochs == 3 epochs.
@@ -354,8 +354,8 @@ def test_validation_uses_eval_mode(tmp_path, tiny):
     trained, _ = load_model(finished.weights)
     record = read_metrics(finished.run_dir).epochs[0]
     check = evaluate(trained, tiny.val, 2)
-    assert record["val_loss"] == pytest.approx(check.loss, rel=1e-5)
-    assert record["val_accuracy"] == check.accuracy
+    assert record.val_loss == pytest.approx(check.loss, rel=1e-5)
+    assert record.val_accuracy == check.accuracy
 
 
 def test_evaluate_confusion_matrix():
@@ -403,7 +403,7 @@ def test_book_preset_step_equals_the_books_loop(tmp_path, tiny):
     optimizer.step()
     for key, value in model.state_dict().items():
         torch.testing.assert_close(ours[key], value, rtol=1e-5, atol=1e-6)
-    assert read_metrics(finished.run_dir).epochs[0]["train_loss"] == pytest.approx(
+    assert read_metrics(finished.run_dir).epochs[0].train_loss == pytest.approx(
         loss.item(), rel=1e-5
     )
 

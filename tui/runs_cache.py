@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
-from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.runs import (
@@ -28,8 +25,6 @@ from cnn_tui.core.runs import (
     run_summary,
 )
 
-_EPOCH_FIELDS = tuple(f.name for f in fields(EpochEnd))
-
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
     try:
@@ -42,26 +37,6 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
 def files_key(run_dir: Path) -> tuple:
     """What changes whenever a run's listing could: its config, state, metrics and lock."""
     return tuple(_stat_key(run_dir / name) for name in (CONFIG, STATE, METRICS, LOCK))
-
-
-def epoch_records(records: Iterable[dict[str, Any]]) -> list[EpochEnd]:
-    """metrics.jsonl's lines as EpochEnd events (what the Train screen's charts take).
-
-    A line missing a field or holding a non-number is left out, so a hand-edited or
-    foreign file draws what it can instead of failing.
-    """
-    epochs = []
-    for record in records:
-        try:
-            values = {name: record[name] for name in _EPOCH_FIELDS}
-            epoch = int(values.pop("epoch"))
-            numbers = {k: float(v) for k, v in values.items()}
-        except (KeyError, TypeError, ValueError):
-            continue
-        if isinstance(record.get("epoch"), bool):
-            continue
-        epochs.append(EpochEnd(epoch=epoch, **numbers))
-    return epochs
 
 
 def short_dataset(name: str | None) -> str:
@@ -95,7 +70,7 @@ class RunFiles:
             return False
         self._key = key
         log = read_metrics(self.run_dir)
-        epochs = epoch_records(log.epochs)
+        epochs = log.epochs
         self.warnings = log.warnings
         if epochs == self.epochs and self.version:
             return False

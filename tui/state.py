@@ -193,9 +193,8 @@ class TrainState:
 def _earlier_epochs(run_dir: str, up_to: int) -> list[EpochEnd]:
     """The epochs a resumed run did before, from its metrics.jsonl (so charts show them)."""
     from cnn_tui.core.runs import read_metrics
-    from cnn_tui.tui.runs_cache import epoch_records
 
-    return [r for r in epoch_records(read_metrics(run_dir).epochs) if r.epoch <= up_to]
+    return [r for r in read_metrics(run_dir).epochs if r.epoch <= up_to]
 
 
 def format_epoch(record: EpochEnd, epochs: int) -> str:

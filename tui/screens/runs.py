@@ -130,17 +130,6 @@ def keys_hint(run: RunSummary) -> str:
     return " · ".join(keys)
 
 
-class _Progress:
-    """progress.json of a detached trainer, read as the Train screen's Progress."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.epoch = int(data.get("epoch", 0) or 0)
-        self.batch = int(data.get("batch", 0) or 0)
-        self.batches = int(data.get("batches", 0) or 0)
-        self.images_per_second = float(data.get("images_per_second", 0.0) or 0.0)
-        self.eta_seconds = float(data.get("eta_seconds", float("nan")))
-
-
 def live_progress(app: Any, run: RunSummary) -> Any:
     """Where the live run is within its epoch: the app's own events, else progress.json."""
     if not run.alive:
@@ -151,11 +140,7 @@ def live_progress(app: Any, run: RunSummary) -> Any:
         if progress is not None and started is not None and Path(started.run_dir) == Path(run.path):
             return progress
         return None
-    data = read_progress(run.path)
-    try:
-        progress = _Progress(data) if data else None
-    except (TypeError, ValueError):
-        return None
+    progress = read_progress(run.path)
     if progress is None or progress.epoch != run.epochs_done + 1 or progress.batches <= 0:
         return None
     return progress
