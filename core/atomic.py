@@ -12,9 +12,15 @@ from typing import IO, Any
 
 
 def write_atomic(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
-    """Call write(file) on a temporary file beside path, fsync it, then rename over path."""
+    """Call write(file) on a temporary file beside path, fsync it, then rename over path.
+
+    An OSError (a full disk, a read-only folder) names path, not the temporary.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -22,6 +28,12 @@ def write_atomic(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a weights or run file is not a secret
         os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

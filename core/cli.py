@@ -178,6 +178,18 @@ def build_parser() -> Parser:
     train.add_argument("--runs", metavar="DIR", help="where run folders are made")
     train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run")
     train.add_argument(
+        "--from-best",
+        action="store_true",
+        default=False,
+        help="with --resume: continue from best.pt, dropping the epochs after it",
+    )
+    train.add_argument(
+        "--other-data",
+        action="store_true",
+        default=False,
+        help="with --resume: accept data that differ from the run's",
+    )
+    train.add_argument(
         "--optimizer",
         type=_field("optimizer"),
         metavar="sgd|adam",
@@ -676,7 +688,7 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
 # ---------------------------------------------------------------------------------------
 # train
 
-RESUME_FIXED = ("model", "preset", "lr", "batch_size", "data", "dataset", "runs", "optimizer")
+RESUME_FIXED = ("model", "preset", "lr", "batch_size", "dataset", "runs", "optimizer")
 
 
 def check_runs_dir(path: Path) -> None:
@@ -693,14 +705,15 @@ def check_runs_dir(path: Path) -> None:
 
 def cmd_train(args: argparse.Namespace, out: Output) -> int:
     from .paths import default_runs_dir
-    from .runs import read_config, read_metrics
     from .train import TrainControl, train
 
     _quiet_warnings()
     dataset = None
     runs_dir: Path | None = None
+    resume: Any = None
     if args.resume:
-        saved = TrainConfig.from_dict(read_config(args.resume))
+        from .resume import Resume, plan_resume
+
         ignored = [
             "--" + name.replace("_", "-")
             for name in RESUME_FIXED
@@ -708,15 +721,26 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
         ]
         if ignored:
             out.warn(f"--resume keeps the run's own settings; ignoring {', '.join(ignored)}")
-        done = max((r.epoch for r in read_metrics(args.resume).epochs), default=0)
-        epochs = args.epochs if args.epochs is not None else saved.epochs
-        if done >= epochs:
+        resume = Resume(
+            Path(args.resume),
+            args.epochs,
+            from_best=args.from_best,
+            data_dir=args.data,
+            other_data=args.other_data,
+        )
+        plan = plan_resume(resume)  # refused here, before a background trainer starts
+        done = plan.epochs_done
+        if plan.request.from_best and plan.best_epoch is not None:
+            done = plan.best_epoch
+        if done >= plan.config.epochs:
             raise UsageError(
                 f"run {args.resume} has already trained {done} epochs; pass --epochs N with "
                 f"N above {done} to train it further"
             )
-        config = saved.with_changes(epochs=epochs)
+        config = plan.config
     else:
+        if args.from_best or args.other_data:
+            raise UsageError("--from-best and --other-data go with --resume RUN_DIR")
         data_dir = str(Path(args.data).expanduser().resolve()) if args.data else None
         config = preset_config(
             args.preset or "book",
@@ -741,7 +765,7 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
         if not getattr(args, "detach", False):
             dataset = _load_dataset(out, config.dataset, config.data_dir)
     if getattr(args, "detach", False):
-        return _train_detached(out, config, runs_dir, args.resume)
+        return _train_detached(out, config, runs_dir, resume)
 
     control = TrainControl()
     view = TrainView(out, control)
@@ -751,15 +775,13 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
             view,
             control=control,
             runs_dir=runs_dir,
-            resume=args.resume,
+            resume=resume,
             dataset=dataset,
         )
     return view.report(finished)
 
 
-def _train_detached(
-    out: Output, config: TrainConfig, runs_dir: Path | None, resume: str | None
-) -> int:
+def _train_detached(out: Output, config: TrainConfig, runs_dir: Path | None, resume: Any) -> int:
     """`train --detach`: start the background trainer, say where it writes, return."""
     from .detach import start_detached
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from .config import TrainConfig, validate
 from .paths import default_data_dir, default_runs_dir
+from .resume import Resume, plan_resume
 from .runs import (
     CONFIG,
     LOG,
@@ -77,23 +78,32 @@ def _check_data(config: TrainConfig) -> None:
 def start_detached(
     config: TrainConfig,
     runs_dir: str | Path | None = None,
-    resume: str | Path | None = None,
+    resume: str | Path | Resume | None = None,
 ) -> tuple[Path, int]:
     """Start training in a background process; returns (run folder, its pid) at once.
 
     config: what to train (for a resume, only its epoch count is used, as in train()).
     runs_dir: where the new run folder is made (default: CNN_TUI_RUNS, else the user's).
-    resume: a run folder to continue from its last.pt instead.
+    resume: a run folder to continue from its last.pt instead, or a core.resume.Resume
+    saying how (checked here by plan_resume, and again by the trainer).
     Raises ConfigError, DataError or RunError (one line each) when it cannot start, e.g.
     when another process is training the run folder.
     """
     if os.name != "posix":
         raise RunError("detached runs need a POSIX system (Linux, macOS)")
     if resume is not None:
-        run_dir = Path(resume).expanduser().resolve()
-        read_config(run_dir)  # RunError for a folder that is not a run
+        if not isinstance(resume, Resume):
+            resume = Resume(Path(resume), config.epochs)
+        run_dir = Path(resume.run_dir).expanduser().resolve()
+        plan = plan_resume(resume)  # RunError for a folder that is not a run, or refused
         lock = RunLock(run_dir).acquire()  # RunError while another process trains it
-        extra = ["--resume", "--epochs", str(int(config.epochs))]
+        extra = ["--resume", "--epochs", str(plan.config.epochs)]
+        if resume.from_best:
+            extra.append("--from-best")
+        if resume.other_data:
+            extra.append("--other-data")
+        if resume.data_dir is not None:
+            extra += ["--data", str(plan.config.data_dir)]
         fields: dict[str, Any] = {"state": "starting", "detached": True}
     else:
         config = validate(config)
@@ -188,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lock-fd", type=int, default=None)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--from-best", action="store_true")
+    parser.add_argument("--other-data", action="store_true")
+    parser.add_argument("--data", default=None)
     args = parser.parse_args(argv)
     run_dir = Path(args.run_dir)
 
@@ -212,15 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             config = TrainConfig.from_dict(read_config(run_dir))
-            if args.resume and args.epochs is not None:
-                config = config.with_changes(epochs=args.epochs)
+            resume = None
+            if args.resume:
+                resume = Resume(run_dir, args.epochs, args.from_best, args.data, args.other_data)
             view = TrainView(Output(json_mode=False), control)
             with view:
                 finished = train(
                     config,
                     _LogView(view, run_dir),
                     control=control,
-                    resume=run_dir if args.resume else None,
+                    resume=resume,
                     run_dir=None if args.resume else run_dir,
                     lock=lock,
                 )

@@ -19,6 +19,7 @@ from typing import Any
 from .config import ConfigError, TrainConfig, validate
 from .events import EpochEnd, Event, Finished, Log, Progress, Started
 from .paths import default_runs_dir
+from .resume import Resume, data_record
 from .runs import (
     BEST,
     CONFIG,
@@ -29,7 +30,6 @@ from .runs import (
     append_metrics,
     clear_stop_request,
     new_run_dir,
-    read_config,
     read_metrics,
     remove_stale_temp_files,
     stop_requested,
@@ -112,7 +112,7 @@ def train(
     *,
     control: TrainControl | None = None,
     runs_dir: str | Path | None = None,
-    resume: str | Path | None = None,
+    resume: str | Path | Resume | None = None,
     dataset: Any = None,
     run_dir: str | Path | None = None,
     lock: RunLock | None = None,
@@ -120,7 +120,8 @@ def train(
     """Train config's model and write its run folder; returns how the run ended.
 
     resume: a run folder to continue from its last.pt (its config.json is used; config
-    may raise the epoch count). dataset: a DataSet to use instead of loading one.
+    may raise the epoch count), or a core.resume.Resume saying how (from best.pt, on other
+    data); see core/resume.py for what is refused. dataset: a DataSet to use instead of loading one.
     run_dir: a fresh, empty folder (core.runs.new_run_dir) to train into instead of making
     one, so a launcher knows the folder before training starts (core/detach.py).
     lock: a RunLock on the run folder that the caller already holds (and releases);
@@ -154,7 +155,7 @@ def _train(
     *,
     control: TrainControl | None,
     runs_dir: str | Path | None,
-    resume: str | Path | None,
+    resume: str | Path | Resume | None,
     dataset: Any,
     fresh_dir: Path | None,
     lock: RunLock | None,
@@ -177,21 +178,24 @@ def _train(
         taken.append(RunLock(folder).acquire())
 
     checkpoint = None
+    plan = None
     if resume is not None:
-        run_dir = Path(resume)
-        saved = TrainConfig.from_dict(read_config(run_dir))
-        if config.epochs != saved.epochs and saved.schedule != "none":
-            raise ConfigError("a one-cycle run cannot change its epoch count on resume")
-        config = validate(saved.with_changes(epochs=max(config.epochs, 1)))
-        hold(run_dir)  # before reading last.pt: a live trainer may be about to replace it
-        last = run_dir / LAST
-        if last.exists():
-            from .weights import WeightsError
+        from .resume import Resume, ResumeRefused, load_checkpoint, plan_resume
 
-            try:
-                checkpoint = torch.load(last, map_location="cpu", weights_only=True)
-            except Exception as error:  # a damaged checkpoint: say so, do not guess
-                raise WeightsError(f"{last}: cannot be read ({error})") from None
+        request = resume if isinstance(resume, Resume) else Resume(Path(resume), config.epochs)
+        run_dir = Path(request.run_dir)
+        hold(run_dir)  # before reading last.pt: a live trainer may be about to replace it
+        plan = plan_resume(request)  # the checks the CLI and the app made, again under the lock
+        config = plan.config
+        if plan.checkpoint.exists():  # else a run that never saved an epoch: it starts over
+            checkpoint = load_checkpoint(plan.checkpoint)
+            behind = plan.epochs_done - checkpoint["epoch"]
+            if behind > 1 and not request.from_best:
+                raise ResumeRefused(
+                    f"run {run_dir.name} cannot resume: its last.pt holds epoch "
+                    f"{checkpoint['epoch']} but its metrics go to epoch {plan.epochs_done}; "
+                    "nothing was changed",
+                )
     else:
         config = validate(config)
         run_dir = fresh_dir
@@ -202,7 +206,15 @@ def _train(
         emit(Log(message, level))
 
     if dataset is None:
-        dataset = load_dataset(config.dataset, config.data_dir, on_log=log)
+        # A run trained on the bundled sample (nothing in its folder) is not switched to a
+        # fresh download on resume: that would be other data.
+        download = plan is None or plan.recorded.get("data_source") != "sample"
+        dataset = load_dataset(config.dataset, config.data_dir, download=download, on_log=log)
+    other_data = None
+    if plan is not None:
+        from .resume import check_same_data
+
+        other_data = check_same_data(plan, dataset)  # refused here, before anything is written
     num_classes = len(dataset.classes)
     try:
         device = pick_device(config.device)
@@ -249,7 +261,7 @@ def _train(
         # config; the human name of the data goes beside it.
         write_json_atomic(
             run_dir / CONFIG,
-            {**config.to_dict(), **meta, "dataset": config.dataset, "dataset_name": dataset.name},
+            {**config.to_dict(), **meta, "dataset": config.dataset, **data_record(dataset, config)},
         )
         started_at = time.time()
         write_state(
@@ -260,7 +272,23 @@ def _train(
         # last complete checkpoint: drop both, so the run goes on from that checkpoint.
         remove_stale_temp_files(run_dir)
         clear_stop_request(run_dir)  # one that came as the last trainer ended
-        truncate_metrics(run_dir, start_epoch)
+        cut = truncate_metrics(run_dir, start_epoch)
+        assert plan is not None
+        if plan.request.from_best:
+            span = f"epochs {cut[0]}-{cut[-1]}" if len(cut) > 1 else f"epoch {cut[0]}"
+            log(
+                f"resuming from best.pt (epoch {start_epoch})"
+                + (f": drops {span} from metrics.jsonl" if cut else ""),
+                "warning",
+            )
+        elif cut:
+            log(f"epoch {cut[0]} had no checkpoint: it is trained again", "info")
+        if other_data is not None:
+            log(other_data, "warning")
+        if other_data is not None or "data_source" not in plan.recorded:
+            from .atomic import write_json_atomic  # the data as recorded now (see resume.py)
+
+            write_json_atomic(run_dir / CONFIG, {**plan.recorded, **data_record(dataset, config)})
         write_state(
             run_dir, state="running", pid=os.getpid(), resumed=time.time(), epochs=config.epochs
         )
@@ -406,11 +434,11 @@ def _train(
         log(message, "error" if state == "failed" else "warning")
     except OSError as error:
         state = "failed"
-        message = (
-            f"cannot write to {run_dir}: {error.strerror or error}; the previous checkpoint is kept"
-        )
+        kept = f"the checkpoint of epoch {good_epoch} is kept" if good_epoch else "no epoch saved"
+        message = f"{error.strerror or error}: {error.filename or run_dir}; {kept}"
         log(message, "error")
-        # The epoch whose checkpoint failed keeps no line (the disk may refuse this too).
+        # The epoch whose checkpoint failed keeps no line. Cut in place, so that a full
+        # disk cannot refuse it.
         with contextlib.suppress(OSError):
             truncate_metrics(run_dir, good_epoch)
     except BaseException as error:

@@ -21,6 +21,7 @@ from cnn_tui.core import train as train_module
 from cnn_tui.core.cli import main
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.events import EpochEnd, Progress
+from cnn_tui.core.resume import Resume
 from cnn_tui.core.runs import (
     RunError,
     append_metrics,
@@ -214,17 +215,11 @@ def test_resume_from_best_cuts_only_past_best_and_says_so(tmp_path, dataset):
     best_epoch = torch.load(run / "best.pt", weights_only=True)["epoch"]
     (run / "last.pt").unlink()
     logs = []
-    finished = train(
-        CONFIG.with_changes(epochs=5),
-        logs.append,
-        resume=run,
-        dataset=dataset,
-        resume_from="best",
-    )
+    finished = train(CONFIG, logs.append, resume=Resume(run, 5, from_best=True), dataset=dataset)
     assert finished.state == "finished"
     said = " ".join(getattr(e, "message", "") for e in logs)
     if best_epoch < 4:
-        assert f"from best.pt (epoch {best_epoch})" in said and "drops epochs" in said
+        assert f"from best.pt (epoch {best_epoch})" in said and "drops epoch" in said
     assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
 
 
