@@ -41,9 +41,10 @@ class ResumeRefused(RunError):
     """A resume that would lose history or mix data; `fix` names the explicit choice that
     would allow it ("from_best", "other_data") or is None."""
 
-    def __init__(self, message: str, fix: str | None = None) -> None:
+    def __init__(self, message: str, fix: str | None = None, reason: str = "") -> None:
         super().__init__(message)
         self.fix = fix
+        self.reason = reason or message  # without the command line's advice (for the app)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Resume:
     from_best: bool = False  # continue from best.pt, dropping the epochs after it
     data_dir: str | None = None  # a data folder given explicitly: other data, on purpose
     other_data: bool = False  # accept data that differ from the run's
+
+    def __str__(self) -> str:  # where a run folder's path is shown
+        return str(self.run_dir)
 
 
 @dataclass(frozen=True)
@@ -134,12 +138,13 @@ def plan_resume(request: Resume) -> ResumePlan:
                     f"{message}; --from-best continues from best.pt (epoch {best_epoch})"
                     + (f" and {cut}" if cut else ""),
                     "from_best",
+                    f"its last.pt {what}, so it cannot go on from epoch {done}",
                 )
             raise ResumeRefused(f"{message}; there is no best.pt either")
     plan = ResumePlan(request, config, checkpoint, done, best_epoch, recorded)
     problem = data_problem(plan)
     if problem and not (request.other_data or request.data_dir is not None):
-        raise ResumeRefused(problem, "other_data")
+        raise ResumeRefused(problem + _ADVICE, "other_data", problem)
     return plan
 
 
@@ -180,11 +185,13 @@ def _words(source: str | None, root: Path) -> str:
     return f"{SOURCE_WORDS[source]} {root}"
 
 
+_ADVICE = "; pass --data DIR to continue on other data on purpose, or --other-data"
+
+
 def _refusal(plan: ResumePlan, was: str, now: str) -> str:
     return (
         f"run {plan.request.run_dir.name} was trained on {was}; resuming would continue on "
-        f"{now} and mix two validation sets in one curve. Pass --data DIR to continue on "
-        "other data on purpose, or --other-data to accept these"
+        f"{now} and mix two validation sets in one curve"
     )
 
 
@@ -223,7 +230,7 @@ def check_same_data(plan: ResumePlan, dataset: Any) -> str | None:
         return None
     message = _refusal(plan, was, dataset.name)
     if not (plan.request.other_data or plan.request.data_dir is not None):
-        raise ResumeRefused(message, "other_data")
+        raise ResumeRefused(message + _ADVICE, "other_data", message)
     return f"continuing on other data: {dataset.name} (the run was trained on {was})"
 
 
@@ -253,3 +260,21 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     ):
         raise WeightsError(f"{path}: not a checkpoint of a cnn-tui run")
     return checkpoint
+
+
+def plan_with_choices(request: Resume) -> tuple[ResumePlan, list[ResumeRefused]]:
+    """The plan a front end can offer: the request as asked if it passes, else with each
+    explicit choice a refusal names (from best.pt, other data) taken, and the refusals
+    that the user must then confirm. RunError when no choice makes it possible."""
+    from dataclasses import replace
+
+    refusals: list[ResumeRefused] = []
+    for _ in range(3):
+        try:
+            return plan_resume(request), refusals
+        except ResumeRefused as refused:
+            if refused.fix is None:
+                raise
+            refusals.append(refused)
+            request = replace(request, **{refused.fix: True})
+    return plan_resume(request), refusals

@@ -420,3 +420,53 @@ def test_append_metrics_rejects_what_read_metrics_would_skip(tmp_path):
     with pytest.raises(ValueError):
         append_metrics(tmp_path, {**GOOD[0], "val_loss": float("nan")})
     assert not (tmp_path / "metrics.jsonl").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Item 6 in the app: the resume dialog offers best.pt as its own, explicit choice
+
+
+async def test_app_resume_without_last_pt_offers_best_pt_and_says_what_is_cut(tmp_path):
+    from cnn_tui.tui.app import CnnTuiApp
+    from cnn_tui.tui.screens.runs import ResumeScreen, RunsScreen
+    from runs_support import train_run
+    from test_app_support import options, ready, wait_for
+    from textual.widgets import Button, Static
+
+    runs = tmp_path / "runs"
+    run = train_run(runs, epochs=5, stop_after=4)
+    best = torch.load(run / "best.pt", weights_only=True)["epoch"]
+    (run / "last.pt").unlink()
+    gone = train_run(runs, epochs=3, stop_after=2)
+    (gone / "last.pt").unlink()
+    (gone / "best.pt").unlink()
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("5")
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await pilot.pause()
+        await pilot.press("r")  # the newest: no last.pt, no best.pt
+        await pilot.pause()
+        assert app.screen is screen, "nothing to resume from: no dialog"
+        assert "no best.pt either" in " ".join(str(n.message) for n in app._notifications)
+        await pilot.press("down")
+        await pilot.press("r")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ResumeScreen)
+        question = str(dialog.query_one("#confirm-question", Static).render())
+        assert "last.pt is missing" in question and f"best.pt (epoch {best})" in question
+        assert "after epoch 4" not in question
+        if best < 4:
+            assert f"drops epoch{'s' if best < 3 else ''} {best + 1}" in question
+        assert "from best.pt" in str(dialog.query_one("#here", Button).label)
+        before = _files(run)
+        await pilot.press("escape")
+        assert _files(run) == before, "cancelled: nothing changed"
+        await pilot.press("r")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: app.train.phase == "finished", timeout=60)
+        assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
+        assert app.train.finished.run_dir == str(run)

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.core.resume import Resume, ResumePlan, ResumeRefused
 from cnn_tui.core.runs import BEST, LAST, WEIGHTS, RunError, RunSummary, read_progress
 from cnn_tui.tui.runs_cache import (
     RunFiles,
@@ -151,7 +152,12 @@ def live_progress(app: Any, run: RunSummary) -> Any:
 
 
 class ResumeScreen(ModalScreen[str | None]):
-    """Where to resume a run: here (the app's training worker) or in the background."""
+    """Where to resume a run: here (the app's training worker) or in the background.
+
+    When a plain resume is refused (no last.pt, other data), the dialog offers the choice
+    that allows it (from best.pt, on the other data) and says what it costs; its buttons
+    name that choice, so picking one is explicit.
+    """
 
     BINDINGS = [
         Binding("h", "answer('here')", "Here", show=False),
@@ -159,35 +165,72 @@ class ResumeScreen(ModalScreen[str | None]):
         Binding("escape", "answer(None)", "Cancel"),
     ]
 
-    def __init__(self, run: RunSummary, here: str | None) -> None:
-        """here: None when the app can train it, else why it cannot (the button is off)."""
+    def __init__(
+        self,
+        run: RunSummary,
+        here: str | None,
+        plan: ResumePlan | None = None,
+        refusals: list[ResumeRefused] | None = None,
+    ) -> None:
+        """here: None when the app can train it, else why it cannot (the button is off).
+        plan: what the resume will do; refusals: what a plain resume would have met."""
         super().__init__()
         self.run = run
         self.why_not_here = here
+        self.plan = plan
+        self.refusals = refusals or []
 
-    def compose(self) -> ComposeResult:
+    def question(self) -> str:
         run = self.run
-        planned = run.epochs_planned if run.epochs_planned is not None else "?"
-        question = (
-            f"Resume {run.model or 'the run'} ({run.name}) after epoch {run.epochs_done} "
-            f"of {planned}, from its last checkpoint?\n"
+        plan = self.plan
+        planned = plan.config.epochs if plan else run.epochs_planned or "?"
+        name = f"{run.model or 'the run'} ({run.name})"
+        from_best = plan is not None and plan.request.from_best
+        if from_best and plan is not None:
+            cut = plan.describe_cut()
+            lines = [
+                f"{name} cannot resume from its last checkpoint: "
+                + "; ".join(r.reason for r in self.refusals if r.fix == "from_best")
+                + ".",
+                f"Continue from best.pt (epoch {plan.best_epoch}) to epoch {planned} instead?"
+                + (f" That {cut}." if cut else ""),
+            ]
+        else:
+            lines = [
+                f"Resume {name} after epoch {run.epochs_done} of {planned}, "
+                "from its last checkpoint?"
+            ]
+        lines += [f"Other data: {r.reason}." for r in self.refusals if r.fix == "other_data"]
+        lines.append(
             "Here: in this app, as the Train screen's run. In the background: a process of "
             "its own that goes on when the app quits."
         )
         if self.why_not_here:
-            question += f"\n(Not here: {self.why_not_here}.)"
+            lines.append(f"(Not here: {self.why_not_here}.)")
+        return "\n".join(lines)
+
+    def compose(self) -> ComposeResult:
+        choices = []
+        if self.plan is not None and self.plan.request.from_best:
+            choices.append("from best.pt")
+        if self.plan is not None and self.plan.request.other_data:
+            choices.append("on other data")
+        how = f" {', '.join(choices)}" if choices else ""
         with Vertical(id="confirm-dialog", classes="resume-dialog"):
-            yield Static(question, id="confirm-question")
+            yield Static(self.question(), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    "Here (h)",
-                    variant="primary",
+                    f"Here{how} (h)",
+                    variant="warning" if choices else "primary",
                     id="here",
                     compact=True,
                     disabled=bool(self.why_not_here),
                 )
                 yield Button(
-                    "In the background (b)", variant="primary", id="background", compact=True
+                    f"In the background{how} (b)",
+                    variant="warning" if choices else "primary",
+                    id="background",
+                    compact=True,
                 )
                 yield Button("Cancel", id="cancel", compact=True)
         yield Footer()
@@ -268,38 +311,39 @@ class RunActions:
         run = self.target_run()
         if run is None or not self.run_action_allowed("resume", ()):
             return
+        from cnn_tui.core.config import ConfigError
+        from cnn_tui.core.resume import Resume, plan_with_choices
+
         app = self.app  # type: ignore[attr-defined]
+        try:  # the checks the CLI makes, by the same core function
+            plan, refusals = plan_with_choices(Resume(Path(run.path), run.epochs_planned))
+        except (RunError, ConfigError, OSError) as error:
+            app.notify(str(error), title="Cannot resume", severity="error")
+            return
         why = None
         if app.train.active:
             why = "the app is training another run"
         elif app.engine_state != "ready":
             why = "the engine is still loading" if app.engine_state == "loading" else "no engine"
-        app.push_screen(ResumeScreen(run, why), partial(self._resume_answered, run))
+        app.push_screen(
+            ResumeScreen(run, why, plan, refusals), partial(self._resume_answered, run, plan)
+        )
 
-    def _resume_answered(self, run: RunSummary, where: str | None) -> None:
+    def _resume_answered(self, run: RunSummary, plan: ResumePlan, where: str | None) -> None:
         if where is None:
             return
-        from cnn_tui.core.config import ConfigError, TrainConfig
-        from cnn_tui.core.runs import read_config
-
         app = self.app  # type: ignore[attr-defined]
-        try:
-            config = TrainConfig.from_dict(read_config(run.path))
-        except (RunError, TypeError, ConfigError) as error:
-            app.notify(str(error), title="Cannot resume", severity="error")
-            return
-        if run.epochs_planned:
-            config = config.with_changes(epochs=run.epochs_planned)
         if where == "here":
-            if app.start_training(config, resume=run.path):
+            if app.start_training(plan.config, resume=plan.request):
+                after = plan.best_epoch if plan.request.from_best else run.epochs_done
                 app.notify(
-                    f"Resuming {run.name} in the app after epoch {run.epochs_done}; "
+                    f"Resuming {run.name} in the app after epoch {after}; "
                     "the Train screen (1) shows it too.",
                     title="Resumed",
                 )
             self.runs_changed()
             return
-        start_background_run(app, config, resume=run.path, open_it=False)
+        start_background_run(app, plan.config, resume=plan.request, open_it=False)
 
     def action_stop(self) -> None:
         run = self.target_run()
@@ -443,7 +487,7 @@ class RunActions:
 
 
 def start_background_run(
-    app: Any, config: Any, resume: str | Path | None = None, open_it: bool = True
+    app: Any, config: Any, resume: str | Path | Resume | None = None, open_it: bool = True
 ) -> None:
     """Start (or resume) a run in a process of its own (core.detach); open it when started.
 
