@@ -19,14 +19,13 @@ Nothing here imports torch except load_checkpoint.
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, TrainConfig, validate
 from .runs import BEST, LAST, RunError, read_config, read_metrics
+from .safe_files import FileRefused, is_regular, open_regular
 
 # DataSet.kind of the data a run was trained on, as config.json records it ("data_source")
 SOURCE_WORDS = {
@@ -88,11 +87,7 @@ class ResumePlan:
         return f"drops {span} from its history"
 
 
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
+MAX_CHECKPOINT_BYTES = 1 << 30  # the largest model's checkpoint is a few MB
 
 
 def plan_resume(request: Resume) -> ResumePlan:
@@ -119,17 +114,17 @@ def plan_resume(request: Resume) -> ResumePlan:
     name = run_dir.name
     if request.from_best:
         checkpoint = run_dir / BEST
-        if not _regular(checkpoint):
+        if not is_regular(checkpoint):
             raise RunError(f"run {name} has no best.pt to continue from")
     else:
         checkpoint = run_dir / LAST
-        if not _regular(checkpoint) and (checkpoint.exists() or done > 1):
+        if not is_regular(checkpoint) and (checkpoint.exists() or done > 1):
             what = "is not a regular file" if checkpoint.exists() else "is missing"
             message = (
                 f"run {name} cannot resume: its last.pt {what} (no last.pt to continue from; "
                 f"starting over would drop its {done} epochs; nothing was changed)"
             )
-            if _regular(run_dir / BEST) and best_epoch is not None:
+            if is_regular(run_dir / BEST) and best_epoch is not None:
                 best = ResumePlan(
                     Resume(run_dir, request.epochs, True), config, run_dir / BEST, done, best_epoch
                 )
@@ -240,10 +235,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
     from .weights import WeightsError
 
-    if not _regular(path):
-        raise WeightsError(f"{path}: not a regular file")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with open_regular(path, MAX_CHECKPOINT_BYTES) as handle:
+            checkpoint = torch.load(handle, map_location="cpu", weights_only=True)
+    except FileRefused as refused:
+        raise WeightsError(f"{path}: {refused}") from None
     except Exception as error:  # a damaged checkpoint: say so, do not guess
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise WeightsError(f"{path}: cannot be read ({reason[:200]})") from None

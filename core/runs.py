@@ -17,7 +17,6 @@ import json
 import math
 import os
 import secrets
-import stat
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from .atomic import write_json_atomic
 from .events import EpochEnd, Progress
+from .safe_files import MAX_JSON_BYTES, FileRefused, read_regular
 
 CONFIG = "config.json"
 STATE = "state.json"
@@ -70,25 +70,20 @@ def new_run_dir(runs_dir: str | Path, model: str) -> Path:
 # ---------------------------------------------------------------------------------------
 # Reading a run's files: regular files only, bounded in size, every value checked
 
-MAX_JSON_BYTES = 1 << 20  # config.json, state.json, progress.json: a few hundred bytes
 MAX_METRICS_BYTES = 256 << 20  # about a million epochs
 _EPOCH_NUMBERS = tuple(f.name for f in fields(EpochEnd) if f.name != "epoch")
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
-    """A regular file's bytes, at most limit of them; OSError (FileNotFoundError when
-    absent) otherwise. A FIFO or device is never opened for reading (it could block)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    """A regular file's bytes, at most limit of them (core.safe_files: a FIFO or device is
+    never opened for reading). FileNotFoundError when there is no file; FileRefused, an
+    OSError saying why, for anything else that cannot be read."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        if info.st_size > limit:
-            raise OSError(errno.EFBIG, f"over {limit >> 20} MB", str(path))
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit + 1)[:limit]
-    finally:
-        os.close(fd)
+        return read_regular(path, limit)
+    except FileRefused as refused:
+        if refused.missing and not os.path.islink(path):
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+        raise
 
 
 def _reason(error: OSError) -> str:
