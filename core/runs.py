@@ -420,8 +420,8 @@ class RunLock:
 def is_alive(run_dir: str | Path) -> bool:
     """Whether a process is training this run folder now (it holds the lock)."""
     path = Path(run_dir) / LOCK
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:  # O_NONBLOCK: a FIFO put in its place must not block the listing
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return False
     try:
@@ -448,7 +448,7 @@ def lock_holder(run_dir: str | Path) -> int | None:
 def _lock_words(run_dir: str | Path) -> list[str]:
     """train.lock's words: the holder's pid, then "no-signal" for a holder like the app."""
     try:
-        return (Path(run_dir) / LOCK).read_text().split()
+        return read_regular(Path(run_dir) / LOCK, 4096).decode("ascii", "replace").split()
     except OSError:
         return []
 

@@ -470,3 +470,46 @@ async def test_app_resume_without_last_pt_offers_best_pt_and_says_what_is_cut(tm
         await wait_for(pilot, lambda: app.train.phase == "finished", timeout=60)
         assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
         assert app.train.finished.run_dir == str(run)
+
+
+@pytest.mark.timeout(20)
+def test_fifos_in_place_of_a_runs_files_never_hang_the_listing(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, "20250101-000000-net-good")
+    for name in ("train.lock", "state.json", "config.json", "progress.json"):
+        run = write_run(runs, f"20250101-000000-net-{name.split('.')[0][:4]}")
+        (run / name).unlink(missing_ok=True)
+        os.mkfifo(run / name)
+    listed = list_runs(runs)
+    assert len(listed) == 5
+    assert all(read_progress(run.path) is None for run in listed)
+
+
+async def test_app_resume_on_other_data_asks_first(tmp_path, image_folder, no_download):
+    from cnn_tui.tui.app import CnnTuiApp
+    from cnn_tui.tui.screens.runs import ResumeScreen, RunsScreen
+    from test_app_support import options, ready
+    from textual.widgets import Button, Static
+
+    runs = tmp_path / "runs"
+    args = ["train", "--data", str(image_folder), "--epochs", "2", "--batch-size", "4"]
+    assert main([*args, "--runs", str(runs)]) == 0
+    (run,) = runs.iterdir()
+    write_state(run, state="stopped")
+    image_folder.rename(tmp_path / "moved")
+    before = _files(run)
+    app = CnnTuiApp(options(tmp_path, epochs=3))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("5")
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ResumeScreen)
+        question = str(dialog.query_one("#confirm-question", Static).render())
+        assert f"Other data: run {run.name} was trained on the image folder" in question
+        assert "on other data" in str(dialog.query_one("#here", Button).label)
+        await pilot.press("escape")
+    assert _files(run) == before
