@@ -314,6 +314,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # Output: rich on a terminal, plain lines otherwise, JSON for machines
 
 
+def finite_or_null(data: Any) -> Any:
+    """data with every NaN or infinite float (in dicts, lists and tuples) made None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_or_null(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_or_null(value) for value in data]
+    return data
+
+
 def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -345,7 +356,9 @@ class Output:
             print(text, flush=True)
 
     def emit_json(self, data: Any, indent: int | None = None) -> None:
-        print(json.dumps(data, indent=indent), flush=True)
+        """Strict JSON: a NaN or infinite number (a diverged run's loss, an overflowing
+        model's output) is written as null, never as NaN, which JSON readers refuse."""
+        print(json.dumps(finite_or_null(data), indent=indent, allow_nan=False), flush=True)
 
     def warn(self, message: str) -> None:
         """A warning: stderr (drawn above a live bar when both streams are the terminal)."""

@@ -13,7 +13,6 @@ Nothing here imports Textual; torch is imported inside the functions.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,11 +169,11 @@ def _accuracy(value: Any) -> float | None:
 
 
 def read_trained(sidecar: Path, weights: Path, origin: str) -> TrainedWeights | None:
-    """The sidecar's model and accuracies, or None for a missing or unreadable one."""
-    try:
-        meta = json.loads(sidecar.read_text())
-    except (OSError, ValueError):
-        return None
+    """The sidecar's model and accuracies, or None for a missing or unreadable one (also
+    one that is not a regular file: a named pipe there is never opened to wait)."""
+    from .weights import read_small_json
+
+    meta = read_small_json(sidecar)
     if not isinstance(meta, dict) or meta.get("model") not in MODELS or not weights.is_file():
         return None
     classes = meta.get("classes")

@@ -8,6 +8,7 @@ overwrites, and the book's own checkpoint is looked for where it usually sits.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,8 @@ BOOK_CHECKPOINT_NAMES = ("book_birds_vs_airplanes.pt", "birds_vs_airplanes.pt")
 
 
 class WeightsExist(WeightsError):
-    """The file to save to exists already; ask before overwriting it."""
+    """A file the save would replace exists already; ask before overwriting it. The
+    message names the files and whether cnn-tui wrote them."""
 
 
 def load_weights_file(
@@ -80,10 +82,12 @@ def save_current_weights(
     """Write the weights of the file `source` to `destination` (and its .json sidecar).
 
     The write is atomic: a crash leaves the old file or the new one. A missing suffix
-    becomes .pt. Raises WeightsExist if the file exists and overwrite is False, and
-    WeightsError (one line) for a folder, a missing folder or an unwritable place.
+    becomes .pt. Raises WeightsExist, unless overwrite is True, if the weights file exists
+    or a sidecar cnn-tui did not write does (a user's own notes.json beside notes.pt is
+    never replaced without asking); WeightsError (one line) for a folder, a missing folder
+    or an unwritable place, before anything is written.
     """
-    from .weights import save_weights
+    from .weights import save_weights, sidecar_path
 
     target = Path(destination).expanduser()
     if str(destination).strip() == "":
@@ -94,8 +98,12 @@ def save_current_weights(
         target = target.with_suffix(".pt")
     if not target.parent.is_dir():
         raise WeightsError(f"cannot save: the folder {target.parent} does not exist")
-    if target.exists() and not overwrite:
-        raise WeightsExist(f"{target} exists already")
+    side = sidecar_path(target)
+    if side.is_dir():
+        raise WeightsError(f"cannot save: {side} (where the .json beside it goes) is a folder")
+    replaced = _would_replace(target, side)
+    if replaced and not overwrite:
+        raise WeightsExist(replaced)
     model, loaded = load_weights_file(source)
     side = {k: v for k, v in {**loaded, **(meta or {})}.items() if k != "path"}
     side["saved_from"] = str(Path(source).expanduser())
@@ -103,6 +111,23 @@ def save_current_weights(
         return save_weights(target, model, side)
     except OSError as error:
         raise WeightsError(f"cannot write {target}: {error.strerror or error}") from None
+
+
+def _would_replace(target: Path, side: Path) -> str | None:
+    """What saving to target would replace that needs asking first, in words, or None.
+
+    Replacing the weights file always asks. Its sidecar alone (the weights gone) is
+    replaced without asking only when cnn-tui wrote it (see weights.written_by_us).
+    """
+    from .weights import read_sidecar, written_by_us
+
+    ours = written_by_us(read_sidecar(target))
+    found = [p for p in (target, side) if os.path.lexists(p)]
+    if not found or (found == [side] and ours):
+        return None
+    names = " and ".join(str(p) if i == 0 else p.name for i, p in enumerate(found))
+    verb = "exist" if len(found) > 1 else "exists"
+    return f"{names} {verb} already ({'written' if ours else 'not written'} by cnn-tui)"
 
 
 def find_book_checkpoint(data_dir: str | Path | None = None) -> Path | None:

@@ -5,18 +5,25 @@ code is refused, never run. Both the legacy (pre-1.6) and zip formats load. A fi
 a plain state_dict (the book's format, and the project's final weights) or a checkpoint
 dict with a "model" entry. A sidecar `<file>.json` names the model and classes; without
 it the model is recognised from the keys and shapes.
+
+A file is opened only when it is a regular file (a named pipe, a device, a folder or a
+symbolic link loop is named for what it is, never read), and its size and the sizes its zip
+directory declares are checked before anything is unpickled, so a small hostile file cannot
+ask for gigabytes. Tensors holding NaN or infinite values are refused: they cannot predict.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import warnings
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .atomic import torch_save_atomic, write_json_atomic
+from .safe_files import FileRefused, format_size, open_regular, read_text
 
 if TYPE_CHECKING:
     import torch
@@ -25,6 +32,22 @@ if TYPE_CHECKING:
 
 class WeightsError(Exception):
     """A weights file that cannot be used; the message says why in one line."""
+
+
+# Bounds on what a weights file may hold, checked before torch.load unpickles anything.
+# The largest shipped weights (net-res-deep, 10 blocks) are 0.66 MB with an 8.7 KB data.pkl
+# and 72 zip entries; net-res-deep with 1,000 blocks is 40 MB (0.9 MB data.pkl, 6,012
+# entries), and a 500-block checkpoint with Adam's moments about 58 MB. 64 MB holds all of
+# those and is still harmless on a laptop. data.pkl only names tensors (about 150 bytes
+# each; the tensors' data are separate entries), and unpickling a string can take 4 to 5
+# times its size, so 4 MB of pickle (25,000 tensors) bounds that to about 20 MB.
+MAX_WEIGHTS_BYTES = 64 << 20  # the file, the sum of its declared entries, and its tensors
+MAX_PICKLE_BYTES = 4 << 20  # any *.pkl entry of a zip-format file
+MAX_ZIP_ENTRIES = 32_768  # a tensor's storage per entry: 2.5 times the 1,000-block checkpoint
+MAX_SIDECAR_BYTES = 1 << 20  # a sidecar or run config.json: a few hundred bytes in practice
+
+# The key our sidecars carry, so a save can tell our files from a user's own.
+WRITTEN_BY = "cnn-tui"
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -39,18 +62,13 @@ def sidecar_path(path: str | Path) -> Path:
 _CODE_MARKERS = ("GLOBAL ", "reduce for unrecognized function", "Can only create new object")
 
 
-def _why_unreadable(path: Path, error: Exception) -> str:
+def _why_unreadable(is_zip: bool, error: Exception) -> str:
     """One line for a file torch.load could not read (not a refused pickle)."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, (EOFError, zipfile.BadZipFile)):
         return "the file is truncated or damaged"
     if isinstance(error, PermissionError):
         return f"cannot be read ({error.strerror})"
-    try:
-        with open(path, "rb") as handle:
-            is_zip = handle.read(4) == b"PK\x03\x04"
-    except OSError:
-        is_zip = False
     if is_zip and isinstance(error, (OSError, RuntimeError)):
         return "the file is truncated or damaged"  # a zip-format file torch cannot open
     lowered = text.lower()
@@ -63,7 +81,7 @@ def _why_unreadable(path: Path, error: Exception) -> str:
     return "not a PyTorch weights file (or damaged)"
 
 
-def _names_a_callable(path: Path) -> bool:
+def _names_a_callable(handle: IO[bytes]) -> bool:
     """Whether a plain pickle (protocol 2+) names a class or function, read without running it.
 
     torch's weights-only unpickler stops at protocol 4's framing before it reaches the
@@ -72,35 +90,119 @@ def _names_a_callable(path: Path) -> bool:
     import pickletools
 
     try:
-        with open(path, "rb") as handle:
-            if handle.read(2) not in {b"\x80" + bytes([n]) for n in range(2, 6)}:
-                return False
-            handle.seek(0)
-            for opcode, _, _ in pickletools.genops(handle):
-                if opcode.name in ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ"):
-                    return True
+        handle.seek(0)
+        if handle.read(2) not in {b"\x80" + bytes([n]) for n in range(2, 6)}:
+            return False
+        handle.seek(0)
+        for opcode, _, _ in pickletools.genops(handle):
+            if opcode.name in ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ"):
+                return True
     except Exception:  # damaged or not a pickle: nothing named
         return False
     return False
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The model's tensors from a weights or checkpoint file, or WeightsError."""
-    path = Path(path)  # the cheap checks first: a mistyped name is answered before torch loads
-    if not path.exists():
-        raise WeightsError(f"{path}: no such file")
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a folder, not a weights file")
-    if path.stat().st_size == 0:
-        raise WeightsError(f"{path}: the file is empty")
+def _too_much_declared(handle: IO[bytes]) -> str | None:
+    """Why a zip-format file's central directory asks for too much, or None if it does not.
+
+    Read with zipfile from the directory alone: nothing is inflated or unpickled. A file
+    whose directory cannot be read is refused, since its sizes cannot be checked.
+    """
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+        return "the file is truncated or damaged"
+    if len(entries) > MAX_ZIP_ENTRIES:
+        return f"refused: {len(entries):,} entries, more than the {MAX_ZIP_ENTRIES:,} allowed"
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        if entry.filename.endswith(".pkl") and entry.file_size > MAX_PICKLE_BYTES:
+            return (
+                f"refused: its {entry.filename} declares {format_size(entry.file_size)}, more "
+                f"than the {format_size(MAX_PICKLE_BYTES)} any weights file needs"
+            )
+    if total > MAX_WEIGHTS_BYTES:
+        return (
+            f"refused: its entries declare {format_size(total)} in all, more than the "
+            f"{format_size(MAX_WEIGHTS_BYTES)} any model of this app needs"
+        )
+    return None
+
+
+def _unusable_tensors(data: dict[str, torch.Tensor]) -> str | None:
+    """Why these tensors cannot be a model's weights (too large, NaN or infinite), or None."""
     import torch
 
+    # A tensor may be a view declaring far more elements than its storage holds (stride 0):
+    # bound the elements before any check or copy touches them all.
+    total = sum(value.numel() * value.element_size() for value in data.values())
+    if total > MAX_WEIGHTS_BYTES:
+        return (
+            f"refused: its tensors are too large ({format_size(total)}, more than the "
+            f"{format_size(MAX_WEIGHTS_BYTES)} any model of this app needs)"
+        )
+    for key, value in data.items():
+        if (value.is_floating_point() or value.is_complex()) and not bool(
+            torch.isfinite(value).all()
+        ):
+            what = "NaN" if bool(torch.isnan(value).any()) else "infinite"
+            return (
+                f"refused: {key} holds {what} values (the training that wrote it diverged); "
+                "such weights cannot predict"
+            )
+    return None
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model's tensors from a weights or checkpoint file, or WeightsError.
+
+    Only a regular file is opened, and its sizes are checked before torch unpickles it.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, not a weights file")
+    try:
+        handle = open_regular(path, MAX_WEIGHTS_BYTES)
+    except FileRefused as error:
+        raise WeightsError(f"{path}: {error}") from None
+    with handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise WeightsError(f"{path}: the file is empty")
+        is_zip = handle.read(4) == b"PK\x03\x04"  # what torch.load tells the formats by
+        if is_zip:
+            too_much = _too_much_declared(handle)
+            if too_much:
+                raise WeightsError(f"{path}: {too_much}")
+        # else the legacy format: storages are read as declared, so the file's own size
+        # (bounded above) bounds what it can ask for
+        data = _torch_load(path, handle, is_zip)
+    import torch
+
+    if isinstance(data, dict) and isinstance(data.get("model"), dict):
+        data = data["model"]
+    if not isinstance(data, dict) or not data:
+        raise WeightsError(f"{path}: holds no state_dict (a dict of named tensors)")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()):
+        raise WeightsError(f"{path}: holds something other than a dict of named tensors")
+    unusable = _unusable_tensors(data)
+    if unusable:
+        raise WeightsError(f"{path}: {unusable}")
+    return data
+
+
+def _torch_load(path: Path, handle: IO[bytes], is_zip: bool) -> Any:
+    """torch.load(weights_only=True) from the open file, its errors as WeightsError."""
+    import torch
+
+    handle.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": noise to a user
-            data = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if any(marker in str(error) for marker in _CODE_MARKERS) or _names_a_callable(path):
+        if any(marker in str(error) for marker in _CODE_MARKERS) or _names_a_callable(handle):
             raise WeightsError(
                 f"{path}: refused: the file holds Python objects other than tensors "
                 "(loading it could run code)"
@@ -109,23 +211,34 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     except MemoryError:
         raise WeightsError(f"{path}: damaged (asks for more memory than there is)") from None
     except Exception as error:  # torch raises many kinds for a bad file; all mean "unusable"
-        raise WeightsError(f"{path}: {_why_unreadable(path, error)}") from None
-    if isinstance(data, dict) and isinstance(data.get("model"), dict):
-        data = data["model"]
-    if not isinstance(data, dict) or not data:
-        raise WeightsError(f"{path}: holds no state_dict (a dict of named tensors)")
-    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()):
-        raise WeightsError(f"{path}: holds something other than a dict of named tensors")
-    return data
+        raise WeightsError(f"{path}: {_why_unreadable(is_zip, error)}") from None
+
+
+def read_small_json(path: str | Path) -> Any:
+    """A small JSON file (a sidecar, a run's config), or None: missing, special or bad."""
+    try:
+        return json.loads(read_text(path, MAX_SIDECAR_BYTES))
+    except (OSError, ValueError, RecursionError):  # FileRefused is an OSError
+        return None
 
 
 def read_sidecar(path: str | Path) -> dict[str, Any]:
-    side = sidecar_path(path)
-    try:
-        meta = json.loads(side.read_text())
-        return meta if isinstance(meta, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    """What the .json beside a weights file says; {} when there is none or it is not ours
+    to read (not a regular file, too large, not a JSON object)."""
+    meta = read_small_json(sidecar_path(path))
+    return meta if isinstance(meta, dict) else {}
+
+
+def written_by_us(sidecar: dict[str, Any]) -> bool:
+    """Whether a sidecar was written by cnn-tui: it says so, or (written before it said so)
+    it has every key our sidecars have always had, with their types."""
+    if sidecar.get("written_by") == WRITTEN_BY:
+        return True
+    return (
+        isinstance(sidecar.get("model"), str)
+        and isinstance(sidecar.get("num_classes"), int)
+        and isinstance(sidecar.get("classes"), list)
+    )
 
 
 def describe_mismatch(expected: dict[str, Any], found: dict[str, Any]) -> str:
@@ -181,10 +294,7 @@ def _run_config_hint(path: str | Path) -> dict[str, Any]:
 
     Those checkpoints have no sidecar, and keys alone cannot tell net-res from net-depth.
     """
-    try:
-        data = json.loads((Path(path).parent / "config.json").read_text())
-    except (OSError, ValueError):
-        return {}
+    data = read_small_json(Path(path).parent / "config.json")
     if not isinstance(data, dict) or not isinstance(data.get("model"), str):
         return {}
     classes = data.get("classes")
@@ -201,6 +311,11 @@ def load_model(
     Returns the model in eval mode and its metadata (model, num_classes, classes, ...).
     """
     state = read_state_dict(path)
+    if num_classes_of(state) < 1:
+        raise WeightsError(
+            f"{path}: its last layer has 0 outputs: weights for no class at all, so they "
+            "cannot predict"
+        )
     meta = read_sidecar(path)
     from .models import build_model
 
@@ -251,8 +366,12 @@ def load_model(
 
 
 def save_weights(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write a plain state_dict (the book's code loads it) and its sidecar, atomically."""
+    """Write a plain state_dict (the book's code loads it) and its sidecar, atomically.
+
+    The sidecar says cnn-tui wrote it (written_by), so a later save can tell it from a
+    user's own file of the same name.
+    """
     path = Path(path)
     torch_save_atomic(path, model.state_dict())
-    write_json_atomic(sidecar_path(path), meta)
+    write_json_atomic(sidecar_path(path), {**meta, "written_by": WRITTEN_BY})
     return path

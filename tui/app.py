@@ -219,11 +219,11 @@ class CnnTuiApp(App[None]):
 
     def _engine_job(self) -> None:
         try:
-            device, current = load_engine(self.options.weights)
+            device, current, refused = load_engine(self.options.weights)
         except Exception as error:  # noqa: BLE001  (the app goes on without training)
             self.post_message(EngineFailed(f"{type(error).__name__}: {error}"))
             return
-        self.post_message(EngineReady(device, current))
+        self.post_message(EngineReady(device, current, refused))
 
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
@@ -232,8 +232,8 @@ class CnnTuiApp(App[None]):
             self.train.device = message.device
         if message.current_model is not None and self.current_model is None:
             self.set_current_model(message.current_model)
-        elif self.options.weights:
-            self.train.write(f"weights file {self.options.weights} not found", "warning")
+        elif message.refused:
+            self.train.write(f"weights not loaded: {message.refused}", "warning")
         self.train.version += 1
         self._changed()
 

@@ -13,25 +13,30 @@ from typing import Any
 from cnn_tui.tui.state import CurrentModel
 
 
-def load_engine(weights: str | None) -> tuple[str, CurrentModel | None]:
-    """Import torch and the training code; return the device name and the current model.
+def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | None]:
+    """Import torch and the training code; return the device name, the current model and
+    why the weights could not be used (None when they could, or when there are none).
 
     The current model is the --weights file if given, else the shipped weights if they
-    exist; None when there is neither (the other screens then say so).
+    exist; None when there is neither or the file is refused (a named pipe, NaN values,
+    no model's shapes...: the reason is the third value), and the other screens say so.
     """
     import torch  # noqa: F401  (the slow import this worker exists for)
     from cnn_tui.core import evaluate, train  # noqa: F401
     from cnn_tui.core.models import pick_device
     from cnn_tui.core.paths import default_weights
-    from cnn_tui.core.weights import read_sidecar
+    from cnn_tui.core.weights import WeightsError, load_model, read_sidecar
 
     share_the_cpu()
     device = str(pick_device("auto"))
     path = Path(weights).expanduser() if weights else default_weights()
-    current = None
-    if path.is_file():
-        current = CurrentModel(path, read_sidecar(path), "file" if weights else "shipped")
-    return device, current
+    if not weights and not path.exists():
+        return device, None, None
+    try:
+        load_model(path)  # checked now, so no screen meets a file it cannot use
+    except WeightsError as error:
+        return device, None, str(error)
+    return device, CurrentModel(path, read_sidecar(path), "file" if weights else "shipped"), None
 
 
 def share_the_cpu() -> None:

@@ -15,10 +15,11 @@ from textual.message import Message
 class EngineReady(Message):
     """torch and the training code are imported; training can start."""
 
-    def __init__(self, device: str, current_model: Any = None) -> None:
+    def __init__(self, device: str, current_model: Any = None, refused: str | None = None) -> None:
         super().__init__()
         self.device = device
         self.current_model = current_model
+        self.refused = refused  # why the weights file was not used, in one line
 
 
 class EngineFailed(Message):

@@ -510,18 +510,18 @@ class ModelScreen(Screen):
 
         try:
             written = save_current_weights(source, target, overwrite=overwrite)
-        except WeightsExist:
-            self._from_thread(self._ask_overwrite, target)
+        except WeightsExist as exists:
+            self._from_thread(self._ask_overwrite, target, str(exists))
             return
         except (WeightsError, OSError) as error:
             self._from_thread(self._save_failed, str(error))
             return
         self._from_thread(self._saved, written)
 
-    def _ask_overwrite(self, target: Path) -> None:
+    def _ask_overwrite(self, target: Path, what: str) -> None:
         self.busy = ""
         self.app.push_screen(
-            ConfirmScreen(f"{target} exists. Replace it?", yes="Replace", no="Keep it"),
+            ConfirmScreen(f"{what}. Replace?", yes="Replace", no="Keep"),
             lambda yes: self._save(target, overwrite=True) if yes else self.say("not saved"),
         )
 

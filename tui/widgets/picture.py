@@ -13,6 +13,7 @@ nothing, and the kind of graphics is read from the environment instead: `CNN_TUI
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -108,9 +109,16 @@ def widget_class(graphics: str) -> type[Widget]:
 
 
 def to_picture(pixels: Any) -> Any:
-    """A (32, 32, 3) uint8 array as a PIL image, enlarged with sharp pixels."""
+    """A (32, 32, 3) uint8 array as a PIL image, enlarged with sharp pixels.
+
+    Any other array is made one first: NaN becomes 0, values are clipped to 0..255.
+    """
+    import numpy as np
     from PIL import Image
 
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8:
+        pixels = np.clip(np.nan_to_num(pixels.astype(np.float64)), 0, 255).astype(np.uint8)
     image = Image.fromarray(pixels, "RGB")
     return image.resize((image.width * UPSCALE, image.height * UPSCALE), Image.Resampling.NEAREST)
 
@@ -150,12 +158,13 @@ class ProbabilityBars(Widget):
         width = max(self.size.width, 20)
         name_width = min(max(len(name) for name in self.probabilities), 10)
         bar_width = max(width - name_width - 9, 4)  # mark, name, space, bar, ' 100.0%'
-        top = max(self.probabilities, key=self.probabilities.__getitem__)
+        top = top_class(self.probabilities)
         colours = self.app.theme_variables
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, (name, p) in enumerate(self.probabilities.items()):
             mark = "*" if name == self.true else " "
-            filled = p * bar_width
+            known = math.isfinite(p)  # a model whose output overflowed gives NaN: drawn as ?
+            filled = min(max(p, 0.0), 1.0) * bar_width if known else 0.0
             full = int(filled)
             part = " ▏▎▍▌▋▊▉"[int((filled - full) * 8)] if full < bar_width else ""
             bar = ("█" * full + part.strip()).ljust(bar_width)
@@ -164,7 +173,7 @@ class ProbabilityBars(Widget):
             text.append(mark, style="bold")
             text.append(f"{name[:name_width]:<{name_width}} ", style=style)
             text.append(bar, style=colour)
-            text.append(f" {p * 100:5.1f}%", style=style)
+            text.append(f" {p * 100:5.1f}%" if known else "      ?", style=style)
             if index < len(self.probabilities) - 1:
                 text.append("\n")
         return text
@@ -288,11 +297,19 @@ def verdict(probabilities: dict[str, float] | None, true: str | None) -> Text:
     """`bird 93.1%` and, where the true class is known, whether that is right."""
     if not probabilities:
         return Text("")
-    top = max(probabilities, key=probabilities.__getitem__)
-    text = Text.assemble(("→ ", "dim"), (top, "bold"), f" {probabilities[top]:.1%}")
+    top = top_class(probabilities)
+    p = probabilities[top]
+    text = Text.assemble(("→ ", "dim"), (top, "bold"), f" {p:.1%}" if math.isfinite(p) else " ?")
     if true is not None:
         right = true == top
         text.append("  true ", style="dim")
         text.append(true, style="bold")
         text.append(" ✓" if right else " ✗", style="green" if right else "red bold")
     return text
+
+
+def top_class(probabilities: dict[str, float]) -> str:
+    """The most probable class; a NaN or infinite probability never wins (nor crashes)."""
+    return max(
+        probabilities, key=lambda name: p if math.isfinite(p := probabilities[name]) else -1.0
+    )
