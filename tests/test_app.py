@@ -189,7 +189,7 @@ async def test_weights_of_a_finished_run_become_the_current_model(tmp_path: Path
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert app.current_model is None
-        assert any("missing.pt not found" in line.message for line in app.train.log)
+        assert any("missing.pt: no such file" in line.message for line in app.train.log)
         app.current_model_changed.subscribe(app.screen, heard.append)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.train.phase == "finished")

@@ -205,7 +205,8 @@ async def test_an_app_that_dies_mid_run_ends_the_run_failed(tmp_path: Path) -> N
 async def test_a_picture_that_cannot_draw_shows_one_line() -> None:
     """Before: NaN probabilities (weights with NaN values) raised `ValueError: cannot convert
     float NaN to integer` in the class bars, and pixels it could not turn into a picture
-    raised in PicturePanel._draw: either ended the app."""
+    raised in PicturePanel._draw: either ended the app. (NaN is now drawn as "?", see
+    test_trust_weights; a value that is no number at all still cannot be drawn.)"""
     from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars
     from textual.app import App, ComposeResult
     from textual.widgets import Static
@@ -217,12 +218,12 @@ async def test_a_picture_that_cannot_draw_shows_one_line() -> None:
     app = One()
     async with app.run_test(size=(60, 30)) as pilot:
         panel = app.query_one(PicturePanel)
-        panel.show("not pixels", "[bold]x.png", {"bird": float("nan"), "airplane": 0.5})
+        panel.show("not pixels", "[bold]x.png", {"bird": None, "airplane": 0.5})
         await pilot.pause(0.2)
         assert app.is_running
         bars = str(app.query_one(ProbabilityBars).render())
         empty = str(app.query_one("#picture-empty", Static).render())
-        assert bars.startswith("cannot draw the class bars: ValueError")
+        assert bars.startswith("cannot draw the class bars: TypeError")
         assert empty.startswith("cannot draw the picture: ") and "errors.log" in empty
         assert str(app.query_one("#picture-title", Static).render()) == "[bold]x.png"
     assert app._exception is None

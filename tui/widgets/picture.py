@@ -299,7 +299,7 @@ def verdict(probabilities: dict[str, float] | None, true: str | None) -> Text:
         return Text("")
     top = top_class(probabilities)
     p = probabilities[top]
-    text = Text.assemble(("→ ", "dim"), (top, "bold"), f" {p:.1%}" if math.isfinite(p) else " ?")
+    text = Text.assemble(("→ ", "dim"), (top, "bold"), f" {p:.1%}" if _number(p) else " ?")
     if true is not None:
         right = true == top
         text.append("  true ", style="dim")
@@ -309,7 +309,9 @@ def verdict(probabilities: dict[str, float] | None, true: str | None) -> Text:
 
 
 def top_class(probabilities: dict[str, float]) -> str:
-    """The most probable class; a NaN or infinite probability never wins (nor crashes)."""
-    return max(
-        probabilities, key=lambda name: p if math.isfinite(p := probabilities[name]) else -1.0
-    )
+    """The most probable class; a NaN, infinite or missing probability never wins."""
+    return max(probabilities, key=lambda name: p if _number(p := probabilities[name]) else -1.0)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
