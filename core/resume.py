@@ -25,7 +25,7 @@ from typing import Any
 
 from .config import ConfigError, TrainConfig, validate
 from .runs import BEST, LAST, RunError, read_config, read_metrics
-from .safe_files import FileRefused, is_regular, open_regular
+from .safe_files import FileRefused, open_regular
 
 # DataSet.kind of the data a run was trained on, as config.json records it ("data_source")
 SOURCE_WORDS = {
@@ -114,17 +114,18 @@ def plan_resume(request: Resume) -> ResumePlan:
     name = run_dir.name
     if request.from_best:
         checkpoint = run_dir / BEST
-        if not is_regular(checkpoint):
-            raise RunError(f"run {name} has no best.pt to continue from")
+        problem = checkpoint_problem(checkpoint)
+        if problem:
+            raise RunError(f"run {name} cannot continue from best.pt: it {problem}")
     else:
         checkpoint = run_dir / LAST
-        if not is_regular(checkpoint) and (checkpoint.exists() or done > 1):
-            what = "is not a regular file" if checkpoint.exists() else "is missing"
+        problem = checkpoint_problem(checkpoint)
+        if problem and (problem != "is missing" or done > 1):
             message = (
-                f"run {name} cannot resume: its last.pt {what} (no last.pt to continue from; "
-                f"starting over would drop its {done} epochs; nothing was changed)"
+                f"run {name} cannot resume: its last.pt {problem} (no last.pt to continue "
+                f"from; starting over would drop its {done} epochs; nothing was changed)"
             )
-            if is_regular(run_dir / BEST) and best_epoch is not None:
+            if best_epoch is not None and not checkpoint_problem(run_dir / BEST):
                 best = ResumePlan(
                     Resume(run_dir, request.epochs, True), config, run_dir / BEST, done, best_epoch
                 )
@@ -133,14 +134,30 @@ def plan_resume(request: Resume) -> ResumePlan:
                     f"{message}; --from-best continues from best.pt (epoch {best_epoch})"
                     + (f" and {cut}" if cut else ""),
                     "from_best",
-                    f"its last.pt {what}, so it cannot go on from epoch {done}",
+                    f"its last.pt {problem}, so it cannot go on from epoch {done}",
                 )
-            raise ResumeRefused(f"{message}; there is no best.pt either")
+            raise ResumeRefused(f"{message}; there is no usable best.pt either")
     plan = ResumePlan(request, config, checkpoint, done, best_epoch, recorded)
     problem = data_problem(plan)
     if problem and not (request.other_data or request.data_dir is not None):
         raise ResumeRefused(problem + _ADVICE, "other_data", problem)
     return plan
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why a checkpoint cannot be resumed from ("is missing", "is damaged ..."), told
+    without torch from its zip directory (torch.save writes a zip holding data.pkl); None
+    when it looks whole. load_checkpoint checks its contents when the resume starts."""
+    import zipfile
+
+    try:
+        with open_regular(path, MAX_CHECKPOINT_BYTES) as handle, zipfile.ZipFile(handle) as z:
+            whole = any(n.endswith("/data.pkl") or n == "data.pkl" for n in z.namelist())
+    except FileRefused as refused:
+        return "is missing" if refused.missing else f"cannot be read ({refused})"
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        whole = False
+    return None if whole else "is damaged (not a whole checkpoint file)"
 
 
 def _layout_source(root: Path) -> str | None:

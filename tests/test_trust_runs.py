@@ -21,7 +21,7 @@ from cnn_tui.core import train as train_module
 from cnn_tui.core.cli import main
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.events import EpochEnd, Progress
-from cnn_tui.core.resume import Resume
+from cnn_tui.core.resume import Resume, ResumeRefused
 from cnn_tui.core.runs import (
     RunError,
     append_metrics,
@@ -196,12 +196,13 @@ def test_resume_without_last_pt_is_refused_and_keeps_everything(tmp_path, datase
 
 def test_resume_from_a_damaged_last_pt_is_refused_and_keeps_everything(tmp_path, dataset):
     run = _trained(tmp_path, dataset)
-    for junk in (b"PK\x03\x04 not a checkpoint", b""):
+    whole = (run / "last.pt").read_bytes()
+    for junk in (b"PK\x03\x04 not a checkpoint", b"", whole[: len(whole) // 2]):
         (run / "last.pt").write_bytes(junk)
         before = _files(run)
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(ResumeRefused) as refused:
             train(CONFIG.with_changes(epochs=5), resume=run, dataset=dataset)
-        assert "last.pt" in str(refused.value)
+        assert "last.pt is damaged" in str(refused.value) and refused.value.fix == "from_best"
         assert _files(run) == before
     torch.save({"model": "nothing", "epoch": "x"}, run / "last.pt")  # loads, but is no checkpoint
     before = _files(run)
@@ -450,7 +451,7 @@ async def test_app_resume_without_last_pt_offers_best_pt_and_says_what_is_cut(tm
         await pilot.press("r")  # the newest: no last.pt, no best.pt
         await pilot.pause()
         assert app.screen is screen, "nothing to resume from: no dialog"
-        assert "no best.pt either" in " ".join(str(n.message) for n in app._notifications)
+        assert "no usable best.pt either" in " ".join(str(n.message) for n in app._notifications)
         await pilot.press("down")
         await pilot.press("r")
         await pilot.pause()
