@@ -250,16 +250,20 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint written by core.train, checked; WeightsError (one line) otherwise."""
     import torch
 
-    from .weights import WeightsError
+    from .weights import MAX_WEIGHTS_BYTES, WeightsError, _too_much_declared, _torch_load
 
+    # As weights are read (core/weights.py): a regular file, its zip directory's declared
+    # sizes checked before torch unpickles anything.
     try:
-        with open_regular(path, MAX_CHECKPOINT_BYTES) as handle:
-            checkpoint = torch.load(handle, map_location="cpu", weights_only=True)
+        with open_regular(path, MAX_WEIGHTS_BYTES) as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                raise WeightsError(f"{path}: is damaged (not a whole checkpoint file)")
+            too_much = _too_much_declared(handle)
+            if too_much:
+                raise WeightsError(f"{path}: {too_much}")
+            checkpoint = _torch_load(path, handle, True)
     except FileRefused as refused:
         raise WeightsError(f"{path}: {refused}") from None
-    except Exception as error:  # a damaged checkpoint: say so, do not guess
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise WeightsError(f"{path}: cannot be read ({reason[:200]})") from None
     epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
     if (
         not isinstance(checkpoint, dict)
