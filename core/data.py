@@ -275,16 +275,17 @@ def check_image_folder(
         classes = list(CIFAR2_CLASSES)
     else:
         classes = train_classes
-    files = {
-        split: [
-            (path, label)
-            for label, name in enumerate(classes)
-            for path in _image_files(split_dir / name)
-        ]
-        for split, split_dir in (("train", root / "train"), ("val", val_dir))
-    }
-    if not files["train"] or not files["val"]:
-        raise DataError(f"image folder {root} has no images in train/ or {val_dir.name}/")
+    files: dict[str, list[tuple[Path, int]]] = {}
+    for split, split_dir in (("train", root / "train"), ("val", val_dir)):
+        files[split] = []
+        for label, name in enumerate(classes):
+            found = _image_files(split_dir / name)
+            if not found:
+                raise DataError(
+                    f"class folder {split_dir / name} has no images: every class needs "
+                    "training and validation images"
+                )
+            files[split] += [(path, label) for path in found]
     return classes, files, val_dir
 
 
@@ -292,7 +293,10 @@ def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = 
     """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching."""
     log = on_log or _log_nothing
     classes, files, val_dir = check_image_folder(root, dataset)
-    splits = {split: _decode_cached(root, split, items, log) for split, items in files.items()}
+    splits = {
+        split: _decode_cached(root, split, items, classes, split_dir, log)
+        for (split, items), split_dir in zip(files.items(), (root / "train", val_dir), strict=True)
+    }
     count = f"{len(splits['train'])} train / {len(splits['val'])} val"
     label = "CIFAR-2" if dataset == "cifar2" else f"{len(classes)} classes"
     return DataSet(
@@ -306,39 +310,66 @@ def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = 
 
 
 def _image_files(folder: Path) -> list[Path]:
+    """The entries of a class folder named like images (whatever they turn out to be: a
+    named pipe or a broken link is listed, then skipped and counted when decoded)."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _decode_cached(root: Path, split: str, items: list[tuple[Path, int]], log: Log) -> Split:
+def _fingerprint(path: Path) -> str:
+    """What the cache key holds of a file: its size and time, or why it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError as error:  # a broken link or a link loop: skipped when decoded
+        return f"unreadable {error.errno}"
+    return f"{info.st_mode >> 12}|{info.st_size}|{info.st_mtime_ns}"
+
+
+def _decode_cached(
+    root: Path,
+    split: str,
+    items: list[tuple[Path, int]],
+    classes: list[str],
+    split_dir: Path,
+    log: Log,
+) -> Split:
     import numpy as np
     import torch
 
     digest = hashlib.sha1(str(root.resolve()).encode())
     for path, label in items:
-        stat = path.stat()
-        digest.update(f"{path.name}|{label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        digest.update(f"{path.name}|{label}|{_fingerprint(path)}\n".encode())
     cache = cache_dir() / f"folder-{split}-{digest.hexdigest()[:20]}.npz"
-    if cache.exists():
-        try:
-            with np.load(cache, allow_pickle=False) as stored:
-                return Split(torch.from_numpy(stored["images"]), torch.from_numpy(stored["labels"]))
-        except (OSError, ValueError, KeyError):
-            log(f"ignoring a damaged cache file {cache}", "warning")
+    if os.path.lexists(cache):
+        cached = _read_cache(cache, len(items), len(classes), log)
+        if cached is not None:
+            return Split(torch.from_numpy(cached[0]), torch.from_numpy(cached[1]))
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
         decoded = list(pool.map(_decode_32, (path for path, _ in items)))
     good = [
         (pixels, label)
         for pixels, (_, label) in zip(decoded, items, strict=True)
-        if pixels is not None
+        if not isinstance(pixels, str)
     ]
-    bad = len(items) - len(good)
+    bad = [
+        (path, why) for why, (path, _) in zip(decoded, items, strict=True) if isinstance(why, str)
+    ]
     if bad:
-        log(f"skipped {bad} unreadable image file(s) in {root}", "warning")
-    if not good:
-        raise DataError(f"no readable images in {root}")
+        first, why = bad[0]
+        log(
+            f"skipped {len(bad)} unreadable image file(s) in {root} "
+            f"(first: {first.relative_to(root)}: {why})",
+            "warning",
+        )
+    found = {label for _, label in good}
+    for label, name in enumerate(classes):
+        if label not in found:
+            raise DataError(
+                f"no readable images in class folder {split_dir / name}: every class needs "
+                "training and validation images"
+            )
     images = np.stack([pixels for pixels, _ in good]).transpose(0, 3, 1, 2).copy()
     labels = np.array([label for _, label in good], dtype=np.int64)
     try:
@@ -352,14 +383,45 @@ def _decode_cached(root: Path, split: str, items: list[tuple[Path, int]], log: L
     return Split(torch.from_numpy(images), torch.from_numpy(labels))
 
 
+def _read_cache(cache: Path, count: int, num_classes: int, log: Log):
+    """(images, labels) from a decode cache that holds what it should, else None after a
+    warning naming the file (it is rebuilt: written to a temporary name and renamed).
+
+    At most `count` images can be in it, so its size is bounded before anything is read;
+    pickles are refused (allow_pickle=False)."""
+    import zipfile
+
+    import numpy as np
+
+    from .safe_files import open_regular
+
+    bound = count * 3 * 32 * 32 + count * 8 + 64 * 1024  # pixels, labels, zip and npy headers
+    try:
+        with open_regular(cache, bound) as handle, np.load(handle, allow_pickle=False) as stored:
+            images, labels = stored["images"], stored["labels"]
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (3, 32, 32):
+            raise ValueError(f"images are {images.dtype} {images.shape}")
+        if labels.dtype != np.int64 or labels.shape != (len(images),):
+            raise ValueError(f"labels are {labels.dtype} {labels.shape}")
+        if len(images) == 0 or len(images) > count:
+            raise ValueError(f"{len(images)} images for {count} files")
+        if labels.min() < 0 or labels.max() >= num_classes:
+            raise ValueError("labels out of range")
+        return images, labels
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        log(f"ignoring a damaged cache file {cache} ({reason}); decoding again", "warning")
+        return None
+
+
 def _decode_32(path: Path):
-    """An image file as (32, 32, 3) uint8, or None if it cannot be read."""
+    """An image file as (32, 32, 3) uint8, or why it cannot be read (one line)."""
     from .images import ImageError, load_image_array
 
     try:
         return load_image_array(path)
-    except ImageError:
-        return None
+    except ImageError as error:
+        return str(error)
 
 
 def load_sample(dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:

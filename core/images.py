@@ -2,8 +2,13 @@
 
 Any size or mode is accepted: alpha is composited on white, 16-bit and float images are
 scaled to 8 bits, animations give their first frame, and a non-square picture is centre-
-cropped to a square before it is resized. Huge images are refused from their header,
-before any pixel is decoded.
+cropped to a square before it is resized; a photo's EXIF orientation is applied first,
+so a picture taken with the camera turned is seen upright. Huge images are refused from
+their header, before any pixel is decoded.
+
+Only regular files are opened (core.safe_files): a named pipe, a device, a folder, a broken
+link or a link loop named like an image gets one line instead of a hang, and a file over
+MAX_FILE_BYTES is refused before it is read.
 """
 
 from __future__ import annotations
@@ -12,6 +17,11 @@ import re
 from pathlib import Path
 
 MAX_PIXELS = 64_000_000  # 8000x8000; a 20000x20000 "image" is refused before decoding
+# 64 MB: several times the largest photo a phone or camera writes as JPEG, PNG or WebP
+# (a 100-megapixel JPEG is 30-50 MB) and an uncompressed 8-bit RGB BMP/TIFF up to about
+# 4,600x4,600, while the network sees 32x32; larger files are refused before any read,
+# so a hostile or mistaken file (a disk image named .png) costs nothing.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 SIZE = 32
 
 
@@ -25,15 +35,18 @@ def open_image(path: str | Path):
 
     from PIL import Image, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.exists():
-        raise ImageError("no such file")
-    if path.is_dir():
-        raise ImageError("is a folder, not an image")
+    from .safe_files import FileRefused, open_regular
+
     try:
-        with warnings.catch_warnings():
+        handle = open_regular(path, MAX_FILE_BYTES)
+    except FileRefused as error:
+        if "(a folder)" in str(error):
+            raise ImageError("is a folder, not an image") from None
+        raise ImageError(str(error)) from None
+    try:
+        with handle, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(handle)
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageError(
@@ -45,7 +58,7 @@ def open_image(path: str | Path):
             if image.format == "JPEG":
                 image.draft("RGB", (SIZE * 4, SIZE * 4))  # decode big JPEGs at a reduced scale
             image.load()
-            return _to_rgb(image)
+            return _to_rgb(_upright(image))
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -64,6 +77,19 @@ def open_image(path: str | Path):
         raise ImageError(f"damaged image file ({error})") from None
     except MemoryError:
         raise ImageError("image too large to decode in memory") from None
+
+
+def _upright(image):
+    """The image turned as its EXIF orientation says (a photo taken with the camera turned);
+    an orientation tag that cannot be read leaves the image as stored."""
+    import struct
+
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(image)
+    except (ValueError, SyntaxError, struct.error, KeyError, TypeError, OSError):
+        return image
 
 
 def _to_rgb(image):

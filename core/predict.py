@@ -121,25 +121,31 @@ class Predictor:
             yield from answers
 
     def predict_files(self, paths: Iterable[str | Path]) -> list[dict[str, Any]]:
-        """One object per path, in order: {path, class, probabilities} or {path, error}."""
+        """One object per path, in order: {path, class, probabilities} or {path, error}.
+
+        "path" is always valid UTF-8 text: bytes of a file name that are not UTF-8 are
+        written as \\xNN (core.safe_files.printable_path), so the JSON can be printed.
+        """
         import torch
 
         from .images import ImageError, load_image_tensor
+        from .safe_files import printable_path
 
         paths = [str(p) for p in paths]
+        shown = [printable_path(p) for p in paths]
         results: list[dict[str, Any]] = []
         good: list[tuple[int, torch.Tensor]] = []
         for index, path in enumerate(paths):
             try:
                 good.append((index, load_image_tensor(path)))
-                results.append({"path": path})
+                results.append({"path": shown[index]})
             except ImageError as error:
-                results.append({"path": path, "error": _one_line(error)})
+                results.append({"path": shown[index], "error": _one_line(error)})
         if good:
             probabilities = self.predict(torch.stack([image for _, image in good]))
             for (index, _), row in zip(good, probabilities, strict=True):
                 top, table = self.answer(row)
-                results[index] = {"path": paths[index], "class": top, "probabilities": table}
+                results[index] = {"path": shown[index], "class": top, "probabilities": table}
         return results
 
 
@@ -190,17 +196,26 @@ def describe_image(path: str | Path) -> str:
 
     from PIL import Image
 
+    from .images import MAX_FILE_BYTES
+    from .safe_files import open_regular
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as image:
+            with open_regular(path, MAX_FILE_BYTES) as handle, Image.open(handle) as image:
                 mode, (width, height) = image.mode, image.size
                 fmt = image.format or "image"
                 frames = int(getattr(image, "n_frames", 1) or 1)
                 transparent = "transparency" in image.info
+                orientation = image.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001  (a note only; the load itself reports real errors)
         return ""
     notes = [f"{width}x{height} {fmt} {mode}"]
+    if orientation in (5, 6, 7, 8):
+        notes.append("turned upright as its EXIF orientation says")
+        width, height = height, width
+    elif orientation in (2, 3, 4):
+        notes.append("turned upright as its EXIF orientation says")
     if mode in ("1", "L"):
         notes.append("grayscale, copied to 3 channels")
     elif mode in ("LA", "RGBA", "PA", "La", "RGBa") or (mode == "P" and transparent):

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from cnn_tui.core.safe_files import read_text_regular
+
 DARK = "textual-dark"
 LIGHT = "textual-light"
 AUTO = "auto"
@@ -136,7 +138,7 @@ def settings_file() -> Path:
 def saved_theme(path: Path | None = None) -> str | None:
     """The theme last picked in the app, if any was saved and the file reads."""
     try:
-        value = json.loads((path or settings_file()).read_text()).get("theme")
+        value = json.loads(read_text_regular(path or settings_file())).get("theme")
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) and value else None
@@ -148,7 +150,7 @@ def save_theme(theme: str, path: Path | None = None) -> None:
 
     path = path or settings_file()
     try:
-        settings = json.loads(path.read_text())
+        settings = json.loads(read_text_regular(path))
         if not isinstance(settings, dict):
             settings = {}
     except (OSError, ValueError):

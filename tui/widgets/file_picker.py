@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from cnn_tui.core.safe_files import FileRefused, is_regular, regular_stat
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,7 +43,7 @@ class FilteredTree(DirectoryTree):
                 is_dir = path.is_dir()
             except OSError:
                 continue
-            if is_dir or (not self.folders_only and self.accept(path)):
+            if is_dir or (not self.folders_only and self.accept(path) and is_regular(path)):
                 shown.append(path)
         return shown
 
@@ -181,8 +182,10 @@ class FilePickerScreen(ModalScreen[Path | None]):
                 return
             self.dismiss(path)
             return
-        if not path.exists():
-            self._error(f"{path}: no such file")
+        try:
+            regular_stat(path)  # a named pipe or a device would hang whoever reads it
+        except FileRefused as error:
+            self._error(f"{path}: {error}")
         else:
             self.dismiss(path)  # a typed name need not pass the tree's filter
 
