@@ -102,12 +102,23 @@ def _names_a_callable(handle: IO[bytes]) -> bool:
     return False
 
 
-def _too_much_declared(handle: IO[bytes]) -> str | None:
-    """Why a zip-format file's central directory asks for too much, or None if it does not.
+def zip_size_problem(handle: IO[bytes], max_total: int = MAX_WEIGHTS_BYTES) -> str | None:
+    """Why a zip-format torch file asks for too much, or None (also for the legacy format,
+    which only the file's own size bounds). Leaves the handle at its start.
 
-    Read with zipfile from the directory alone: nothing is inflated or unpickled. A file
-    whose directory cannot be read is refused, since its sizes cannot be checked.
+    Read with zipfile from the central directory alone: nothing is inflated or unpickled,
+    so a small file declaring gigabytes costs nothing. A zip whose directory cannot be read
+    is refused, since its sizes cannot be checked.
     """
+    handle.seek(0)
+    is_zip = handle.read(4) == b"PK\x03\x04"  # what torch.load tells the formats by
+    try:
+        return _too_much_declared(handle, max_total) if is_zip else None
+    finally:
+        handle.seek(0)
+
+
+def _too_much_declared(handle: IO[bytes], max_total: int = MAX_WEIGHTS_BYTES) -> str | None:
     try:
         with zipfile.ZipFile(handle) as archive:
             entries = archive.infolist()
@@ -123,10 +134,10 @@ def _too_much_declared(handle: IO[bytes]) -> str | None:
                 f"refused: its {entry.filename} declares {format_size(entry.file_size)}, more "
                 f"than the {format_size(MAX_PICKLE_BYTES)} any weights file needs"
             )
-    if total > MAX_WEIGHTS_BYTES:
+    if total > max_total:
         return (
             f"refused: its entries declare {format_size(total)} in all, more than the "
-            f"{format_size(MAX_WEIGHTS_BYTES)} any model of this app needs"
+            f"{format_size(max_total)} any model of this app needs"
         )
     return None
 
@@ -171,12 +182,11 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         if os.fstat(handle.fileno()).st_size == 0:
             raise WeightsError(f"{path}: the file is empty")
         is_zip = handle.read(4) == b"PK\x03\x04"  # what torch.load tells the formats by
-        if is_zip:
-            too_much = _too_much_declared(handle)
-            if too_much:
-                raise WeightsError(f"{path}: {too_much}")
-        # else the legacy format: storages are read as declared, so the file's own size
-        # (bounded above) bounds what it can ask for
+        # the legacy format's storages are read as declared, so the file's own size (bounded
+        # above) bounds what it can ask for; a zip is checked from its directory
+        too_much = zip_size_problem(handle)
+        if too_much:
+            raise WeightsError(f"{path}: {too_much}")
         data = _torch_load(path, handle, is_zip)
     import torch
 

@@ -241,12 +241,15 @@ _MEMORY_PROBE = textwrap.dedent(
     """
     import resource, sys
     import torch
+    from pathlib import Path
     from cnn_tui.core.weights import WeightsError, load_model
+    from cnn_tui.core.resume import load_checkpoint
     from cnn_tui.core.models import build_model
     build_model("net")  # everything a load touches is imported before the baseline
+    load = load_checkpoint if sys.argv[2] == "checkpoint" else load_model
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
-        load_model(sys.argv[1])
+        load(Path(sys.argv[1]))
         print("loaded")
     except WeightsError as error:
         print("refused:", error)
@@ -256,10 +259,11 @@ _MEMORY_PROBE = textwrap.dedent(
 )
 
 
-def _load_in_a_subprocess(path: Path) -> tuple[str, int]:
-    """What load_model says of path, and by how much the peak memory grew (KB)."""
+def _load_in_a_subprocess(path: Path, how: str = "weights") -> tuple[str, int]:
+    """What load_model (or, how="checkpoint", a resume's load_checkpoint) says of path, and
+    by how much the peak memory grew (KB)."""
     result = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, str(path)],
+        [sys.executable, "-c", _MEMORY_PROBE, str(path), how],
         capture_output=True,
         text=True,
         timeout=60,
@@ -299,6 +303,17 @@ def test_a_small_zip_holding_a_huge_pickled_string_is_refused_in_little_memory(t
     path = _torch_like_zip(tmp_path / "bomb.pt", _huge_string_pickle(size))
     assert path.stat().st_size < 1 << 20, "the hostile file itself is small"
     said, grown_kb = _load_in_a_subprocess(path)
+    assert said.startswith("refused:") and "data.pkl" in said, said
+    assert grown_kb < 50 * 1024, f"peak memory grew by {grown_kb} KB"
+
+
+@pytest.mark.timeout(90)
+def test_a_runs_last_pt_holding_a_huge_pickled_string_is_refused_in_little_memory(tmp_path):
+    """A resume reads last.pt with its own bound (1 GB): the zip's directory is checked too."""
+    run = tmp_path / "run"
+    run.mkdir()
+    path = _torch_like_zip(run / "last.pt", _huge_string_pickle(200 << 20))
+    said, grown_kb = _load_in_a_subprocess(path, "checkpoint")
     assert said.startswith("refused:") and "data.pkl" in said, said
     assert grown_kb < 50 * 1024, f"peak memory grew by {grown_kb} KB"
 
