@@ -529,8 +529,9 @@ def clear_progress(run_dir: str | Path) -> None:
 
 @dataclass
 class RunSummary:
-    """One run folder at a glance; state is running, starting, finished, stopped, failed
-    or crashed (state.json says running but no process holds the folder's lock)."""
+    """One run folder at a glance; state is running, starting, finished, stopped, failed,
+    crashed (state.json says running but no process holds the folder's lock) or unreadable
+    (state.json is damaged or holds no known state: see warnings)."""
 
     path: str
     name: str
@@ -590,14 +591,17 @@ def run_summary(run_dir: str | Path) -> RunSummary:
             warnings.append(str(error))
     state = read_state(run_dir)
     problem = state_problem(run_dir)
+    if not problem and "state" in state and state["state"] not in KNOWN_STATES:
+        problem = f"{run_dir / STATE}: unknown state {str(state['state'])[:40]!r}"
     if problem:
         warnings.append(problem)
-    elif "state" in state and state["state"] not in KNOWN_STATES:
-        warnings.append(f"{run_dir / STATE}: unknown state {str(state['state'])[:40]!r}")
     metrics = read_metrics(run_dir)
     epochs = metrics.epochs
     best = max(epochs, key=lambda r: r.val_accuracy, default=None)
     alive = is_alive(run_dir)
+    shown = effective_state(run_dir, state, alive)
+    if problem and not alive:
+        shown = "unreadable"  # its state.json says nothing usable; it may be resumed
     planned = _count(state.get("epochs"), 1) or _count(config.get("epochs"), 1)
     pid = (lock_holder(run_dir) if alive else None) or _count(state.get("pid"), 1)
     started = _finite(state.get("started"))
@@ -614,7 +618,7 @@ def run_summary(run_dir: str | Path) -> RunSummary:
         epochs_planned=planned,
         best_val_accuracy=best.val_accuracy if best else None,
         best_epoch=best.epoch if best else None,
-        state=effective_state(run_dir, state, alive),
+        state=shown,
         alive=alive,
         pid=pid,
         started=started,

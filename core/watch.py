@@ -153,8 +153,13 @@ class Watcher:
             out.line(line)
             if summary.duration_seconds is not None:
                 out.line(f"training time: {_duration(summary.duration_seconds)}")
-        if summary.state in ("stopped", "crashed", "failed"):
-            if summary.state == "crashed":
+        if summary.state in ("stopped", "crashed", "failed", "unreadable"):
+            if summary.state == "unreadable":
+                print_error(  # the warning above says why
+                    f"the run's state.json is unreadable; resume with: "
+                    f"{PROG} train --resume {self.run_dir}"
+                )
+            elif summary.state == "crashed":
                 print_error(
                     "the trainer ended without saying so (killed, its terminal closed, or the "
                     "machine went down); "

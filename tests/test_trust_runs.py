@@ -115,7 +115,7 @@ def test_one_bad_run_never_breaks_the_listing_of_others(tmp_path):
     assert summary.epochs_done == 2 and summary.best_epoch == 2
     assert summary.model is None and summary.preset is None and summary.dataset is None
     assert summary.epochs_planned is None and summary.pid is None and summary.message == ""
-    assert summary.state == "crashed"
+    assert summary.state == "unreadable"
     assert any("state.json" in w for w in summary.warnings), summary.warnings
     cache = RunsCache(runs)
     assert cache.refresh() and len(cache.runs) == 2
@@ -130,8 +130,10 @@ def test_a_state_file_that_is_not_an_object_reads_as_unreadable(tmp_path):
     run = write_run(tmp_path, "20250101-000000-net-a1b2", state="finished")
     (run / "state.json").write_text("[1, 2]\n")
     summary = run_summary(run)
-    assert summary.state == "crashed" and summary.warnings
-    assert "state.json" in summary.warnings[0]
+    assert summary.state == "unreadable" and summary.warnings
+    assert "state.json" in summary.warnings[0] and "not a JSON object" in summary.warnings[0]
+    (run / "state.json").unlink()
+    assert run_summary(run).state == "crashed", "no state.json at all: as before"
 
 
 def test_progress_is_read_as_a_typed_record(tmp_path):
@@ -514,3 +516,16 @@ async def test_app_resume_on_other_data_asks_first(tmp_path, image_folder, no_do
         assert "on other data" in str(dialog.query_one("#here", Button).label)
         await pilot.press("escape")
     assert _files(run) == before
+
+
+@pytest.mark.timeout(60)
+def test_watch_names_an_unreadable_state_in_one_line(tmp_path, capsys):
+    run = write_run(tmp_path, "20250101-000000-net-a1b2", state="finished")
+    (run / "state.json").write_text('{"state": "fin')
+    assert main(["watch", str(run)]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    errors = [line for line in err if line.startswith("cnn-tui: error:")]
+    assert len(errors) == 1 and "state.json" in errors[0] and "resume with" in errors[0], err
+    assert any("warning" in line and "not JSON" in line for line in err), err
+    assert "unreadable: 6 of 6 epochs" in captured.out

@@ -45,7 +45,7 @@ REFRESH_SECONDS = 1.0  # the list looks at the runs folder this often
 FOLLOW_SECONDS = 0.5  # an open run looks at its files this often
 RUN_KEYS = Binding.Group("Run", compact=True)
 CHART_KEYS = Binding.Group("Chart", compact=True)
-RESUMABLE = ("stopped", "crashed", "failed")
+RESUMABLE = ("stopped", "crashed", "failed", "unreadable")
 CSV_NAME = "metrics.csv"
 
 

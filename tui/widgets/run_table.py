@@ -33,6 +33,7 @@ STATE_COLOURS = {
     "stopped": "warning",
     "failed": "error",
     "crashed": "error",
+    "unreadable": "error",
 }
 
 
