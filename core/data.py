@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .paths import cache_dir, default_data_dir
+from .safe_files import FileRefused, open_regular, regular_stat
 
 if TYPE_CHECKING:
     import torch
@@ -48,6 +49,8 @@ CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_FILES = (*(f"data_batch_{n}" for n in range(1, 6)), "test_batch", "batches.meta")
+MAX_ARCHIVE_BYTES = 256 * 1024 * 1024  # the archive is 170 MB, each batch 31 MB
 VAL_FOLDERS = ("test", "val", "valid", "validation")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 SAMPLE_FILE = "cifar2_sample.npz"
@@ -183,6 +186,11 @@ def download_cifar10(root: Path, on_download: DownloadProgress | None = None) ->
     """Fetch and unpack torchvision's CIFAR-10 archive into root, checking its MD5."""
     root.mkdir(parents=True, exist_ok=True)
     archive = root / CIFAR10_ARCHIVE
+    if os.path.lexists(archive):
+        try:
+            regular_stat(archive, MAX_ARCHIVE_BYTES)
+        except FileRefused as error:  # never read, nor downloaded over: it is not ours
+            raise DataError(f"{archive}: {error}") from None
     if not (archive.exists() and _md5(archive) == CIFAR10_MD5):
         partial = archive.with_suffix(".part")
         with (
@@ -206,7 +214,7 @@ def download_cifar10(root: Path, on_download: DownloadProgress | None = None) ->
 
 def _md5(path: Path) -> str:
     digest = hashlib.md5()
-    with open(path, "rb") as handle:
+    with open_regular(path, MAX_ARCHIVE_BYTES) as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -216,6 +224,12 @@ def _load_torchvision(dataset: str, root: Path) -> DataSet:
     import torch
     from torchvision.datasets import CIFAR10
 
+    folder = root / CIFAR10_FOLDER
+    for name in CIFAR10_FILES:  # torchvision would call any of these "not found or corrupted"
+        try:
+            regular_stat(folder / name, MAX_ARCHIVE_BYTES)
+        except FileRefused as error:
+            raise DataError(f"cannot read CIFAR-10 in {root}: {name}: {error}") from None
     splits = []
     for train in (True, False):
         try:
@@ -392,8 +406,6 @@ def _read_cache(cache: Path, count: int, num_classes: int, log: Log):
     import zipfile
 
     import numpy as np
-
-    from .safe_files import open_regular
 
     bound = count * 3 * 32 * 32 + count * 8 + 64 * 1024  # pixels, labels, zip and npy headers
     try:

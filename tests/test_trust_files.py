@@ -466,3 +466,34 @@ def test_a_named_pipe_as_the_settings_file_is_ignored(tmp_path):
 
     os.mkfifo(tmp_path / "settings.json")
     assert saved_theme(tmp_path / "settings.json") is None
+
+
+# ---- CIFAR-10's own files: the torchvision batches and the downloaded archive -------------
+
+
+@posix_only
+@pytest.mark.timeout(30)
+def test_a_named_pipe_among_cifar10s_batch_files_is_refused_in_one_line(tmp_path):
+    batches = tmp_path / "data" / data.CIFAR10_FOLDER
+    batches.mkdir(parents=True)
+    os.mkfifo(batches / "data_batch_1")
+    with pytest.raises(DataError) as caught:
+        load_dataset("cifar2", tmp_path / "data")
+    assert "data_batch_1" in str(caught.value)
+    assert "not a regular file (a named pipe)" in str(caught.value)
+
+
+@posix_only
+@pytest.mark.timeout(30)
+def test_a_named_pipe_as_the_cifar10_archive_falls_back_to_the_sample(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("network is off in tests")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    root = tmp_path / "data"
+    root.mkdir()
+    os.mkfifo(root / data.CIFAR10_ARCHIVE)
+    log = LogRecorder()
+    dataset = load_dataset("cifar2", root, on_log=log)
+    assert dataset.is_sample
+    assert any("not a regular file (a named pipe)" in m for m in log.warnings()), log.lines
