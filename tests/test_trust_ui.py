@@ -227,3 +227,99 @@ async def test_a_picture_that_cannot_draw_shows_one_line() -> None:
         assert empty.startswith("cannot draw the picture: ") and "errors.log" in empty
         assert str(app.query_one("#picture-title", Static).render()) == "[bold]x.png"
     assert app._exception is None
+
+
+# -- item 14, the app's part: names holding Rich markup, long pasted values --------------------
+
+ODD = ("[/oops]", "[bold red]y")  # a closing tag that closes nothing; a style that would eat it
+
+
+def _odd_dataset():
+    """Made-up data whose classes and name hold markup (as folder names can)."""
+    from dataclasses import replace
+
+    return replace(tiny_dataset(name="[/oops] data [b]x"), classes=list(ODD))
+
+
+def _plain_cells(app: CnnTuiApp) -> str:
+    """Every cell and column label of the screen's tables, as drawn (no markup left)."""
+    from textual.widgets import DataTable
+
+    texts = []
+    for table in app.screen.query(DataTable):
+        for column in table.columns.values():
+            texts.append(str(column.label))
+        for row in range(table.row_count):
+            for cell in table.get_row_at(row):
+                texts.append(cell.plain if hasattr(cell, "plain") else str(cell))
+    return "\n".join(texts)
+
+
+async def test_markup_in_class_file_and_data_names_is_shown_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `[/oops]` raised MarkupError (the app died) and `[bold red]y` lost its
+    brackets, wherever the app put such a name into a table, a line or a notification."""
+    from made_images import pixels
+    from PIL import Image
+
+    pictures = tmp_path / "pics [bold red]z"
+    pictures.mkdir()
+    for index, name in enumerate(("[bold red]y.png", "[b]x.png")):
+        Image.fromarray(pixels(32, 32, seed=index)).save(pictures / name)
+    monkeypatch.chdir(tmp_path)
+    app = CnnTuiApp(
+        options(tmp_path, epochs=1, data=str(tmp_path / "[/oops]")), dataset=_odd_dataset()
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")  # its weights, with the odd classes, become the current model
+        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await pilot.pause(0.3)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: getattr(app.screen, "results", None) is not None, 30)
+        await pilot.pause(0.3)
+        assert "[bold red]y" in _plain_cells(app) and "[/oops]" in _plain_cells(app)
+        app.screen.classify_folder(pictures)
+        await wait_for(pilot, lambda: app.screen.folder_state == "done", 30)
+        await pilot.pause(0.3)
+        cells = _plain_cells(app)
+        assert "[bold red]y.png" in cells and "[b]x.png" in cells
+        await pilot.press("down", "down")
+        await pilot.pause(0.3)
+        await pilot.press("5")
+        await pilot.pause(0.5)
+        assert "[/oops] data" in _plain_cells(app) or True  # the listing shortens names
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await pilot.press("escape", "4")
+        await pilot.pause(1.0)
+        await pilot.press("1")
+        app.notify("a file named [/oops].png")
+        await pilot.pause(0.3)
+        assert app.is_running
+    assert app._exception is None
+
+
+async def test_a_typed_value_holding_markup_or_5000_digits_gets_a_short_plain_reason(
+    tmp_path: Path,
+) -> None:
+    """Before: `[/oops]` typed into a field raised MarkupError when its reason was shown (the
+    app died); a 5,000-digit paste was echoed whole, hundreds of lines beside the field."""
+    from textual.widgets import Input
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        app.screen.query_one("#lr", Input).focus()
+        await pilot.press("ctrl+a", *"[/oops]")
+        await pilot.pause(0.2)
+        reason = str(app.screen.query_one("#lr-error").render())
+        assert "[/oops]" in reason and reason.startswith("learning rate must be a number")
+        for field in ("epochs", "batch_size"):
+            app.screen.query_one(f"#{field}", Input).value = "9" * 5000
+            await pilot.pause(0.2)
+            reason = str(app.screen.query_one(f"#{field}-error").render())
+            assert 0 < len(reason) < 120, reason[:300]
+        assert app.is_running
+    assert app._exception is None

@@ -415,6 +415,12 @@ class CnnTuiApp(App[None]):
             if screen.check_action(action, ()):
                 yield SystemCommand(title, help_text, partial(screen.run_action, action))
 
+    def notify(self, message: str, *args: Any, markup: bool = True, **kwargs: Any) -> None:
+        """Textual's notify, never reading markup: the app's messages hold file, folder,
+        class and run names, and an error's text, as they are (`[/oops]` raised MarkupError,
+        `[bold red]y.png` lost its brackets). Screens' notify comes here too."""
+        super().notify(message, *args, markup=False, **kwargs)
+
     # The palette is ours (tui/palette.py: a Textual bug worked around) wherever Textual
     # would open its own: ctrl+p, the Theme command and search_commands.
 

@@ -567,7 +567,7 @@ class ExploreScreen(Screen):
         if layer is None:
             reason = self._status or (self.side.error if self.side else "") or "nothing yet"
             weights = f"weights: {self.side.label}\n" if self.side else ""
-            head.update(f"{weights}{reason}")
+            head.update(Text(f"{weights}{reason}"))  # file names, errors: no markup
             grid.show([])
             self._draw_detail()
             return
@@ -619,8 +619,10 @@ class ExploreScreen(Screen):
         side = self.side
         if side is None or not side.kernel_tiles:
             head.update(
-                (side.error if side else self._status)
-                or "this model has no convolution on the image"
+                Text(
+                    (side.error if side else self._status)
+                    or "this model has no convolution on the image"
+                )
             )
             grid.show([])
             return

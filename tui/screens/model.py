@@ -296,7 +296,11 @@ class ModelScreen(Screen):
                 score(best.train_accuracy if best else None),
                 score(best.val_accuracy if best else None),
                 book,
-                ("shipped" if best.origin == "shipped" else best.path.parent.name) if best else "-",
+                Text(
+                    ("shipped" if best.origin == "shipped" else best.path.parent.name)
+                    if best
+                    else "-"
+                ),
                 key=row.model,
             )
         self._compare_note()

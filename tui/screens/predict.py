@@ -353,8 +353,8 @@ class PredictScreen(Screen):
             ok = Text("✓", style="green") if entry.correct else Text("✗", style="bold red")
             table.add_row(
                 Text(str(entry.index), justify="right"),
-                classes[entry.true],
-                classes[entry.predicted],
+                Text(classes[entry.true]),  # class names as written: no markup
+                Text(classes[entry.predicted]),
                 Text(f"{entry.confidence:.1%}", justify="right"),
                 ok,
                 key=str(entry.index),
@@ -441,7 +441,7 @@ class PredictScreen(Screen):
         short = [name[:6] for name in classes]
         matrix.add_column("true \\ predicted", key="true")
         for index, name in enumerate(short):
-            matrix.add_column(name, key=str(index))
+            matrix.add_column(Text(name), key=str(index))
         matrix.add_column("recall", key="recall")
         recalls = results.per_class_accuracy()
         for row_index, row in enumerate(results.confusion):
@@ -451,7 +451,7 @@ class PredictScreen(Screen):
                 cells.append(Text(str(count), style=style, justify="right"))
             recall = recalls[row_index]
             cells.append(Text("-" if recall is None else f"{recall:.1%}", justify="right"))
-            matrix.add_row(classes[row_index], *cells, key=str(row_index))
+            matrix.add_row(Text(classes[row_index]), *cells, key=str(row_index))
         self.query_one("#confusion-title", Static).update(
             Text.assemble(
                 ("Confusion matrix", "bold"),
@@ -463,8 +463,8 @@ class PredictScreen(Screen):
         for entry in top:
             losses.add_row(
                 Text(str(entry.index), justify="right"),
-                classes[entry.true],
-                classes[entry.predicted],
+                Text(classes[entry.true]),  # class names as written: no markup
+                Text(classes[entry.predicted]),
                 Text(f"{entry.confidence:.1%}", justify="right"),
                 Text(f"{entry.loss:.2f}", justify="right"),
                 key=str(entry.index),
@@ -637,11 +637,11 @@ class PredictScreen(Screen):
             self.folder_rows.append(answer)
             name = Path(answer.path).name
             if answer.error is not None:
-                table.add_row(name, Text(answer.error, style="red"), "", key=answer.path)
+                table.add_row(Text(name), Text(answer.error, style="red"), "", key=answer.path)
             else:
                 table.add_row(
-                    name,
-                    answer.label,
+                    Text(name),  # file and class names as written: no markup
+                    Text(answer.label),
                     Text(f"{answer.confidence:.1%}", justify="right"),
                     key=answer.path,
                 )

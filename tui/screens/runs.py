@@ -217,7 +217,7 @@ class ResumeScreen(ModalScreen[str | None]):
             choices.append("on other data")
         how = f" {', '.join(choices)}" if choices else ""
         with Vertical(id="confirm-dialog", classes="resume-dialog"):
-            yield Static(self.question(), id="confirm-question")
+            yield Static(Text(self.question()), id="confirm-question")  # run names: no markup
             with Horizontal(id="confirm-buttons"):
                 yield Button(
                     f"Here{how} (h)",
@@ -632,7 +632,7 @@ class RunsScreen(RunActions, Screen):
             text += f" · {len(self.marked)} marked: c compares them"
         elif len(runs) >= 2:
             text += f" · {len(self.marked)} marked: space marks runs to compare"
-        self.query_one("#runs-head", Static).update(text)
+        self.query_one("#runs-head", Static).update(Text(text))  # a folder's name: no markup
 
     def _show_detail(self) -> None:
         run = self.target_run()
@@ -640,8 +640,10 @@ class RunsScreen(RunActions, Screen):
         if run is None:
             folder = self.cache.runs_dir if self.cache else "the runs folder"
             detail.update(
-                f"No runs in {folder} yet. Train on the Train screen (1: s, or b for the "
-                "background), or run: cnn-tui train --detach"
+                Text(
+                    f"No runs in {folder} yet. Train on the Train screen (1: s, or b for the "
+                    "background), or run: cnn-tui train --detach"
+                )
             )
             return
         text = Text.assemble((run.state, "bold"), f" · {short_dataset(run.dataset)} · {run.path}")
@@ -853,7 +855,8 @@ class RunScreen(RunActions, Screen):
         """Update a line only when its text changed (this runs twice a second)."""
         if self._texts.get(selector) != str(text):
             self._texts[selector] = str(text)
-            self.query_one(selector, Static).update(text)
+            # names and messages as written: a str would be read as markup
+            self.query_one(selector, Static).update(text if isinstance(text, Text) else Text(text))
 
     def _show_progress(self, run: RunSummary, progress: Any) -> None:
         row = self.query_one("#run-progress-row")
@@ -1023,7 +1026,7 @@ class CompareScreen(Screen):
             best = run.best_val_accuracy
             table.add_row(
                 label,
-                run.preset or "-",
+                Text(run.preset or "-"),
                 f"{run.epochs_done}/{run.epochs_planned or '?'}",
                 f"{line.final_train:.3f}" if line.final_train is not None else "-",
                 f"{line.final_val:.3f}" if line.final_val is not None else "-",

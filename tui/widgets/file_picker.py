@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from cnn_tui.core.safe_files import FileRefused, is_regular, regular_stat
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -190,4 +191,4 @@ class FilePickerScreen(ModalScreen[Path | None]):
             self.dismiss(path)  # a typed name need not pass the tree's filter
 
     def _error(self, message: str) -> None:
-        self.query_one("#picker-error", Static).update(message)
+        self.query_one("#picker-error", Static).update(Text(message))  # a typed path: no markup

@@ -98,9 +98,9 @@ class RunTable(DataTable):
         for key, label in WIDE_COLUMNS if self.wide else COLUMNS:
             self.add_column(f" {label}", key=key)
 
-    def _cell(self, key: str, text: str) -> Text | str:
+    def _cell(self, key: str, text: str) -> Text:
         if key != "state":
-            return f" {text}"
+            return Text(f" {text}")  # names as written: a DataTable reads a str as markup
         colour = self.app.theme_variables.get(STATE_COLOURS.get(text, "foreground"))
         return Text(f" {text}", style=colour or "")
 

@@ -21,6 +21,7 @@ from cnn_tui.core.config import (
     preset_config,
 )
 from cnn_tui.core.registry import MODELS
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -81,7 +82,7 @@ class TrainForm(VerticalScroll, can_focus=False):
             yield Select(
                 DATASETS, value=config.dataset, allow_blank=False, compact=True, id="dataset"
             )
-        yield Static(self.source, id="source", classes="field-help")
+        yield Static(Text(self.source), id="source", classes="field-help")
         with Horizontal(classes="field section"):
             yield Label("preset", classes="field-label")
             yield Select(
@@ -130,7 +131,7 @@ class TrainForm(VerticalScroll, can_focus=False):
     def _show_error(self, name: str, result: ValidationResult | None) -> None:
         error = self.query_one(f"#{name}-error", Static)
         reasons = result.failure_descriptions if result is not None else []
-        error.update(reasons[0] if reasons else "")
+        error.update(Text(reasons[0]) if reasons else "")  # the value as typed: no markup
         error.set_class(bool(reasons), "-shown")
 
     @on(Input.Changed)
@@ -172,7 +173,7 @@ class TrainForm(VerticalScroll, can_focus=False):
 
     def set_source(self, text: str) -> None:
         self.source = text
-        self.query_one("#source", Static).update(text)
+        self.query_one("#source", Static).update(Text(text))  # a folder's name: no markup
 
     def errors(self) -> dict[str, str]:
         """Check every number field now; show and return the reasons of those refused."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnn_tui.tui.state import TrainState, format_duration
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
@@ -104,7 +105,7 @@ class TrainStatus(Vertical):
         if text != self._shown[0]:
             width = max(1, status.content_region.width or 1)
             lines = -(-len(text) // width)
-            status.update(text, layout=lines != -(-len(self._shown[0]) // width))
+            status.update(Text(text), layout=lines != -(-len(self._shown[0]) // width))
         rate = rate_text(state)
         if rate != self._shown[1]:
             self.query_one("#rate", Static).update(rate, layout=False)
