@@ -323,3 +323,49 @@ async def test_a_typed_value_holding_markup_or_5000_digits_gets_a_short_plain_re
             assert 0 < len(reason) < 120, reason[:300]
         assert app.is_running
     assert app._exception is None
+
+
+async def test_an_error_in_a_screens_worker_is_logged_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a worker started with exit_on_error=False that met an error it did not
+    expect ended without a word (Textual only marks it failed)."""
+    from cnn_tui.tui.errors import error_log_path
+    from cnn_tui.tui.screens.predict import PredictScreen
+
+    def broken(self: PredictScreen, *args: object) -> None:
+        raise KeyError("made-up [/oops] failure")
+
+    monkeypatch.setattr(PredictScreen, "_file_job", broken)
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.3)
+        app.screen.classify_file(tmp_path / "x.png")
+        await wait_for(pilot, lambda: bool(app._notifications), 10)
+        messages = [n.message for n in app._notifications]
+        assert any("KeyError" in m and str(error_log_path()) in m for m in messages), messages
+        assert app.is_running
+    assert "made-up [/oops] failure" in error_log_path().read_text()
+
+
+async def test_the_palette_gathering_commands_as_it_closes(tmp_path: Path) -> None:
+    """Found by tui-monkey (seed 13, once): the palette's command-gathering worker ran after
+    its list had gone (the palette closing) and `NoMatches: No nodes match 'CommandList'`
+    ended the app. Here the list is removed first, then a search starts."""
+    from textual.command import CommandList, CommandPalette
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await palette.query_one(CommandList).remove()
+        palette._gather_commands("the")
+        await pilot.pause(0.5)
+        assert app.is_running
+        await pilot.press("escape")
+    assert app._exception is None

@@ -21,7 +21,7 @@ from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
 from cnn_tui.core.events import Progress
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
-from cnn_tui.tui.errors import describe, record_error, where_logged
+from cnn_tui.tui.errors import ReportsWorkerErrors, describe, record_error, where_logged
 from cnn_tui.tui.messages import EngineFailed, EngineReady, TrainCrashed, TrainDone, TrainEvent
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.train import TrainScreen
@@ -69,7 +69,7 @@ class Modes(dict):
         return entry.resolve() if isinstance(entry, LazyScreen) else entry
 
 
-class CnnTuiApp(App[None]):
+class CnnTuiApp(ReportsWorkerErrors, App[None]):
     """Train, inspect and query the chapter's network from a terminal."""
 
     TITLE = "cnn-tui"

@@ -10,6 +10,7 @@ import os
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 
@@ -57,3 +58,27 @@ def cannot_draw(what: str, error: BaseException) -> Text:
     """The one line a widget shows in its place when it cannot draw (plain text: no markup)."""
     path = record_error(error, f"drawing the {what}")
     return Text(f"cannot draw the {what}: {describe(error)} ({where_logged(path)})")
+
+
+class ReportsWorkerErrors:
+    """For a screen (or the app) that runs workers with exit_on_error=False: an exception
+    a worker did not handle itself is not dropped silently (Textual only marks the worker
+    failed): its traceback goes to the error log and a notification names the log.
+
+    (Textual calls this handler in every class of the MRO that defines it, so a screen's
+    own on_worker_state_changed, if it gets one, runs as well.)"""
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        from textual.worker import WorkerState
+
+        error = event.worker.error
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        name = event.worker.name or "background"
+        path = record_error(error, f"the {name} job")
+        self.app.notify(  # type: ignore[attr-defined]
+            f"{describe(error)} ({where_logged(path)})",
+            title=f"The {name} job failed",
+            severity="error",
+            timeout=20,
+        )

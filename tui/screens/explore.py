@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.core.kernels import KERNEL_NOTES, KERNELS, KernelError, format_kernel, parse_kernel
+from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid, colour_bar
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.color import Color
@@ -129,7 +130,7 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-class ExploreScreen(Screen):
+class ExploreScreen(ReportsWorkerErrors, Screen):
     """Feature maps, the kernel playground and conv1's kernels for the picked image."""
 
     CSS_PATH = str(Path(__file__).resolve().parent.parent / "explore.tcss")

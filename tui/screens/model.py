@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
@@ -36,7 +37,7 @@ def _weights_suffix(path: Path) -> bool:
     return path.suffix.lower() in (".pt", ".pth")
 
 
-class ModelScreen(Screen):
+class ModelScreen(ReportsWorkerErrors, Screen):
     """Inspect parameter counts and layer shapes; load and save the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
 from cnn_tui.tui.widgets.nav import NavBar
@@ -72,7 +73,7 @@ class PickedImage:
     true_class: str | None = None  # where known
 
 
-class PredictScreen(Screen):
+class PredictScreen(ReportsWorkerErrors, Screen):
     """Classify validation images, files and folders with the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

@@ -19,6 +19,7 @@ from typing import Any
 
 from cnn_tui.core.resume import Resume, ResumePlan, ResumeRefused
 from cnn_tui.core.runs import BEST, LAST, WEIGHTS, RunError, RunSummary, read_progress
+from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import (
     RunFiles,
     RunsCache,
@@ -540,7 +541,7 @@ async def open_run(app: Any, run_dir: Path) -> None:
 # The list
 
 
-class RunsScreen(RunActions, Screen):
+class RunsScreen(ReportsWorkerErrors, RunActions, Screen):
     """Every run in the runs folder; open one, mark several to compare, act on one."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -753,7 +754,7 @@ class RunsScreen(RunActions, Screen):
 # One run
 
 
-class RunScreen(RunActions, Screen):
+class RunScreen(ReportsWorkerErrors, RunActions, Screen):
     """One run's charts as on the Train screen, following its files while it trains."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -931,7 +932,7 @@ COMPARE_COLUMNS = (
 )
 
 
-class CompareScreen(Screen):
+class CompareScreen(ReportsWorkerErrors, Screen):
     """The marked runs: val accuracy curves overlaid, and train/val accuracy as bars."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
