@@ -369,3 +369,25 @@ async def test_the_palette_gathering_commands_as_it_closes(tmp_path: Path) -> No
         assert app.is_running
         await pilot.press("escape")
     assert app._exception is None
+
+
+async def test_an_unexpected_error_in_training_is_logged_with_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: "training crashed: ZeroDivisionError: ..." in the log, the traceback lost."""
+    import cnn_tui.core.train as core_train
+    from cnn_tui.tui.errors import error_log_path
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("made-up bug in training")
+
+    monkeypatch.setattr(core_train, "train", broken)
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.train.phase == "failed")
+        last = app.train.log[-1].message
+        assert last.startswith("training crashed: ZeroDivisionError: made-up bug in training")
+        assert str(error_log_path()) in last
+    assert "in broken" in error_log_path().read_text()

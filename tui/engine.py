@@ -83,5 +83,8 @@ def run_training(
     except OSError as error:
         return f"cannot train: {error.strerror or error}"
     except Exception as error:  # noqa: BLE001  (shown in the log; the app carries on)
-        return f"training crashed: {type(error).__name__}: {error}"
+        from cnn_tui.tui.errors import describe, record_error, where_logged
+
+        path = record_error(error, "training")  # a bug: its traceback is kept
+        return f"training crashed: {describe(error)} ({where_logged(path)})"
     return None
