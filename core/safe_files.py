@@ -158,6 +158,7 @@ class _Bounded(io.RawIOBase):
     def __init__(self, fd: int, limit: int, name: str | bytes) -> None:
         self._fd = fd
         self._limit = limit
+        self._position = 0  # kept here: no lseek system call for every read
         self.name = name  # BufferedReader.name; Pillow and numpy show it
 
     def readable(self) -> bool:
@@ -170,22 +171,25 @@ class _Bounded(io.RawIOBase):
         return self._fd
 
     def readinto(self, buffer) -> int:  # noqa: ANN001  (a writable buffer)
-        left = self._limit - os.lseek(self._fd, 0, os.SEEK_CUR)
+        left = self._limit - self._position
         if left <= 0:
             return 0
         view = memoryview(buffer).cast("B")
         data = os.read(self._fd, min(len(view), left))
         view[: len(data)] = data
+        self._position += len(data)
         return len(data)
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         if whence == os.SEEK_END:  # the end is the bound where the file is longer
             end = min(os.fstat(self._fd).st_size, self._limit)
-            return os.lseek(self._fd, end + offset, os.SEEK_SET)
-        return os.lseek(self._fd, offset, whence)
+            self._position = os.lseek(self._fd, end + offset, os.SEEK_SET)
+        else:
+            self._position = os.lseek(self._fd, offset, whence)
+        return self._position
 
     def tell(self) -> int:
-        return os.lseek(self._fd, 0, os.SEEK_CUR)
+        return self._position
 
     def close(self) -> None:
         if not self.closed:
