@@ -391,3 +391,20 @@ async def test_an_unexpected_error_in_training_is_logged_with_its_traceback(
         assert last.startswith("training crashed: ZeroDivisionError: made-up bug in training")
         assert str(error_log_path()) in last
     assert "in broken" in error_log_path().read_text()
+
+
+async def test_a_file_picker_closed_as_it_opens(tmp_path: Path) -> None:
+    """Found by tui-monkey (seed 21): a file dialog dismissed before it had mounted ran its
+    on_mount on a screen whose widgets were gone: `NoMatches: '#picker-tree'`, the app died."""
+    from cnn_tui.tui.widgets.file_picker import FilePickerScreen
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for _ in range(2):
+            picker = FilePickerScreen("Pick", tmp_path)
+            app.push_screen(picker)
+            picker.dismiss(None)  # at once, as a key on its way would
+            await pilot.pause(0.3)
+        assert app.is_running and not isinstance(app.screen, FilePickerScreen)
+    assert app._exception is None

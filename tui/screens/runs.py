@@ -237,7 +237,9 @@ class ResumeScreen(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#background" if self.why_not_here else "#here", Button).focus()
+        # (none if the dialog was dismissed before it mounted)
+        for button in self.query("#background" if self.why_not_here else "#here").results(Button):
+            button.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None if event.button.id == "cancel" else event.button.id)

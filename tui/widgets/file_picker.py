@@ -105,11 +105,16 @@ class FilePickerScreen(ModalScreen[Path | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#picker-tree", FilteredTree).focus()
+        # (none when the dialog was dismissed before it mounted: a key on its way closed it)
+        for tree in self.query("#picker-tree").results(FilteredTree):
+            tree.focus()
 
     def on_key(self, event: events.Key) -> None:
         """Typing while the tree has focus goes to the path field (arrows stay with the tree)."""
-        box = self.query_one("#picker-path", Input)
+        boxes = list(self.query("#picker-path").results(Input))  # none once dismissed
+        if not boxes:
+            return
+        box = boxes[0]
         if self.focused is box or not event.is_printable or event.character in (None, " "):
             return
         event.stop()
