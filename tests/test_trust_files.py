@@ -497,3 +497,17 @@ def test_a_named_pipe_as_the_cifar10_archive_falls_back_to_the_sample(tmp_path, 
     dataset = load_dataset("cifar2", root, on_log=log)
     assert dataset.is_sample
     assert any("not a regular file (a named pipe)" in m for m in log.warnings()), log.lines
+
+
+@posix_only
+@pytest.mark.timeout(30)
+def test_the_predict_screens_folder_tab_passes_over_special_files(tmp_path):
+    from cnn_tui.core.models import build_model
+    from cnn_tui.core.predict import Predictor
+
+    hostile_files(tmp_path / "shots")
+    _save(tmp_path / "shots" / "good.png", np.full((32, 32, 3), 200, np.uint8))
+    predictor = Predictor(build_model("net"), ["airplane", "bird"], torch.device("cpu"), {})
+    answers = list(predictor.classify_folder(tmp_path / "shots"))
+    assert [Path(a.path).name for a in answers] == ["good.png"]
+    assert answers[0].label in ("airplane", "bird")
