@@ -31,11 +31,12 @@ class ImageError(Exception):
 
 def open_image(path: str | Path):
     """Open and fully decode an image as an RGB PIL image of its own size."""
-    import warnings
-
     from PIL import Image, UnidentifiedImageError
 
+    from .quiet import quiet_pillow
     from .safe_files import FileRefused, open_regular
+
+    quiet_pillow()
 
     try:
         handle = open_regular(path, MAX_FILE_BYTES)
@@ -44,8 +45,7 @@ def open_image(path: str | Path):
             raise ImageError("is a folder, not an image") from None
         raise ImageError(str(error)) from None
     try:
-        with handle, warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with handle:
             image = Image.open(handle)
             width, height = image.size
             if width * height > MAX_PIXELS:

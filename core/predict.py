@@ -192,22 +192,20 @@ def _chunks(items: list[Path], size: int) -> Iterator[list[Path]]:
 def describe_image(path: str | Path) -> str:
     """One line on what a file was and what was done to make it the network's 32x32 RGB:
     size and format, grayscale, transparency, 16-bit, animation, crop and resize."""
-    import warnings
-
     from PIL import Image
 
     from .images import MAX_FILE_BYTES
+    from .quiet import quiet_pillow
     from .safe_files import open_regular
 
+    quiet_pillow()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with open_regular(path, MAX_FILE_BYTES) as handle, Image.open(handle) as image:
-                mode, (width, height) = image.mode, image.size
-                fmt = image.format or "image"
-                frames = int(getattr(image, "n_frames", 1) or 1)
-                transparent = "transparency" in image.info
-                orientation = image.getexif().get(0x0112, 1)
+        with open_regular(path, MAX_FILE_BYTES) as handle, Image.open(handle) as image:
+            mode, (width, height) = image.mode, image.size
+            fmt = image.format or "image"
+            frames = int(getattr(image, "n_frames", 1) or 1)
+            transparent = "transparency" in image.info
+            orientation = image.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001  (a note only; the load itself reports real errors)
         return ""
     notes = [f"{width}x{height} {fmt} {mode}"]

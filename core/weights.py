@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import warnings
 import zipfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .atomic import torch_save_atomic, write_json_atomic
+from .quiet import quiet_torch_load
 from .safe_files import FileRefused, format_size, open_regular, read_text
 
 if TYPE_CHECKING:
@@ -206,11 +206,10 @@ def _torch_load(path: Path, handle: IO[bytes], is_zip: bool) -> Any:
     """torch.load(weights_only=True) from the open file, its errors as WeightsError."""
     import torch
 
+    quiet_torch_load()
     handle.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": noise to a user
-            return torch.load(handle, map_location="cpu", weights_only=True)
+        return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         if any(marker in str(error) for marker in _CODE_MARKERS) or _names_a_callable(handle):
             raise WeightsError(

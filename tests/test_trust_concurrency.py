@@ -142,3 +142,52 @@ def test_training_uses_the_pool_first_forward(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "build_model", spy)
     train(_config(), runs_dir=tmp_path, dataset=tiny_dataset())
     assert built and built[0].pool_first
+
+
+@pytest.mark.timeout(60)
+def test_loading_files_in_a_thread_leaves_the_warning_filters_alone(tmp_path):
+    """warnings.catch_warnings() in a loader saved the process's filter list and put it back:
+    a filter another thread added meanwhile was lost (or the loader's "ignore" leaked)."""
+    import time
+    import warnings
+
+    import numpy as np
+    from cnn_tui.core.images import open_image
+    from cnn_tui.core.paths import default_weights
+    from cnn_tui.core.predict import describe_image
+    from cnn_tui.core.weights import read_state_dict
+    from PIL import Image
+
+    picture = tmp_path / "plane.png"
+    Image.fromarray(np.zeros((40, 30, 3), dtype=np.uint8)).save(picture)
+    weights = default_weights()
+    stop = threading.Event()
+    loads = 0
+
+    def load_in_a_loop() -> None:
+        nonlocal loads
+        while not stop.is_set():
+            open_image(picture)
+            describe_image(picture)
+            read_state_dict(weights)
+            loads += 1
+
+    markers = [f"cnn-tui test marker {i}" for i in range(150)]
+    worker = threading.Thread(target=load_in_a_loop, daemon=True)
+    worker.start()
+    try:
+        for marker in markers:
+            warnings.filterwarnings("ignore", message=marker)
+            time.sleep(0.002)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    try:
+        kept = {f[1].pattern for f in warnings.filters if f[1] is not None}
+        lost = [m for m in markers if m not in kept]
+        assert loads > 5, "the loader thread hardly ran; the test proves nothing"
+        assert lost == [], f"{len(lost)} of {len(markers)} filters lost while files loaded"
+    finally:
+        warnings.filters[:] = [
+            f for f in warnings.filters if f[1] is None or f[1].pattern not in markers
+        ]
