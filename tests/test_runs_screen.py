@@ -183,7 +183,7 @@ async def test_the_list_shows_every_run_newest_first(tmp_path) -> None:
         assert detail.startswith("crashed · CIFAR-2 · ") and "keys: r resume" in detail
         # a run that appears while the screen is up is listed at its next look
         write_run(runs, "20251124-200000-net-eeee", started=T0 + 14400)
-        await wait_for(pilot, lambda: len(table_rows(screen)) == 5, timeout=5)
+        await wait_for(pilot, lambda: len(table_rows(screen)) == 5, timeout=30)
         assert table_rows(screen)[0][6] == "11-24 20:00"
         assert screen.query_one(RunTable).cursor_row == 2, "the cursor stays on its run"
 
@@ -267,13 +267,13 @@ async def test_a_live_run_is_followed_as_its_files_grow(tmp_path) -> None:
             assert str(status.render()).startswith("running in this app · epoch 2 of 4")
             (run / "progress.json").write_text('{"epoch": 2, "batch": 5, "batches": 10}')
             append_metrics(run, epoch_record(2, CURVES["net"][1]))
-            await wait_for(pilot, lambda: chart.x == [1.0, 2.0], timeout=5)
+            await wait_for(pilot, lambda: chart.x == [1.0, 2.0], timeout=30)
             assert chart.series["val"] == [0.70, 0.77]
             append_metrics(run, epoch_record(3, CURVES["net"][2]))
-            await wait_for(pilot, lambda: len(chart.x) == 3, timeout=5)
+            await wait_for(pilot, lambda: len(chart.x) == 3, timeout=30)
             write_state(run, state="stopped", ended=T0 + 90, message="stopped by the user")
             lock.release()
-            await wait_for(pilot, lambda: str(status.render()).startswith("stopped"), timeout=5)
+            await wait_for(pilot, lambda: str(status.render()).startswith("stopped"), timeout=30)
             assert "3 of 4 epochs" in str(status.render())
             assert run_screen.query_one("#run-progress-row").display is False
             await pilot.press("escape")
@@ -339,7 +339,7 @@ async def test_resume_here_continues_a_stopped_run_in_the_app(tmp_path, trained)
         assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3]
         assert [r.epoch for r in app.train.history] == [1, 2, 3], "earlier epochs charted too"
         assert app.train.finished.run_dir == str(run)
-        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "finished", timeout=5)
+        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "finished", timeout=30)
         assert table_rows(screen)[0][3] == "3/3"
 
 
@@ -429,7 +429,7 @@ async def test_stopping_the_apps_own_run_from_the_runs_screen(tmp_path) -> None:
         await pilot.press("s")
         await wait_for(pilot, lambda: len(app.train.history) >= 1, timeout=60)
         screen = await show_runs(pilot)
-        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "running", timeout=5)
+        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "running", timeout=30)
         await pilot.press("enter")
         assert str(app.screen.query_one("#run-status").render()).startswith("running in this app")
         await pilot.press("x")
