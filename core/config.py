@@ -14,6 +14,7 @@ SCHEDULES = ("none", "one-cycle")
 DATASETS = ("cifar2", "cifar10")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SEED_MAX = 2**64 - 1  # torch.manual_seed and Generator.manual_seed take no more
+MAX_BLOCKS = 1000  # net-res-deep: 1,000 blocks is 40 MB of weights, the most weights.py loads
 SHOWN = 20  # characters of a refused value that an error message echoes
 
 
@@ -37,7 +38,7 @@ class TrainConfig:
     schedule: str = "none"
     seed: int = 0
     device: str = "auto"
-    n_blocks: int = 10  # net-res-deep only
+    n_blocks: int = 10  # net-res-deep only, 1..MAX_BLOCKS
     preset: str = "custom"
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,8 +175,10 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"unknown schedule {shown(config.schedule)}: choose none or one-cycle")
     if config.device not in DEVICES:
         raise ConfigError(f"unknown device {shown(config.device)}: choose {', '.join(DEVICES)}")
-    if config.n_blocks < 1:
-        raise ConfigError(f"n_blocks must be at least 1, not {shown(config.n_blocks)}")
+    if not 1 <= config.n_blocks <= MAX_BLOCKS:
+        raise ConfigError(
+            f"n_blocks must be from 1 to {MAX_BLOCKS:,}, not {shown(config.n_blocks)}"
+        )
     return replace(
         config,
         epochs=check_epochs(config.epochs),

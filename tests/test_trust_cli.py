@@ -311,3 +311,24 @@ def test_markup_in_class_file_and_folder_names_is_printed_as_written(tmp_path):
     flat = " ".join(text.split())
     assert all(name in flat for name in folders), text
     assert "[blink]d" in flat, text
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["train", "summary"])
+def test_a_block_count_beyond_any_loadable_model_is_a_usage_error(command, tmp_path):
+    """--blocks 10000000 tried to build a net-res-deep of ten million blocks (memory, then
+    a crash); more than MAX_BLOCKS could not be saved and loaded back anyway."""
+    from cnn_tui.core.config import MAX_BLOCKS, ConfigError, TrainConfig, validate
+
+    with pytest.raises(ConfigError, match="n_blocks must be from 1 to 1,000"):
+        validate(TrainConfig(model="net-res-deep", n_blocks=MAX_BLOCKS + 1))
+    assert validate(TrainConfig(model="net-res-deep", n_blocks=MAX_BLOCKS)).n_blocks == MAX_BLOCKS
+    args = [command, "--model", "net-res-deep", "--blocks", "10000000"]
+    if command == "train":
+        args += ["--runs", str(tmp_path / "runs")]
+    done = subprocess.run(
+        [sys.executable, "-m", "cnn_tui.tui.main", *args],
+        capture_output=True, text=True, timeout=50,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "n_blocks must be from 1 to 1,000" in done.stderr
