@@ -126,7 +126,7 @@ def test_good_values_are_normalised():
         ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop': choose sgd or adam"),
         ({"schedule": "cosine"}, "unknown schedule 'cosine': choose none or one-cycle"),
         ({"device": "tpu"}, "unknown device 'tpu': choose auto, cpu, cuda, mps"),
-        ({"n_blocks": 0}, "n_blocks must be at least 1, not 0"),
+        ({"n_blocks": 0}, "n_blocks must be from 1 to 1,000, not 0"),
         ({"momentum": -0.5}, "momentum must be zero or a positive finite number, not -0.5"),
         ({"weight_decay": math.nan}, "weight decay must be zero or a positive finite number"),
         ({"l2": "lots"}, "L2 penalty must be a number, not 'lots'"),
