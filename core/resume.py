@@ -250,21 +250,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint written by core.train, checked; WeightsError (one line) otherwise."""
     import torch
 
-    from .weights import WeightsError, _torch_load, zip_size_problem
+    from .weights import WeightsError, load_torch_file
 
-    # As weights are read (core/weights.py): a regular file, its zip directory's declared
-    # sizes checked before torch unpickles anything, with a checkpoint's own bound (a deep
-    # model's Adam state is several times its weights).
-    try:
-        with open_regular(path, MAX_CHECKPOINT_BYTES) as handle:
-            if handle.read(4) != b"PK\x03\x04":
-                raise WeightsError(f"{path}: is damaged (not a whole checkpoint file)")
-            too_much = zip_size_problem(handle, MAX_CHECKPOINT_BYTES)
-            if too_much:
-                raise WeightsError(f"{path}: {too_much}")
-            checkpoint = _torch_load(path, handle, True)
-    except FileRefused as refused:
-        raise WeightsError(f"{path}: {refused}") from None
+    # As weights are read, with a checkpoint's own bound (a deep model's Adam state is
+    # several times its weights).
+    checkpoint = load_torch_file(path, MAX_CHECKPOINT_BYTES, zip_only=True)
     epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
     if (
         not isinstance(checkpoint, dict)

@@ -166,28 +166,40 @@ def _unusable_tensors(data: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The model's tensors from a weights or checkpoint file, or WeightsError.
+def load_torch_file(
+    path: str | Path, max_bytes: int = MAX_WEIGHTS_BYTES, zip_only: bool = False
+) -> Any:
+    """What a torch file holds, loaded with weights_only=True, or WeightsError (one line).
 
-    Only a regular file is opened, and its sizes are checked before torch unpickles it.
+    The one way this program unpickles a file (weights here, a run's checkpoints in
+    core/resume.py): only a regular file is opened, at most max_bytes of it, and a zip's
+    declared sizes are checked before torch unpickles anything. zip_only refuses the legacy
+    format (what torch.save has written since 1.6, and all a run ever writes).
     """
     path = Path(path)
     if path.is_dir():
         raise WeightsError(f"{path}: is a folder, not a weights file")
     try:
-        handle = open_regular(path, MAX_WEIGHTS_BYTES)
+        handle = open_regular(path, max_bytes)
     except FileRefused as error:
         raise WeightsError(f"{path}: {error}") from None
     with handle:
         if os.fstat(handle.fileno()).st_size == 0:
             raise WeightsError(f"{path}: the file is empty")
         is_zip = handle.read(4) == b"PK\x03\x04"  # what torch.load tells the formats by
+        if zip_only and not is_zip:
+            raise WeightsError(f"{path}: is damaged (not a whole checkpoint file)")
         # the legacy format's storages are read as declared, so the file's own size (bounded
         # above) bounds what it can ask for; a zip is checked from its directory
-        too_much = zip_size_problem(handle)
+        too_much = zip_size_problem(handle, max_bytes)
         if too_much:
             raise WeightsError(f"{path}: {too_much}")
-        data = _torch_load(path, handle, is_zip)
+        return _torch_load(path, handle, is_zip)
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model's tensors from a weights or checkpoint file, or WeightsError."""
+    data = load_torch_file(path)
     import torch
 
     if isinstance(data, dict) and isinstance(data.get("model"), dict):
