@@ -431,9 +431,14 @@ async def test_stopping_the_apps_own_run_from_the_runs_screen(tmp_path) -> None:
         screen = await show_runs(pilot)
         await wait_for(pilot, lambda: table_rows(screen)[0][5] == "running", timeout=30)
         await pilot.press("enter")
-        assert str(app.screen.query_one("#run-status").render()).startswith("running in this app")
+
+        def run_status() -> str:  # the run's screen may still be on its way
+            found = app.screen.query("#run-status")
+            return str(found.first().render()) if found else ""
+
+        await wait_for(pilot, lambda: run_status().startswith("running in this app"), timeout=30)
         await pilot.press("x")
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=30)
         await pilot.press("y")
         await wait_for(pilot, lambda: app.train.phase == "stopped", timeout=30)
 
