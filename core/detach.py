@@ -1,7 +1,8 @@
 """Training in a process of its own that outlives the terminal, an SSH drop and the app.
 
 `start_detached` makes the run folder (or, to resume, checks it), takes the folder's lock,
-and starts `python -m cnn_tui.core.detach RUN_DIR ...`:
+and starts `python -m cnn_tui.tui.cli.detached RUN_DIR ...` (the command line's entry,
+which prints the run's lines into train.log; the training itself is train_in_folder here):
 
 - in a new session (setsid): no controlling terminal, so a terminal hang-up, a closed SSH
   connection or Ctrl-C in the launching shell never reaches it, and it is not in the
@@ -19,18 +20,16 @@ child.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import TrainConfig, validate
 from .paths import default_data_dir, default_runs_dir
@@ -47,6 +46,11 @@ from .runs import (
     write_state,
 )
 
+if TYPE_CHECKING:
+    from .events import Event, Finished
+    from .train import TrainControl
+
+TRAINER_MODULE = "cnn_tui.tui.cli.detached"  # run with -m: the background trainer
 PROGRESS_EVERY = 1.0  # seconds between progress.json writes at most
 
 
@@ -130,8 +134,7 @@ def start_detached(
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(run_dir / LOG, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cnn_tui.core.detach", str(run_dir), "--lock-fd", str(fd)]
-                + extra,
+                [sys.executable, "-m", TRAINER_MODULE, str(run_dir), "--lock-fd", str(fd)] + extra,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -158,15 +161,17 @@ def start_detached(
     return run_dir, process.pid
 
 
-class _LogView:
-    """The CLI's plain-line view into train.log, plus progress.json for watchers."""
+class ProgressWriter:
+    """A training event sink for a background run: writes progress.json (a second at most)
+    for watchers, clears it at the end, and passes every event on to `sink` (its log lines;
+    a full disk refusing the log does not stop training)."""
 
-    def __init__(self, view: Any, run_dir: Path) -> None:
-        self.view = view
+    def __init__(self, sink: Callable[[Event], None], run_dir: Path) -> None:
+        self.sink = sink
         self.run_dir = run_dir
         self._last_write = 0.0
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         from .events import Finished, Progress
 
         if isinstance(event, Progress):
@@ -177,87 +182,42 @@ class _LogView:
         elif isinstance(event, Finished):
             clear_progress(self.run_dir)
         with contextlib.suppress(OSError):  # a full disk may refuse the log: train on
-            self.view(event)
+            self.sink(event)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The background trainer: train into RUN_DIR, writing lines to stdout (train.log)."""
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    from .train import TrainControl
+def train_in_folder(
+    run_dir: Path,
+    sink: Callable[[Event], None],
+    control: TrainControl,
+    lock: RunLock,
+    resume: Resume | None = None,
+) -> Finished:
+    """The background trainer's work: train the run folder start_detached made (from its
+    config.json), or resume it, holding `lock`; events go to `sink`, progress.json is kept
+    for watchers. Raises what train() raises (see mark_failed)."""
+    from .train import train
 
-    control = TrainControl()
-
-    def stop(signum: int, frame: object) -> None:
-        control.stop()  # no printing here: a signal may land inside a print
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-
-    parser = argparse.ArgumentParser(prog="python -m cnn_tui.core.detach")
-    parser.add_argument("run_dir")
-    parser.add_argument("--lock-fd", type=int, default=None)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--from-best", action="store_true")
-    parser.add_argument("--other-data", action="store_true")
-    parser.add_argument("--data", default=None)
-    args = parser.parse_args(argv)
-    run_dir = Path(args.run_dir)
-
-    from .cli import Output, TrainView, one_line, print_error
-
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} background trainer, pid {os.getpid()}", flush=True)
-    try:
-        if args.lock_fd is not None:
-            lock = RunLock.adopt(run_dir, args.lock_fd)
-        else:
-            lock = RunLock(run_dir).acquire()
-    except RunError as error:
-        print_error(error)  # another process trains this folder: leave its state alone
-        return 1
-    try:
-        from .config import ConfigError
-        from .data import DataError
-        from .images import ImageError
-        from .train import train
-        from .weights import WeightsError
-
-        try:
-            config = TrainConfig.from_dict(read_config(run_dir))
-            resume = None
-            if args.resume:
-                resume = Resume(run_dir, args.epochs, args.from_best, args.data, args.other_data)
-            view = TrainView(Output(json_mode=False), control)
-            with view:
-                finished = train(
-                    config,
-                    _LogView(view, run_dir),
-                    control=control,
-                    resume=resume,
-                    run_dir=None if args.resume else run_dir,
-                    lock=lock,
-                )
-            status = view.report(finished)
-        except (ConfigError, DataError, RunError, WeightsError, ImageError) as error:
-            print_error(error)
-            write_state(run_dir, state="failed", ended=time.time(), message=one_line(error))
-            return 1
-        except BaseException as error:
-            import traceback
-
-            traceback.print_exc()
-            with contextlib.suppress(OSError):
-                message = one_line(f"unexpected {type(error).__name__}: {error}")[:300]
-                write_state(run_dir, state="failed", ended=time.time(), message=message)
-            return 1
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp} background trainer ended: {finished.state}", flush=True)
-        return status
-    finally:
-        clear_progress(run_dir)
-        lock.release()
+    config = TrainConfig.from_dict(read_config(run_dir))
+    return train(
+        config,
+        ProgressWriter(sink, run_dir),
+        control=control,
+        resume=resume,
+        run_dir=None if resume is not None else run_dir,
+        lock=lock,
+    )
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def mark_failed(run_dir: Path, error: BaseException, unexpected: bool = False) -> None:
+    """End a background run `failed` in state.json, with the error as its one-line reason.
+    unexpected: a bug rather than a refusal, named by its type (and a full disk tolerated)."""
+    if not unexpected:
+        write_state(run_dir, state="failed", ended=time.time(), message=_one_line(error))
+        return
+    with contextlib.suppress(OSError):
+        message = _one_line(f"unexpected {type(error).__name__}: {error}")[:300]
+        write_state(run_dir, state="failed", ended=time.time(), message=message)

@@ -1,222 +1,83 @@
-"""`cnn-tui watch [RUN]`: follow a live or finished run from its files, until it ends.
+"""Following a run from its files: what `cnn-tui watch` reads, as typed records.
 
 It reads only what the trainer writes (metrics.jsonl, state.json, progress.json), so it
-attaches to a detached run after an SSH drop, to a run trained in another terminal or in
-the app, and to a finished run (which it prints and leaves). Leaving (Ctrl-C) never stops
-the run; `--stop` asks it to stop on purpose (SIGTERM: it keeps its last checkpoint).
-Epoch lines are the ones `cnn-tui train` prints: rich on a terminal, plain lines in a
-pipe, JSON Lines with --json.
+follows a detached run after an SSH drop, a run trained in another terminal or in the app,
+and a finished run. Reading never changes the run. The printing is tui/cli/watch.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .cli import (
-    EXIT_FAILURE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    PROG,
-    Output,
-    TrainView,
-    _duration,
-    print_error,
-)
+from .events import EpochEnd, Progress
 from .runs import (
     LIVE_STATES,
+    METRICS,
     effective_state,
-    find_run,
     lock_holder,
     read_metrics,
     read_progress,
     read_state,
-    run_summary,
-    stop_run,
 )
 
-POLL_SECONDS = 0.5  # how often the run's files are looked at
+POLL_SECONDS = 0.5  # how often a follower looks at the run's files
 
 
-def cmd_watch(args: argparse.Namespace, out: Output) -> int:
-    """Print a run's epochs as they appear until it ends; returns the exit status."""
-    from .paths import default_runs_dir
+@dataclass
+class NewEpochs:
+    """What metrics.jsonl says since the last look."""
 
-    runs_dir = Path(args.runs).expanduser() if getattr(args, "runs", None) else default_runs_dir()
-    run_dir = find_run(runs_dir, getattr(args, "run", None))
-    watcher = Watcher(out, run_dir)
-    if getattr(args, "stop", False):
-        pid = stop_run(run_dir)
-        out.line(f"asked run {run_dir.name} (pid {pid}) to stop; it keeps its last checkpoint")
-    return watcher.follow()
+    epochs: list[EpochEnd] = field(default_factory=list)  # not reported before, in order
+    resumed_after: int | None = None  # a resume dropped the epochs after this one
+    planned: int | None = None  # state.json's planned epoch count, when it has a good one
 
 
-class Watcher:
-    """Follows one run folder; a rich bar for the epoch in progress on a terminal."""
+class RunFollower:
+    """Follows one run folder: its new epochs, whether it is live, its epoch in progress."""
 
-    def __init__(self, out: Output, run_dir: Path, poll: float = POLL_SECONDS) -> None:
-        self.out = out
+    def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
-        self.poll = poll
-        self.view = TrainView(out, _NoControl())  # prints epoch lines as `train` does
-        self.shown = 0  # the last epoch printed
-        self.progress: Any = None
-        self.task: Any = None
+        self.shown = 0  # the last epoch reported
         self._metrics_key: tuple[int, int] | None = None
 
-    def follow(self) -> int:
-        summary = run_summary(self.run_dir)
-        self.view.epochs = summary.epochs_planned or 0
-        out = self.out
-        out.line(f"run folder: {self.run_dir}")
-        what = " on ".join(str(x) for x in (summary.model, summary.dataset) if x)
-        out.line(f"{what}, {summary.state}" + (f", pid {summary.pid}" if summary.alive else ""))
-        if summary.state == "starting":
-            out.line("the trainer is starting (loading torch and the data) ...")
+    def new_epochs(self) -> NewEpochs | None:
+        """The epochs written since the last call; None when metrics.jsonl is unchanged."""
         try:
-            self._start_bar()
-            while True:
-                state = effective_state(self.run_dir)
-                self._new_epochs()
-                if state not in LIVE_STATES:
-                    break
-                self._update_bar()
-                time.sleep(self.poll)
-        except KeyboardInterrupt:
-            self._stop_bar()
-            pid = lock_holder(self.run_dir) or read_state(self.run_dir).get("pid")
-            print(  # not an error: leaving is what Ctrl-C asks for
-                f"{PROG}: left watching; the run goes on (pid {pid}); stop it with: "
-                f"{PROG} watch {self.run_dir} --stop",
-                file=sys.stderr,
-                flush=True,
-            )
-            return EXIT_INTERRUPTED
-        finally:
-            self._stop_bar()
-        self._new_epochs()  # lines written as the run ended
-        return self._report()
-
-    # what is on disk
-
-    def _new_epochs(self) -> None:
-        path = self.run_dir / "metrics.jsonl"
-        try:
-            stat = path.stat()
-            key = (stat.st_size, stat.st_mtime_ns)
+            stat = (self.run_dir / METRICS).stat()
+            key: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
         except OSError:
             key = None
         if key is not None and key == self._metrics_key:
-            return
+            return None
         self._metrics_key = key
         epochs = read_metrics(self.run_dir).epochs
+        new = NewEpochs()
         last = max((r.epoch for r in epochs), default=0)
         if last < self.shown:  # a resume dropped lines past its checkpoint
-            self.out.line(f"(the run resumed after epoch {last})")
+            new.resumed_after = last
             self.shown = last
         planned = read_state(self.run_dir).get("epochs")
         if isinstance(planned, int) and not isinstance(planned, bool) and planned > 0:
-            self.view.epochs = planned
+            new.planned = planned
         for record in epochs:
             if record.epoch > self.shown:
                 self.shown = record.epoch
-                if self.progress is not None:
-                    self.progress.reset(self.task, total=None, rate="", eta="")
-                self.view(record)
+                new.epochs.append(record)
+        return new
 
-    def _report(self) -> int:
-        summary = run_summary(self.run_dir)
-        out = self.out
-        if out.json:
-            out.emit_json(
-                {
-                    "run_dir": str(self.run_dir),
-                    "state": summary.state,
-                    "epochs_done": summary.epochs_done,
-                    "best_val_accuracy": summary.best_val_accuracy,
-                    "message": summary.message,
-                }
-            )
-        else:
-            for warning in summary.warnings:
-                out.warn(warning)
-            planned = f" of {summary.epochs_planned}" if summary.epochs_planned else ""
-            line = f"{summary.state}: {summary.epochs_done}{planned} epochs"
-            if summary.best_val_accuracy is not None:
-                line += (
-                    f", best val accuracy {summary.best_val_accuracy:.4f} "
-                    f"(epoch {summary.best_epoch})"
-                )
-            out.line(line)
-            if summary.duration_seconds is not None:
-                out.line(f"training time: {_duration(summary.duration_seconds)}")
-        if summary.state in ("stopped", "crashed", "failed", "unreadable"):
-            if summary.state == "unreadable":
-                print_error(  # the warning above says why
-                    f"the run's state.json is unreadable; resume with: "
-                    f"{PROG} train --resume {self.run_dir}"
-                )
-            elif summary.state == "crashed":
-                print_error(
-                    "the trainer ended without saying so (killed, its terminal closed, or the "
-                    "machine went down); "
-                    f"resume with: {PROG} train --resume {self.run_dir}"
-                )
-            elif summary.state == "failed":
-                print_error(summary.message or "training failed")
-            else:
-                out.line(f"resume with: {PROG} train --resume {self.run_dir}")
-        return EXIT_OK if summary.state in ("finished", "stopped") else EXIT_FAILURE
+    def live(self) -> bool:
+        """Whether a trainer is still at work on the run (a dead one reads as crashed)."""
+        return effective_state(self.run_dir) in LIVE_STATES
 
-    # the bar for the epoch in progress (terminal only)
-
-    def _start_bar(self) -> None:
-        if self.out.console is None:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TextColumn("{task.fields[eta]}"),
-            console=self.out.console,
-            transient=True,
-        )
-        self.task = self.progress.add_task("waiting", total=None, rate="", eta="")
-        self.progress.start()
-
-    def _update_bar(self) -> None:
-        if self.progress is None:
-            return
+    def progress(self) -> Progress | None:
+        """The epoch in progress after the last one reported, if progress.json has it (a run
+        trained in the foreground writes none)."""
         progress = read_progress(self.run_dir)
-        epochs = self.view.epochs or "?"
         if progress is not None and progress.epoch == self.shown + 1 and progress.batches:
-            self.progress.update(
-                self.task,
-                description=f"epoch {progress.epoch}/{epochs}",
-                completed=progress.batch,
-                total=progress.batches,
-                rate=f"{progress.images_per_second:,.0f} img/s",
-                eta=f"ETA {_duration(progress.eta_seconds)}",
-            )
-        else:  # a run trained in the foreground writes no progress.json: epochs only
-            self.progress.update(self.task, description=f"epoch {self.shown + 1}/{epochs}")
+            return progress
+        return None
 
-    def _stop_bar(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-
-
-class _NoControl:
-    """TrainView's control, unused: watching never stops a run (see --stop)."""
-
-    stopped = False
-
-    def stop(self) -> None:
-        pass
+    def trainer_pid(self) -> object:
+        """The trainer's pid: the lock's holder, else the one state.json names."""
+        return lock_holder(self.run_dir) or read_state(self.run_dir).get("pid")

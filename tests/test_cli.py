@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 import torch
 from cnn_tui.core import config
-from cnn_tui.core.cli import parse_args
 from cnn_tui.core.models import build_model
 from cnn_tui.core.summary import summarize
 from cnn_tui.core.weights import save_weights
+from cnn_tui.tui.cli.parser import parse_args
 from cnn_tui.tui.main import main
 from PIL import Image
 
@@ -555,9 +555,10 @@ def test_data_folder_without_the_expected_layout(tmp_path, make):
 
 
 def test_a_failed_run_ends_with_one_error_line_and_status_1(capsys):
-    from cnn_tui.core.cli import Output, TrainView
     from cnn_tui.core.events import Finished, Log
     from cnn_tui.core.train import TrainControl
+    from cnn_tui.tui.cli.output import Output
+    from cnn_tui.tui.cli.train_view import TrainView
 
     view = TrainView(Output(json_mode=True), TrainControl())
     message = "the loss became nan in epoch 3; try a smaller learning rate"

@@ -532,7 +532,7 @@ def test_detach_refuses_at_once(tmp_path, data):
 
 
 def test_watch_a_crashed_or_missing_run(tmp_path, capsys):
-    from cnn_tui.core.cli import main
+    from cnn_tui.tui.main import main
 
     runs = tmp_path / "runs"
     crashed = _fake_run(runs, "crashed", "running", 3, started=0.0)

@@ -27,7 +27,6 @@ import pytest
 import torch
 from cnn_tui.core import atomic
 from cnn_tui.core import train as train_module
-from cnn_tui.core.cli import main
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataSet, Split
 from cnn_tui.core.events import Started
@@ -45,6 +44,7 @@ from cnn_tui.core.runs import (
 )
 from cnn_tui.core.train import train
 from cnn_tui.core.weights import WeightsError, load_model, read_state_dict
+from cnn_tui.tui.main import main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image

@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 import torch
 from cnn_tui.core import config
-from cnn_tui.core.cli import main
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import save_weights
+from cnn_tui.tui.main import main
 from PIL import Image
 
 CLI = Path(sys.executable).with_name("cnn-tui")

@@ -18,7 +18,6 @@ from cnn_tui.core import atomic
 from cnn_tui.core import data as data_module
 from cnn_tui.core import runs as runs_module
 from cnn_tui.core import train as train_module
-from cnn_tui.core.cli import main
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.events import EpochEnd, Progress
 from cnn_tui.core.resume import Resume, ResumeRefused
@@ -35,6 +34,7 @@ from cnn_tui.core.runs import (
     write_state,
 )
 from cnn_tui.core.train import train
+from cnn_tui.tui.main import main
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache
 from runs_support import epoch_record, write_run
 from test_app_support import tiny_dataset

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from cnn_tui.core import cli
 from cnn_tui.core.model_files import WeightsExist, save_current_weights
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import (
@@ -32,6 +31,8 @@ from cnn_tui.core.weights import (
     read_sidecar,
     save_weights,
 )
+from cnn_tui.tui.cli import output
+from cnn_tui.tui.main import main
 from PIL import Image
 
 CLI = Path(sys.executable).with_name("cnn-tui")
@@ -94,7 +95,7 @@ def test_predict_json_with_nan_weights_prints_no_json_and_one_line(tmp_path, cap
     state["fc1.weight"][:] = math.nan
     weights = tmp_path / "nan.pt"
     torch.save(state, weights)
-    status = cli.main(["predict", "--json", "--weights", str(weights), str(_image(tmp_path))])
+    status = main(["predict", "--json", "--weights", str(weights), str(_image(tmp_path))])
     out, err = capsys.readouterr()
     assert status == 1 and out == ""
     assert err.count("\n") == 1 and "fc1.weight" in err and "NaN" in err
@@ -103,7 +104,7 @@ def test_predict_json_with_nan_weights_prints_no_json_and_one_line(tmp_path, cap
 def test_every_json_output_is_strict_json(capsys):
     """Non-finite numbers (a diverged run's loss, a model that overflows) become null: the
     output stays valid JSON for any reader."""
-    cli.Output(json_mode=True).emit_json(
+    output.Output(json_mode=True).emit_json(
         {"loss": math.nan, "values": [math.inf, -math.inf, 1.5], "nested": {"p": math.nan}},
         indent=2,
     )
@@ -147,7 +148,7 @@ def test_zero_class_weights_get_one_clear_line(tmp_path, capsys):
     path = tmp_path / "zero.pt"
     torch.save(state, path)
     assert "no class" in _error(path)
-    status = cli.main(["predict", "--weights", str(path), str(_image(tmp_path))])
+    status = main(["predict", "--weights", str(path), str(_image(tmp_path))])
     err = capsys.readouterr().err
     assert status == 1 and "no class" in err and "unexpected" not in err
     assert err.count("\n") == 1, err
@@ -191,7 +192,7 @@ def test_cli_predict_and_eval_refuse_special_weights_in_one_line(tmp_path, kind,
         ["predict", "--json", "--weights", str(path), str(image)],
         ["eval", "--weights", str(path), "--data", str(tmp_path / "no-data")],
     ):
-        status = cli.main(argv)
+        status = main(argv)
         out, err = capsys.readouterr()
         assert status == 1 and out == "", argv
         assert err.count("\n") == 1 and expected in err, (argv, err)

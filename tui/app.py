@@ -519,7 +519,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
 
 def run_app(args: argparse.Namespace | None = None) -> int:
     """Open the app (the `cnn-tui` command with no subcommand); returns the exit status."""
-    from cnn_tui.core.cli import EXIT_USAGE, print_error
+    from cnn_tui.tui.cli.output import EXIT_USAGE, print_error
     from cnn_tui.tui.terminal_theme import choose_theme
 
     app = CnnTuiApp(args)

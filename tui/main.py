@@ -1,8 +1,8 @@
 """The `cnn-tui` console script: a subcommand runs headless, no subcommand opens the app.
 
-Only the standard library and core/cli.py (which loads neither torch nor Textual) are
-imported before the choice is made, so the app's first frame is not kept waiting and the
-headless commands never import Textual.
+Only the standard library and the command line's parser and output (tui/cli/, which load
+neither torch nor Textual) are imported before the choice is made, so the app's first frame
+is not kept waiting and the headless commands never import Textual.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `cnn-tui` with these arguments (default: sys.argv); returns the exit status."""
-    from cnn_tui.core.cli import EXIT_FAILURE, EXIT_USAGE, UsageError, parse_args, print_error
+    from cnn_tui.tui.cli.output import EXIT_FAILURE, EXIT_USAGE, UsageError, print_error
+    from cnn_tui.tui.cli.parser import parse_args
 
     try:
         args = parse_args(argv)
@@ -20,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(error)
         return EXIT_USAGE
     if args.command is not None:
-        from cnn_tui.core.cli import run_command
+        from cnn_tui.tui.cli.commands import run_command
 
         return run_command(args)
     try:

@@ -1,0 +1,191 @@
+"""The command line's console output: rich on a terminal, plain lines otherwise, JSON for
+machines (the formats are stable; see README, "Command line").
+
+Every error is one line on stderr, `cnn-tui: error: <reason>`, with exit status 2 for a
+usage error, 1 for a failure and 130 when Ctrl-C or SIGTERM stopped a run. rich loads only
+when stdout is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+PROG = "cnn-tui"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A bad command line or option value: exit status 2."""
+
+
+class CliFailure(Exception):
+    """The command could not do its job: exit status 1."""
+
+
+def finite_or_null(data: Any) -> Any:
+    """data with every NaN or infinite float (in dicts, lists and tuples) made None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_or_null(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_or_null(value) for value in data]
+    return data
+
+
+def one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def print_error(message: object) -> None:
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+class Output:
+    """Where a command's human lines, tables, warnings and JSON go."""
+
+    def __init__(self, json_mode: bool = False) -> None:
+        self.json = json_mode
+        self.tty = (not json_mode) and sys.stdout.isatty()
+        self.console = None
+        if self.tty:
+            from rich.console import Console
+
+            self.console = Console(highlight=False)
+        self._err_on_console = self.tty and sys.stderr.isatty()
+
+    def line(self, text: str, style: str | None = None) -> None:
+        """A human line on stdout (nothing in JSON mode)."""
+        if self.json:
+            return
+        if self.console is not None:
+            self.console.print(text, style=style, markup=False)
+        else:
+            print(text, flush=True)
+
+    def emit_json(self, data: Any, indent: int | None = None) -> None:
+        """Strict JSON: a NaN or infinite number (a diverged run's loss, an overflowing
+        model's output) is written as null, never as NaN, which JSON readers refuse."""
+        print(json.dumps(finite_or_null(data), indent=indent, allow_nan=False), flush=True)
+
+    def warn(self, message: str) -> None:
+        """A warning: stderr (drawn above a live bar when both streams are the terminal)."""
+        text = f"{PROG}: warning: {one_line(message)}"
+        if self._err_on_console and self.console is not None:
+            self.console.print(text, style="yellow", markup=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def log(self, message: str, level: str = "info") -> None:
+        """A log line from the core: warnings and errors to stderr, info to humans only."""
+        if level in ("warning", "error"):
+            self.warn(message)
+        elif not self.json:
+            self.line(message, style="dim")
+
+    def table(
+        self,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[str]],
+        title: str | None = None,
+    ) -> None:
+        """columns: (header, 'left' | 'right'); cells are already formatted."""
+        if self.json:
+            return
+        if self.console is not None:
+            from rich.table import Table
+            from rich.text import Text
+
+            # Cells hold class and file names: Text, so a name like "[/oops]" is printed
+            # as written, not read as Rich markup (a MarkupError, or a mangled name).
+            table = Table(
+                title=Text(title) if title else None, title_justify="left", header_style="bold"
+            )
+            for header, justify in columns:
+                table.add_column(Text(header), justify=justify)  # type: ignore[arg-type]
+            for row in rows:
+                table.add_row(*(Text(cell) for cell in row))
+            self.console.print(table)
+            return
+        if title:
+            print(title)
+        widths = [
+            max([len(header)] + [len(row[i]) for row in rows])
+            for i, (header, _) in enumerate(columns)
+        ]
+
+        def render(cells: Sequence[str]) -> str:
+            parts = [
+                cell.rjust(width) if justify == "right" else cell.ljust(width)
+                for cell, width, (_, justify) in zip(cells, widths, columns, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
+
+        print(render([header for header, _ in columns]))
+        for row in rows:
+            print(render(row))
+        sys.stdout.flush()
+
+
+def duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def quiet_warnings() -> None:
+    """Library warnings as one line each, without source lines, so stderr stays readable."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+
+
+def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
+    """load_dataset with a spinner (and a download bar) on a terminal."""
+    from cnn_tui.core.data import load_dataset
+
+    if out.console is None:
+        announced = []
+
+        def on_download(done: int, total: int) -> None:
+            if not announced:
+                announced.append(True)
+                out.line("downloading CIFAR-10 (about 170 MB) ...")
+
+        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download)
+
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, TransferSpeedColumn(), console=out.console, transient=True) as progress:
+        from rich.markup import escape
+
+        where = escape(data_dir or "the data folder")  # a folder name is not markup
+        task = progress.add_task(f"loading {dataset} from {where}", total=None)
+
+        def on_download(done: int, total: int) -> None:
+            progress.update(task, description="downloading CIFAR-10", completed=done)
+            if total:
+                progress.update(task, total=total)
+
+        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download)

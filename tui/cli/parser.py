@@ -1,0 +1,303 @@
+"""The command line's parser: `cnn-tui [app options] [train | eval | summary | predict | watch]`.
+
+Option values are checked by core/config.py, so the app refuses the same values with the
+same words. This module imports neither torch nor Textual: `cnn-tui` with no subcommand
+opens the app, which must paint before torch has loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from cnn_tui.core.config import (
+    SHOWN,
+    ConfigError,
+    TrainConfig,
+    check_batch_size,
+    check_epochs,
+    check_lr,
+    check_seed,
+    preset_config,
+    shown,
+    validate,
+)
+from cnn_tui.tui.cli.output import PROG, UsageError
+
+LONG_WORD = 80  # a word of an argparse error longer than this is a pasted value: shortened
+
+
+def _shorten_long_words(message: str) -> str:
+    """argparse echoes what it refuses (an unknown option, extra arguments) whole: a
+    5,000-character paste would make its one line hundreds of terminal lines long."""
+    import re
+
+    def short(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"{word[:SHOWN]}… ({len(word):,} characters)"
+
+    return re.sub(rf"\S{{{LONG_WORD + 1},}}", short, message)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one short line, with no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(_shorten_long_words(message))
+
+
+# ---------------------------------------------------------------------------------------
+# Option values, checked by core/config.py
+
+
+def _checked(check: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return check(text)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _field(name: str, cast: Callable[[str], Any] = str) -> Callable[[str], Any]:
+    """A TrainConfig field's value, refused with validate()'s own words."""
+
+    def check(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            words = name.replace("_", " ")
+            raise ConfigError(f"{words} must be a whole number, not {shown(text)}") from None
+        return getattr(validate(TrainConfig(**{name: value})), name)
+
+    return _checked(check, name)
+
+
+def _check_preset(text: str) -> str:
+    preset_config(text)  # raises ConfigError for an unknown preset
+    return text
+
+
+_preset = _checked(_check_preset, "preset")
+
+
+def _float_field(name: str) -> Callable[[str], Any]:
+    return _checked(lambda text: getattr(validate(TrainConfig(**{name: text})), name), name)
+
+
+_epochs = _checked(check_epochs, "epochs")
+_lr = _checked(check_lr, "lr")
+_batch_size = _checked(check_batch_size, "batch_size")
+_model = _field("model")
+_dataset = _field("dataset")
+
+
+# ---------------------------------------------------------------------------------------
+# The parser
+
+
+def build_parser() -> Parser:
+    """The `cnn-tui` parser: the app's options, and the headless subcommands."""
+    parser = Parser(
+        prog=PROG,
+        description="Train, inspect and query the convolutional network of chapter 8 of "
+        "Deep Learning with PyTorch (birds vs airplanes). With no subcommand, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    app = parser.add_argument_group("app options (with no subcommand)")
+    app.add_argument(
+        "--model", type=_model, metavar="M", help="model to train or inspect (default: net)"
+    )
+    app.add_argument(
+        "--preset", type=_preset, metavar="book|fast", help="book or fast (default: book)"
+    )
+    app.add_argument("--epochs", type=_epochs, metavar="N", help="epochs to train")
+    app.add_argument("--lr", type=_lr, metavar="X", help="learning rate")
+    app.add_argument("--batch-size", type=_batch_size, metavar="N", help="images per batch")
+    app.add_argument(
+        "--data", metavar="DIR", help="data folder (default: CNN_TUI_DATA, else yours)"
+    )
+    app.add_argument(
+        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
+    )
+    app.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
+    app.add_argument(
+        "--runs", metavar="DIR", help="runs folder (default: CNN_TUI_RUNS, else yours)"
+    )
+    app.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="auto (follow the terminal's background), dark, light or any Textual theme "
+        "(default: CNN_TUI_THEME, else the last one picked, else auto)",
+    )
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    # Options the top-level parser also has are SUPPRESSed when absent, so
+    # `cnn-tui --epochs 3 train` and `cnn-tui train --epochs 3` mean the same.
+    def command(name: str, help_text: str) -> Parser:
+        return commands.add_parser(
+            name, help=help_text, description=help_text, argument_default=argparse.SUPPRESS
+        )
+
+    for add in (_add_train, _add_eval, _add_summary, _add_predict, _add_watch):
+        add(command)
+    return parser
+
+
+def _add_train(command: Callable[[str, str], Parser]) -> None:
+    train = command("train", "train a model and write a run folder")
+    train.add_argument("--model", type=_model, metavar="M", help="model (default: net)")
+    train.add_argument("--preset", type=_preset, metavar="book|fast", help="book (default) or fast")
+    train.add_argument("--epochs", type=_epochs, metavar="N", help="epochs (default: the preset's)")
+    train.add_argument("--lr", type=_lr, metavar="X", help="learning rate (default: the preset's)")
+    train.add_argument(
+        "--batch-size", type=_batch_size, metavar="N", help="batch size (default: the preset's)"
+    )
+    train.add_argument("--data", metavar="DIR", help="data folder")
+    train.add_argument(
+        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
+    )
+    train.add_argument("--runs", metavar="DIR", help="where run folders are made")
+    train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run")
+    train.add_argument(
+        "--from-best",
+        action="store_true",
+        default=False,
+        help="with --resume: continue from best.pt, dropping the epochs after it",
+    )
+    train.add_argument(
+        "--other-data",
+        action="store_true",
+        default=False,
+        help="with --resume: accept data that differ from the run's",
+    )
+    train.add_argument(
+        "--optimizer",
+        type=_field("optimizer"),
+        metavar="sgd|adam",
+        default=None,
+        help="sgd or adam",
+    )
+    train.add_argument("--momentum", type=_float_field("momentum"), metavar="X", default=None)
+    train.add_argument(
+        "--weight-decay", type=_float_field("weight_decay"), metavar="X", default=None
+    )
+    train.add_argument(
+        "--l2", type=_float_field("l2"), metavar="X", default=None, help="the book's penalty"
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random horizontal flips (default: the preset's)",
+    )
+    train.add_argument(
+        "--schedule",
+        type=_field("schedule"),
+        metavar="none|one-cycle",
+        default=None,
+        help="none, one-cycle",
+    )
+    train.add_argument("--seed", type=_checked(check_seed, "seed"), metavar="N", default=None)
+    train.add_argument(
+        "--device",
+        type=_field("device"),
+        metavar="DEVICE",
+        default=None,
+        help="auto, cpu, cuda, mps",
+    )
+    train.add_argument(
+        "--blocks",
+        type=_field("n_blocks", int),
+        metavar="N",
+        default=None,
+        help="net-res-deep's block count",
+    )
+    train.add_argument(
+        "--detach",
+        action="store_true",
+        default=False,
+        help="train in a background process that outlives the terminal; print the run "
+        f"folder and return (follow it with `{PROG} watch`)",
+    )
+    _json_option(train, "JSON Lines: one object per epoch, then {run_dir, weights}")
+
+
+def _add_eval(command: Callable[[str, str], Parser]) -> None:
+    evaluate = command("eval", "train and validation accuracy and the confusion matrix")
+    evaluate.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
+    evaluate.add_argument("--data", metavar="DIR", help="data folder")
+    evaluate.add_argument(
+        "--dataset",
+        type=_dataset,
+        metavar="cifar2|cifar10",
+        help="default: from the weights' classes",
+    )
+    evaluate.add_argument(
+        "--model", type=_model, metavar="M", help="insist on this model (default: the file's)"
+    )
+    evaluate.add_argument("--device", type=_field("device"), metavar="DEVICE", default="auto")
+    _json_option(evaluate, "one object: classes, accuracies, confusion matrix")
+
+
+def _add_summary(command: Callable[[str, str], Parser]) -> None:
+    summary = command("summary", "the model's layers, output shapes and parameter counts")
+    summary.add_argument("--model", type=_model, metavar="M", help="model (default: net)")
+    summary.add_argument(
+        "--dataset",
+        type=_dataset,
+        metavar="cifar2|cifar10",
+        help="cifar2 (2 classes, default) or cifar10",
+    )
+    summary.add_argument("--blocks", type=_field("n_blocks", int), metavar="N", default=10)
+    _json_option(summary, "one object: model, total_params, param_list, layers")
+
+
+def _add_predict(command: Callable[[str, str], Parser]) -> None:
+    predict = command("predict", "the class of each image, with every class's probability")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any format")
+    predict.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
+    predict.add_argument(
+        "--model", type=_model, metavar="M", help="insist on this model (default: the file's)"
+    )
+    predict.add_argument(
+        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="insist on its class count"
+    )
+    _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
+
+
+def _add_watch(command: Callable[[str, str], Parser]) -> None:
+    watch = command("watch", "follow a run's epochs until it ends; leaving never stops it")
+    watch.add_argument(
+        "run", nargs="?", default=None, metavar="RUN", help="run folder (default: the newest)"
+    )
+    watch.add_argument("--runs", metavar="DIR", help="where to look for RUN and the newest run")
+    watch.add_argument(
+        "--stop",
+        action="store_true",
+        default=False,
+        help="ask the run to stop (it keeps its last checkpoint), then watch it end",
+    )
+    _json_option(watch, "JSON Lines: one object per epoch, then {run_dir, state, ...}")
+
+
+def _json_option(parser: Parser, help_text: str) -> None:
+    parser.add_argument("--json", action="store_true", default=False, help=help_text)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("cnn-tui")
+    except Exception:  # not installed: a checkout on the path
+        return "unknown"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse a command line; raises UsageError with one line on bad input."""
+    return build_parser().parse_args(argv)

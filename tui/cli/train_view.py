@@ -1,0 +1,186 @@
+"""TrainView: training events as console lines and a progress bar; owns Ctrl-C and SIGTERM
+while a run trains in this process (`cnn-tui train`, and the detached trainer's log)."""
+
+from __future__ import annotations
+
+import signal
+from typing import TYPE_CHECKING, Any
+
+from cnn_tui.tui.cli.output import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PROG,
+    Output,
+    duration,
+    print_error,
+)
+
+if TYPE_CHECKING:
+    from cnn_tui.core.events import Event, Finished
+    from cnn_tui.core.train import TrainControl
+
+
+class TrainView:
+    """Shows training events; owns the progress bar and the Ctrl-C handler."""
+
+    def __init__(self, out: Output, control: TrainControl) -> None:
+        self.out = out
+        self.control = control
+        self.progress: Any = None
+        self.task: Any = None
+        self.epochs = 0
+        self.best: float | None = None
+        self.last_epoch_seconds: float | None = None
+        self.interrupted = False  # Ctrl-C
+        self.terminated = False  # SIGTERM
+        self._previous_handler: Any = None
+        self._previous_term: Any = None
+
+    # context: restore the terminal and the signal handler whatever happens
+    def __enter__(self) -> TrainView:
+        # From before train() makes the run folder: a stop then ends the run "stopped"
+        # before its first batch, instead of killing it with the folder half made.
+        if threading_is_main():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+            self._previous_term = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_progress()
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+        if self._previous_term is not None:
+            signal.signal(signal.SIGTERM, self._previous_term)
+            self._previous_term = None
+
+    def _stop_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        if self.control.stopped:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.control.stop()
+        self.out.warn(
+            "stopping after this batch; the last checkpoint is kept (Ctrl-C again quits now)"
+        )
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        # kill, a service manager, `cnn-tui watch --stop` (core.runs.stop_run): stop as
+        # Ctrl-C does, keeping the checkpoint, rather than dying mid-epoch; exit 130 too
+        self.terminated = True
+        self.control.stop()
+
+    def __call__(self, event: Event) -> None:
+        from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
+
+        if isinstance(event, Progress):
+            self._progress(event)
+        elif isinstance(event, EpochEnd):
+            self._epoch(event)
+        elif isinstance(event, Log):
+            # an error ends the run and report() prints it once; a stop by Ctrl-C was
+            # announced when the key was pressed
+            if event.level != "error" and not (self.interrupted and self.control.stopped):
+                self.out.log(event.message, event.level)
+        elif isinstance(event, Started):
+            self._started(event)
+        elif isinstance(event, Finished):
+            self._stop_progress()
+
+    def _started(self, event: Any) -> None:
+        self.epochs = event.epochs
+        out = self.out
+        first = event.start_epoch + 1
+        out.line(f"run folder: {event.run_dir}")
+        out.line(f"{event.model} on {event.dataset}, device {event.device}")
+        if event.start_epoch:
+            out.line(f"resuming after epoch {event.start_epoch}; epochs {first} to {event.epochs}")
+        if out.console is not None and first <= event.epochs:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("{task.fields[eta]}"),
+                console=out.console,
+                transient=True,
+                redirect_stderr=False,
+                redirect_stdout=False,
+            )
+            self.task = self.progress.add_task(
+                f"epoch {first}/{event.epochs}", total=None, rate="", eta=""
+            )
+            self.progress.start()
+
+    def _progress(self, event: Any) -> None:
+        if self.progress is None:
+            return
+        per_epoch = self.last_epoch_seconds
+        if per_epoch is None:
+            per_epoch = event.elapsed_seconds + event.eta_seconds  # first epoch's estimate
+        run_left = event.eta_seconds + (event.epochs - event.epoch) * per_epoch
+        self.progress.update(
+            self.task,
+            description=f"epoch {event.epoch}/{event.epochs}",
+            completed=event.batch,
+            total=event.batches,
+            rate=f"{event.images_per_second:,.0f} img/s",
+            eta=f"ETA {duration(event.eta_seconds)} (run {duration(run_left)})",
+        )
+
+    def _epoch(self, event: Any) -> None:
+        self.last_epoch_seconds = event.epoch_seconds
+        if self.out.json:
+            self.out.emit_json(event.to_dict())
+            return
+        best = self.best is None or event.val_accuracy > self.best
+        self.best = event.val_accuracy if best else self.best
+        width = len(str(self.epochs))
+        text = (
+            f"epoch {event.epoch:>{width}}/{self.epochs}  "
+            f"train loss {event.train_loss:.4f} acc {event.train_accuracy:.4f}  "
+            f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.4f}  "
+            f"{event.epoch_seconds:.1f}s  {event.images_per_second:,.0f} img/s"
+        )
+        self.out.line(text + ("  *" if best and self.out.console is not None else ""))
+        if self.progress is not None:
+            self.progress.reset(self.task, total=None, rate="", eta="")
+            if event.epoch < self.epochs:
+                self.progress.update(
+                    self.task, description=f"epoch {event.epoch + 1}/{self.epochs}"
+                )
+
+    def report(self, finished: Finished) -> int:
+        """The end of the run: the run folder and weights, and the exit status."""
+        out = self.out
+        if out.json:
+            out.emit_json({"run_dir": finished.run_dir, "weights": finished.weights})
+        else:
+            if finished.best_val_accuracy is not None:
+                out.line(
+                    f"{finished.state}: {finished.epochs_done} epochs, best val accuracy "
+                    f"{finished.best_val_accuracy:.4f} (epoch {finished.best_epoch})"
+                )
+            out.line(f"run folder: {finished.run_dir}")
+            if finished.weights:
+                out.line(f"weights:    {finished.weights}")
+        if finished.state == "failed":
+            print_error(finished.message or "training failed")
+            return EXIT_FAILURE
+        if finished.state == "stopped":
+            out.line(f"resume with: {PROG} train --resume {finished.run_dir}")
+            return EXIT_INTERRUPTED if self.interrupted or self.terminated else EXIT_OK
+        return EXIT_OK
+
+
+def threading_is_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
