@@ -28,8 +28,9 @@ def quiet_pillow() -> None:
 
 @functools.cache
 def quiet_torch_load() -> None:
-    """torch.load's notes on old files ("Couldn't retrieve source code ...", endianness):
-    noise to a user, whose file is checked by core.weights anyway. torch warns with
-    stacklevel=2, so a note is attributed to torch.serialization or to its caller."""
-    warnings.filterwarnings("ignore", module=r"torch\.serialization$")
+    """torch.load's notes on old files ("Detected pickle protocol 4", "Couldn't retrieve
+    source code ...", endianness): noise to a user, whose file is checked by core.weights
+    anyway. torch warns from its unpickler, or with stacklevel=2, so a note is attributed to
+    torch.serialization, torch._weights_only_unpickler or the caller of torch.load."""
+    warnings.filterwarnings("ignore", module=r"torch\.(serialization|_weights_only_unpickler)$")
     warnings.filterwarnings("ignore", module=r"cnn_tui\.core\.weights$")
