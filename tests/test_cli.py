@@ -420,7 +420,12 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
     assert 0 <= report["train_accuracy"] <= 1
 
 
-def test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_stops_cleanly(tmp_path, tiny_data):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_or_sigterm_stops_cleanly(
+    tmp_path, tiny_data, stop
+):
+    """SIGTERM (kill, a service manager) stops a foreground train as Ctrl-C does: before,
+    it exited 0 and the run read as crashed (issue 9)."""
     runs = tmp_path / "runs"
     process = subprocess.Popen(
         [
@@ -446,7 +451,7 @@ def test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_stops_cleanly(tmp_path, t
             seen.append(line)
             if line.startswith("epoch"):
                 break
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         rest, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

@@ -28,21 +28,12 @@ from cnn_tui.core.data import (
 )
 from PIL import Image
 
+from tests.log_recorder import LogRecorder
+
 
 def _solid(path: Path, colour: tuple[int, int, int], size: int = 32) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (size, size), colour).save(path)
-
-
-class LogRecorder:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def __call__(self, message: str, level: str) -> None:
-        self.lines.append((message, level))
-
-    def warnings(self) -> list[str]:
-        return [m for m, level in self.lines if level == "warning"]
 
 
 # ---- layout detection and errors ----------------------------------------------------------

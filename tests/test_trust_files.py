@@ -25,6 +25,8 @@ from cnn_tui.core.data import DataError, load_dataset
 from cnn_tui.core.images import ImageError, load_image_array
 from PIL import Image
 
+from tests.log_recorder import LogRecorder
+
 CLI = Path(sys.executable).with_name("cnn-tui")
 needs_cli = pytest.mark.skipif(
     not CLI.exists(), reason=f"the console script is not installed at {CLI} (pip install -e .)"
@@ -54,17 +56,6 @@ def _save(path: Path, pixels: np.ndarray, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels, "RGB").save(path, **options)
     return path
-
-
-class LogRecorder:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def __call__(self, message: str, level: str) -> None:
-        self.lines.append((message, level))
-
-    def warnings(self) -> list[str]:
-        return [m for m, level in self.lines if level == "warning"]
 
 
 # ---- the helper ---------------------------------------------------------------------------
