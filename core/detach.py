@@ -98,36 +98,9 @@ def start_detached(
     if resume is not None:
         if not isinstance(resume, Resume):
             resume = Resume(Path(resume), config.epochs)
-        run_dir = Path(resume.run_dir).expanduser().resolve()
-        plan = plan_resume(resume)  # RunError for a folder that is not a run, or refused
-        lock = RunLock(run_dir).acquire()  # RunError while another process trains it
-        extra = ["--resume", "--epochs", str(plan.config.epochs)]
-        if resume.from_best:
-            extra.append("--from-best")
-        if resume.other_data:
-            extra.append("--other-data")
-        if resume.data_dir is not None:
-            extra += ["--data", str(plan.config.data_dir)]
-        fields: dict[str, Any] = {"state": "starting", "detached": True}
+        run_dir, lock, extra, fields = _claim_resumed(resume)
     else:
-        config = validate(config)
-        if config.data_dir:
-            config = config.with_changes(data_dir=str(Path(config.data_dir).expanduser().resolve()))
-        _check_data(config)
-        run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model).resolve()
-        lock = RunLock(run_dir).acquire()
-        from .atomic import write_json_atomic
-
-        # The trainer rewrites config.json with what it learns from the data; until then
-        # this one lets a listing name the run's model, preset and epochs.
-        write_json_atomic(run_dir / CONFIG, config.to_dict())
-        extra = []
-        fields = {
-            "state": "starting",
-            "detached": True,
-            "started": time.time(),
-            "epochs": config.epochs,
-        }
+        run_dir, lock, extra, fields = _claim_new(config, runs_dir)
     fd = lock.handover()
     try:
         write_state(run_dir, **fields)
@@ -159,6 +132,42 @@ def start_detached(
     # Reap the child when it ends, so a long-lived launcher (the app) keeps no zombies.
     threading.Thread(target=process.wait, name="cnn-tui-reaper", daemon=True).start()
     return run_dir, process.pid
+
+
+_Claim = tuple[Path, RunLock, list[str], dict[str, Any]]
+
+
+def _claim_resumed(resume: Resume) -> _Claim:
+    """A run to resume, checked and locked: its folder, lock, the trainer's options, and the
+    state.json fields until the trainer starts."""
+    run_dir = Path(resume.run_dir).expanduser().resolve()
+    plan = plan_resume(resume)  # RunError for a folder that is not a run, or refused
+    lock = RunLock(run_dir).acquire()  # RunError while another process trains it
+    extra = ["--resume", "--epochs", str(plan.config.epochs)]
+    if resume.from_best:
+        extra.append("--from-best")
+    if resume.other_data:
+        extra.append("--other-data")
+    if resume.data_dir is not None:
+        extra += ["--data", str(plan.config.data_dir)]
+    return run_dir, lock, extra, {"state": "starting", "detached": True}
+
+
+def _claim_new(config: TrainConfig, runs_dir: str | Path | None) -> _Claim:
+    """A new run folder for config, checked, made and locked (as _claim_resumed)."""
+    config = validate(config)
+    if config.data_dir:
+        config = config.with_changes(data_dir=str(Path(config.data_dir).expanduser().resolve()))
+    _check_data(config)
+    run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model).resolve()
+    lock = RunLock(run_dir).acquire()
+    from .atomic import write_json_atomic
+
+    # The trainer rewrites config.json with what it learns from the data; until then
+    # this one lets a listing name the run's model, preset and epochs.
+    write_json_atomic(run_dir / CONFIG, config.to_dict())
+    fields = {"state": "starting", "detached": True, "started": time.time()}
+    return run_dir, lock, [], {**fields, "epochs": config.epochs}
 
 
 class ProgressWriter:
