@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnn_tui.core.config import ConfigError
 from cnn_tui.tui.cli.output import (
@@ -13,6 +14,10 @@ from cnn_tui.tui.cli.output import (
     load_dataset_shown,
     quiet_warnings,
 )
+
+if TYPE_CHECKING:
+    from cnn_tui.core.data import DataSet
+    from cnn_tui.core.evaluate import Evaluation
 
 
 def cmd_eval(args: argparse.Namespace, out: Output) -> int:
@@ -57,6 +62,14 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
             train_eval, val_eval = run_eval()
     else:
         train_eval, val_eval = run_eval()
+    weights = f"{meta.get('path', args.weights)} ({meta.get('model')}, {num_classes} classes)"
+    return _report(out, dataset, weights, train_eval, val_eval)
+
+
+def _report(
+    out: Output, dataset: DataSet, weights: str, train_eval: Evaluation, val_eval: Evaluation
+) -> int:
+    """The accuracies, losses and validation confusion matrix: JSON, or two tables."""
     classes = list(dataset.classes)
     if out.json:
         out.emit_json(
@@ -69,9 +82,7 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
             indent=2,
         )
         return EXIT_OK
-    out.line(
-        f"weights: {meta.get('path', args.weights)} ({meta.get('model')}, {num_classes} classes)"
-    )
+    out.line(f"weights: {weights}")
     out.line(f"data:    {dataset.name}")
     out.table(
         [("split", "left"), ("images", "right"), ("accuracy", "right"), ("loss", "right")],
