@@ -408,3 +408,56 @@ async def test_a_file_picker_closed_as_it_opens(tmp_path: Path) -> None:
             await pilot.pause(0.3)
         assert app.is_running and not isinstance(app.screen, FilePickerScreen)
     assert app._exception is None
+
+
+# -- a hung app tells where it hangs: kill -USR1 writes every thread's stack -----------------
+
+_HANGS = """
+import threading, sys
+from cnn_tui.tui import app as app_module
+
+def worker_waits_here(event):
+    event.wait()
+
+def run_waits_here(self):
+    event = threading.Event()
+    threading.Thread(target=worker_waits_here, args=(event,), daemon=True).start()
+    print("running", flush=True)
+    event.wait()
+
+app_module.CnnTuiApp.run = run_waits_here
+sys.exit(app_module.run_app(None))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGUSR1"), reason="POSIX only")
+@pytest.mark.timeout(30)
+def test_sigusr1_writes_every_threads_stack_to_the_state_folder(tmp_path: Path) -> None:
+    """The app (run_app) hung in a deadlock; `kill -USR1 PID` must write where each thread
+    is to threads.log in the state folder. Before: SIGUSR1's default action killed the app
+    and nothing was written."""
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CNN_TUI_STATE": str(tmp_path / "state"), "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HANGS], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
+        proc.send_signal(signal.SIGUSR1)
+        log = tmp_path / "state" / "threads.log"
+        deadline = time.monotonic() + 10
+        text = ""
+        while time.monotonic() < deadline:
+            text = log.read_text() if log.exists() else ""
+            if "worker_waits_here" in text and "run_waits_here" in text:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "SIGUSR1 ended the app"
+        assert "worker_waits_here" in text and "run_waits_here" in text, text
+        assert "in run_app" in text and text.count("hread 0x") >= 2
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

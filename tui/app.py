@@ -520,8 +520,10 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
 def run_app(args: argparse.Namespace | None = None) -> int:
     """Open the app (the `cnn-tui` command with no subcommand); returns the exit status."""
     from cnn_tui.tui.cli.output import EXIT_USAGE, print_error
+    from cnn_tui.tui.errors import dump_threads_on_signal
     from cnn_tui.tui.terminal_theme import choose_theme
 
+    dump_threads_on_signal()  # kill -USR1 PID: where every thread is, in threads.log
     app = CnnTuiApp(args)
     try:
         theme, why = choose_theme(app.options.theme, set(app.available_themes))

@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 
 ERROR_LOG = "errors.log"
+THREADS_LOG = "threads.log"  # every thread's stack, written on SIGUSR1 (dump_threads_on_signal)
 MAX_LOG_BYTES = 1_000_000  # past this the log starts again (the previous one kept as .1)
 
 
@@ -40,6 +41,40 @@ def record_error(error: BaseException, where: str) -> Path | None:
         return path
     except Exception:  # noqa: BLE001  (no log is no reason to fail twice)
         return None
+
+
+_threads_log: Any = None  # the open threads.log: faulthandler writes to its descriptor
+
+
+def dump_threads_on_signal() -> Path | None:
+    """`kill -USR1 PID` writes every thread's stack to threads.log in the state folder
+    (appended, with the time), so a hung app can tell where it hangs. POSIX only; returns
+    the log's path, or None where there is no SIGUSR1 or the log cannot be opened.
+
+    The file stays open for the process's life: faulthandler writes to its descriptor from
+    the signal handler, which can neither open a file nor wait for the UI thread."""
+    global _threads_log
+    import faulthandler
+    import signal
+
+    if not hasattr(signal, "SIGUSR1"):
+        return None
+    try:
+        path = error_log_path().with_name(THREADS_LOG)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(path, "a", encoding="utf-8")  # noqa: SIM115  (kept open: see above)
+        log.write(
+            f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} pid {os.getpid()}: kill -USR1 "
+            f"{os.getpid()} writes every thread's stack here\n"
+        )
+        log.flush()
+        faulthandler.register(signal.SIGUSR1, file=log, all_threads=True, chain=False)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if _threads_log is not None:
+        _threads_log.close()
+    _threads_log = log
+    return path
 
 
 def describe(error: BaseException, limit: int = 120) -> str:
