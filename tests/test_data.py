@@ -26,9 +26,8 @@ from cnn_tui.core.data import (
     load_sample,
     normalize,
 )
+from log_recorder import LogRecorder
 from PIL import Image
-
-from tests.log_recorder import LogRecorder
 
 
 def _solid(path: Path, colour: tuple[int, int, int], size: int = 32) -> None:

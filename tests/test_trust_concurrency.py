@@ -18,9 +18,8 @@ import torch
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.models import CLASSES, build_model
 from cnn_tui.core.train import train
+from test_app_support import tiny_dataset
 from torch import nn
-
-from tests.test_app_support import tiny_dataset
 
 
 @pytest.fixture

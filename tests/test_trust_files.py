@@ -23,9 +23,8 @@ from cnn_tui.core import data
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataError, load_dataset
 from cnn_tui.core.images import ImageError, load_image_array
+from log_recorder import LogRecorder
 from PIL import Image
-
-from tests.log_recorder import LogRecorder
 
 CLI = Path(sys.executable).with_name("cnn-tui")
 needs_cli = pytest.mark.skipif(
