@@ -461,3 +461,32 @@ def test_sigusr1_writes_every_threads_stack_to_the_state_folder(tmp_path: Path) 
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("which", ["model", "explore", "predict", "runs", "run", "compare"])
+async def test_a_screen_closed_as_it_opens(tmp_path: Path, which: str) -> None:
+    """Found by tui-monkey (seed 212): a screen popped in the moment it was pushed ran its
+    on_mount (then its ScreenResume) on widgets that were gone: `NoMatches: '#layer-table'`
+    on the Model screen ended the app. Every screen of the app is tried."""
+    from cnn_tui.tui.screens import runs
+    from cnn_tui.tui.screens.explore import ExploreScreen
+    from cnn_tui.tui.screens.model import ModelScreen
+    from cnn_tui.tui.screens.predict import PredictScreen
+
+    make = {
+        "model": ModelScreen,
+        "explore": ExploreScreen,
+        "predict": PredictScreen,
+        "runs": runs.RunsScreen,
+        "run": lambda: runs.RunScreen(tmp_path / "no-such-run"),
+        "compare": lambda: runs.CompareScreen([str(tmp_path / "a"), str(tmp_path / "b")]),
+    }[which]
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for _ in range(2):
+            app.push_screen(make())
+            app.pop_screen()  # at once, as a key on its way would
+            await pilot.pause(0.3)
+        assert app.is_running
+    assert app._exception is None

@@ -26,6 +26,7 @@ from typing import Any
 
 from cnn_tui.core.kernels import KERNEL_NOTES, KERNELS, KernelError, format_kernel, parse_kernel
 from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid, colour_bar
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.color import Color
@@ -238,6 +239,8 @@ class ExploreScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         self.app.current_model_changed.subscribe(self, self._model_changed)
         self._draw_tabs()
         self._draw_playground_text()

@@ -15,6 +15,7 @@ from typing import Any
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.nav import NavBar
@@ -107,6 +108,8 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         layers = self.query_one("#layer-table", DataTable)
         for column in LAYER_COLUMNS:
             layers.add_column(column, key=column)
@@ -123,7 +126,8 @@ class ModelScreen(ReportsWorkerErrors, Screen):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
-        self.sync()
+        if not closed_before_mounting(self):
+            self.sync()
 
     # -- what the screen shows ----------------------------------------------------------
 

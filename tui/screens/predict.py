@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
 from cnn_tui.tui.widgets.nav import NavBar
@@ -150,6 +151,8 @@ class PredictScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         for column in ("#", "true", "predicted", "conf", ""):
             self.query_one("#val-table", DataTable).add_column(column, key=column or "ok")
         for column in ("file", "class", "conf"):

@@ -28,6 +28,7 @@ from cnn_tui.tui.runs_cache import (
     short_dataset,
 )
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel, format_duration
 from cnn_tui.tui.widgets.chart_view import ChartView
 from cnn_tui.tui.widgets.compare_charts import RUN_COLOURS, RunSeries
@@ -588,6 +589,8 @@ class RunsScreen(ReportsWorkerErrors, RunActions, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         self.cache = RunsCache(runs_folder(self.app))
         self.set_interval(REFRESH_SECONDS, self._tick)
         self.poll()
@@ -598,6 +601,8 @@ class RunsScreen(ReportsWorkerErrors, RunActions, Screen):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
+        if closed_before_mounting(self):
+            return
         self.poll()
         self.query_one(RunTable).focus()
 
@@ -807,6 +812,8 @@ class RunScreen(ReportsWorkerErrors, RunActions, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         self.set_interval(FOLLOW_SECONDS, self._tick)
         self.follow()
 
@@ -816,7 +823,8 @@ class RunScreen(ReportsWorkerErrors, RunActions, Screen):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
-        self.follow()
+        if not closed_before_mounting(self):
+            self.follow()
 
     # -- following the run's files ------------------------------------------------------
 
@@ -966,6 +974,8 @@ class CompareScreen(ReportsWorkerErrors, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
         table = self.query_one("#compare-table", DataTable)
         for key, label in COMPARE_COLUMNS:
             table.add_column(label, key=key)
