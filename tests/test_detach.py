@@ -444,10 +444,10 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path, data):
 @posix_only
 @needs_cli
 def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
-    # long enough that the run is still going when the watcher (a fresh process, a second
-    # or two to start) has shown two epochs and been told to leave: with 30 epochs of a
-    # fraction of a second each it once finished first, and watch exited 0, not 130
-    epochs = 300
+    # A run that cannot end by itself during the test: the watcher (a fresh process, slow
+    # to start on a loaded machine) once saw a 30-epoch run and once a 300-epoch run end
+    # before it was told to leave, and exited 0, not 130. It ends when asked (--stop).
+    epochs = 100_000
     run, pid = start_detached(_detach_config(data, epochs), tmp_path / "runs")
     assert run_summary(run).state in ("starting", "running")
     try:
@@ -466,13 +466,25 @@ def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
         assert "left watching; the run goes on" in err and "--stop" in err
         assert is_alive(run), "leaving never stops the run"
 
-        followed = subprocess.run(
-            [str(CLI), "watch", "--json", str(run)], capture_output=True, text=True, timeout=120
+        follower = subprocess.Popen(
+            [str(CLI), "watch", "--json", str(run)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        assert followed.returncode == 0, followed.stderr
-        records = [json.loads(line) for line in followed.stdout.splitlines()]
-        assert [r["epoch"] for r in records[:-1]] == list(range(1, epochs + 1)), "each once"
-        assert records[-1]["state"] == "finished" and records[-1]["epochs_done"] == epochs
+        assert follower.stdout is not None
+        first = follower.stdout.readline()  # following: the epochs so far have come through
+        assert first, follower.stderr.read() if follower.stderr else ""
+        stop = subprocess.run(
+            [str(CLI), "watch", "--stop", str(run)], capture_output=True, text=True, timeout=60
+        )
+        assert stop.returncode == 0, stop.stderr
+        rest, err = follower.communicate(timeout=120)
+        assert follower.returncode == 0, err
+        records = [json.loads(line) for line in (first + rest).splitlines()]
+        done = len(records) - 1
+        assert [r["epoch"] for r in records[:-1]] == list(range(1, done + 1)), "each once"
+        assert records[-1]["state"] == "stopped" and records[-1]["epochs_done"] == done
         assert records[-1]["run_dir"] == str(run)
     finally:
         if is_alive(run):
