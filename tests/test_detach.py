@@ -480,7 +480,11 @@ def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
             [str(CLI), "watch", "--stop", str(run)], capture_output=True, text=True, timeout=60
         )
         assert stop.returncode == 0, stop.stderr
-        rest, err = follower.communicate(timeout=120)
+        # (read through the same buffered stream as readline: communicate() would read the
+        # pipe beneath it and miss the lines readline had already buffered)
+        rest = follower.stdout.read()  # to the end: the run has stopped, watch leaves
+        follower.wait(timeout=60)
+        err = follower.stderr.read() if follower.stderr else ""
         assert follower.returncode == 0, err
         records = [json.loads(line) for line in (first + rest).splitlines()]
         done = len(records) - 1
