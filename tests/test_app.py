@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.confirm import ConfirmScreen
-from cnn_tui.tui.screens.placeholder import PlaceholderScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from test_app_support import options, ready, static_text, tiny_dataset, wait_for
 
@@ -70,18 +69,14 @@ def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
     assert lines["READY"] == "ready True"
 
 
-async def test_screen_keys_switch_and_placeholders_say_which_issue_brings_them(
-    tmp_path: Path,
-) -> None:
+async def test_screen_keys_switch_screens(tmp_path: Path) -> None:
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        for key, mode, issue in (("2", "model", 4), ("3", "predict", 4), ("4", "explore", 5)):
+        for key, mode in (("2", "model"), ("3", "predict"), ("4", "explore")):
             await pilot.press(key)
             assert app.current_mode == mode
             assert not isinstance(app.screen, TrainScreen)
-            if isinstance(app.screen, PlaceholderScreen):  # until its issue brings it
-                assert f"arrives with issue {issue}" in static_text(pilot, ".placeholder")
         await pilot.press("5")
         assert app.current_mode == "runs"
         await pilot.press("1")
