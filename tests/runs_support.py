@@ -89,9 +89,9 @@ def write_run(
 
 def train_run(runs: Path, epochs: int, stop_after: int | None = None, model: str = "net"):
     """A real run (checkpoints and weights) on made-up data; stopped after `stop_after`."""
+    from app_support import tiny_dataset
     from cnn_tui.core.events import EpochEnd
     from cnn_tui.core.train import TrainControl, train
-    from test_app_support import tiny_dataset
 
     control = TrainControl()
 

@@ -11,10 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from app_support import options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.train import TrainScreen
-from test_app_support import options, ready, static_text, tiny_dataset, wait_for
 
 
 def test_importing_the_app_does_not_import_torch() -> None:

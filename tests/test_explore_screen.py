@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from app_support import options, static_text, tiny_dataset, wait_for
 from cnn_tui.core.data import load_sample
 from cnn_tui.core.features import feature_maps
 from cnn_tui.core.kernels import KERNELS, apply_kernel, learned_kernels
@@ -23,7 +24,6 @@ from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.explore import ExploreScreen
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid
-from test_app_support import options, static_text, tiny_dataset, wait_for
 from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, Input
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import options, wait_for
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.explore import ExploreScreen
-from test_app_support import options, wait_for
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_support import options, tiny_dataset
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.app import CnnTuiApp
-from test_app_support import options, tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_support import options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import read_state_dict, save_weights
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.model import ModelScreen
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
-from test_app_support import options, ready, static_text, tiny_dataset, wait_for
 from textual.widgets import DataTable, Input, Select, TabbedContent
 
 

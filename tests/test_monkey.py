@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import options, ready, tiny_dataset
 from cnn_tui.tui.app import CnnTuiApp
 from made_images import write_odd_images
-from test_app_support import options, ready, tiny_dataset
 from textual.pilot import Pilot
 from textual.widgets import Input
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_support import options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.models import build_model
 from cnn_tui.core.predict import Predictor
 from cnn_tui.core.weights import save_weights
@@ -19,7 +20,6 @@ from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars
 from made_images import write_bad_images, write_odd_images
-from test_app_support import options, ready, static_text, tiny_dataset, wait_for
 from textual.widgets import DataTable, Input, TabbedContent
 
 

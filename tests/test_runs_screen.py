@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import options, ready, tiny_dataset, wait_for
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.runs import (
     RunLock,
@@ -44,7 +45,6 @@ from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.compare_charts import bar_floor
 from cnn_tui.tui.widgets.run_table import RunTable
 from runs_support import CURVES, T0, epoch_record, train_run, write_run
-from test_app_support import options, ready, tiny_dataset, wait_for
 from textual.pilot import Pilot
 
 CLI = Path(sys.executable).with_name("cnn-tui")

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import tiny_dataset
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.state import AppOptions
 from runs_support import T0, write_run
-from test_app_support import tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import log_text, ready, tiny_dataset
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.terminal_theme import (
     DARK,
@@ -27,7 +28,6 @@ from cnn_tui.tui.terminal_theme import (
     save_theme,
     saved_theme,
 )
-from test_app_support import log_text, ready, tiny_dataset
 
 THEMES = {DARK, LIGHT, "nord", "gruvbox"}
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.config import PRESETS
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.tui.app import TRAIN_SWITCH_SECONDS, CnnTuiApp
@@ -15,7 +16,6 @@ from cnn_tui.tui.messages import TrainEvent
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
-from test_app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
 from textual.color import Color
 from textual.widgets import Checkbox, Input, ProgressBar, Select
 

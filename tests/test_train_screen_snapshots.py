@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_support import options, tiny_dataset
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.messages import TrainEvent
-from test_app_support import options, tiny_dataset
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 

@@ -15,10 +15,10 @@ import threading
 
 import pytest
 import torch
+from app_support import tiny_dataset
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.models import CLASSES, build_model
 from cnn_tui.core.train import train
-from test_app_support import tiny_dataset
 from torch import nn
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_support import tiny_dataset
 from cnn_tui.core import atomic
 from cnn_tui.core import data as data_module
 from cnn_tui.core import runs as runs_module
@@ -37,7 +38,6 @@ from cnn_tui.core.train import train
 from cnn_tui.tui.main import main
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache
 from runs_support import epoch_record, write_run
-from test_app_support import tiny_dataset
 
 GOOD = [epoch_record(1, (0.6, 0.6, 0.6, 0.6)), epoch_record(2, (0.5, 0.7, 0.5, 0.7))]
 BAD_LINES = [
@@ -430,10 +430,10 @@ def test_append_metrics_rejects_what_read_metrics_would_skip(tmp_path):
 
 
 async def test_app_resume_without_last_pt_offers_best_pt_and_says_what_is_cut(tmp_path):
+    from app_support import options, ready, wait_for
     from cnn_tui.tui.app import CnnTuiApp
     from cnn_tui.tui.screens.runs import ResumeScreen, RunsScreen
     from runs_support import train_run
-    from test_app_support import options, ready, wait_for
     from textual.widgets import Button, Static
 
     runs = tmp_path / "runs"
@@ -489,9 +489,9 @@ def test_fifos_in_place_of_a_runs_files_never_hang_the_listing(tmp_path):
 
 
 async def test_app_resume_on_other_data_asks_first(tmp_path, image_folder, no_download):
+    from app_support import options, ready
     from cnn_tui.tui.app import CnnTuiApp
     from cnn_tui.tui.screens.runs import ResumeScreen, RunsScreen
-    from test_app_support import options, ready
     from textual.widgets import Button, Static
 
     runs = tmp_path / "runs"

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import options, ready, tiny_dataset, wait_for
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.messages import TrainEvent
 from cnn_tui.tui.widgets.charts import MetricChart
 from runs_support import write_run
-from test_app_support import options, ready, tiny_dataset, wait_for
 from test_train_screen import _record
 
 pytestmark = pytest.mark.timeout(60)

@@ -432,9 +432,9 @@ def test_a_folder_where_the_sidecar_goes_is_refused_before_anything_is_written(t
 
 
 async def test_model_screen_save_asks_before_replacing_an_unrelated_json(tmp_path, monkeypatch):
+    from app_support import static_text, wait_for
     from cnn_tui.tui.screens.confirm import ConfirmScreen
     from cnn_tui.tui.screens.model import ModelScreen
-    from test_app_support import static_text, wait_for
     from test_model_screen import make_app, open_model_screen, type_path
 
     monkeypatch.chdir(tmp_path)
@@ -460,7 +460,7 @@ async def test_model_screen_save_asks_before_replacing_an_unrelated_json(tmp_pat
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", ["fifo", "nan"])
 async def test_the_model_screen_refuses_bad_weights_in_one_line_and_goes_on(tmp_path, kind):
-    from test_app_support import static_text, wait_for
+    from app_support import static_text, wait_for
     from test_model_screen import make_app, open_model_screen, type_path
 
     if kind == "fifo":
@@ -494,8 +494,8 @@ async def test_the_model_screen_refuses_bad_weights_in_one_line_and_goes_on(tmp_
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("kind", ["fifo", "nan"])
 async def test_the_app_started_with_bad_weights_says_so_and_goes_on(tmp_path, kind):
+    from app_support import log_text, options, ready, tiny_dataset, wait_for
     from cnn_tui.tui.app import CnnTuiApp
-    from test_app_support import log_text, options, ready, tiny_dataset, wait_for
 
     bad = tmp_path / "bad.pt"
     if kind == "fifo":
