@@ -206,7 +206,7 @@ def describe_image(path: str | Path) -> str:
             frames = int(getattr(image, "n_frames", 1) or 1)
             transparent = "transparency" in image.info
             orientation = image.getexif().get(0x0112, 1)
-    except Exception:  # noqa: BLE001  (a note only; the load itself reports real errors)
+    except Exception:  # a note only; the load itself reports real errors
         return ""
     notes = [f"{width}x{height} {fmt} {mode}"]
     if orientation in (5, 6, 7, 8):

@@ -170,7 +170,7 @@ class _Bounded(io.RawIOBase):
     def fileno(self) -> int:
         return self._fd
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001  (a writable buffer)
+    def readinto(self, buffer) -> int:  # a writable buffer
         left = self._limit - self._position
         if left <= 0:
             return 0

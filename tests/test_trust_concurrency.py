@@ -75,7 +75,7 @@ def test_two_trainings_and_inference_at_once(tmp_path, fast_switching):
             while not stop.is_set():
                 with torch.inference_mode():
                     predictor(images)
-        except BaseException as error:  # noqa: BLE001 - the test reports whatever it was
+        except BaseException as error:  # the test reports whatever it was
             errors.append(error)
 
     def one_run(index: int, round_: int) -> None:
@@ -84,7 +84,7 @@ def test_two_trainings_and_inference_at_once(tmp_path, fast_switching):
             finished = train(config, runs_dir=tmp_path / f"r{round_}", dataset=tiny_dataset())
             if finished.state != "finished":
                 errors.append(RuntimeError(f"run ended {finished.state}: {finished.message}"))
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     inference = threading.Thread(target=predict_loop, daemon=True)

@@ -220,7 +220,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
     def _engine_job(self) -> None:
         try:
             device, current, refused = load_engine(self.options.weights)
-        except Exception as error:  # noqa: BLE001  (the app goes on without training)
+        except Exception as error:  # the app goes on without training
             self.post_message(EngineFailed(f"{type(error).__name__}: {error}"))
             return
         self.post_message(EngineReady(device, current, refused))
@@ -533,7 +533,7 @@ def run_app(args: argparse.Namespace | None = None) -> int:
     app.open_with_theme(theme, remember=True, why=why)
     try:
         app.run()
-    except Exception as error:  # noqa: BLE001  (said, logged, and raised again)
+    except Exception as error:  # said, logged, and raised again
         app.note_crash(error, "the app")
         raise
     finally:

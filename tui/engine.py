@@ -82,7 +82,7 @@ def run_training(
         return str(error)
     except OSError as error:
         return f"cannot train: {error.strerror or error}"
-    except Exception as error:  # noqa: BLE001  (shown in the log; the app carries on)
+    except Exception as error:  # shown in the log; the app carries on
         from cnn_tui.tui.errors import describe, record_error, where_logged
 
         path = record_error(error, "training")  # a bug: its traceback is kept

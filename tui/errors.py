@@ -39,7 +39,7 @@ def record_error(error: BaseException, where: str) -> Path | None:
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as log:
             log.write(f"--- {stamp} pid {os.getpid()}: {where}\n{''.join(lines)}\n")
         return path
-    except Exception:  # noqa: BLE001  (no log is no reason to fail twice)
+    except Exception:  # no log is no reason to fail twice
         return None
 
 

@@ -147,7 +147,7 @@ def quiet_warnings() -> None:
     """Library warnings as one line each, without source lines, so stderr stays readable."""
     import warnings
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
         print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr, flush=True)
 
     warnings.showwarning = show

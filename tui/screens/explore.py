@@ -307,7 +307,7 @@ class ExploreScreen(ReportsWorkerErrors, Screen):
             try:
                 picture = self._load_picture(image_key, picked)
                 side = self._load_side(picture)
-            except Exception as error:  # noqa: BLE001  (one line on the screen; app goes on)
+            except Exception as error:  # one line on the screen; app goes on
                 message = str(error).splitlines()[0] if str(error) else type(error).__name__
                 self.app.call_from_thread(self._failed, f"cannot show this: {message}")
                 return

@@ -202,7 +202,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
 
         try:
             table = layer_table(key[0], key[1])
-        except Exception as error:  # noqa: BLE001  (said on screen; the app carries on)
+        except Exception as error:  # said on screen; the app carries on
             self._from_thread(self.say, f"cannot measure {key[0]}: {error}", "error")
             return
         self._from_thread(self._layers_done, key, table)
@@ -275,7 +275,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
 
         try:
             rows = compare_models(classes, runs_dir=self.app.options.runs)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self._from_thread(self.say, f"cannot compare the models: {error}", "error")
             return
         self._from_thread(self._compare_done, classes, rows)
@@ -358,7 +358,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
 
         try:
             one, many = shape_lesson(1), shape_lesson(64)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self._from_thread(self.say, f"cannot run the shape lesson: {error}", "error")
             return
         self._from_thread(self._lesson_done, one, many)
@@ -459,7 +459,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         except WeightsError as error:
             self._from_thread(self._load_failed, str(error))
             return
-        except Exception as error:  # noqa: BLE001  (one line, never a traceback)
+        except Exception as error:  # one line, never a traceback
             self._from_thread(self._load_failed, f"{path}: {type(error).__name__}: {error}")
             return
         self._from_thread(self._loaded, path, meta, origin)

@@ -272,7 +272,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
         except (WeightsError, DataError, OSError) as error:
             self._from_thread(self._validation_failed, key, str(error))
             return
-        except Exception as error:  # noqa: BLE001  (one line on screen; the app carries on)
+        except Exception as error:  # one line on screen; the app carries on
             self._from_thread(self._validation_failed, key, f"{type(error).__name__}: {error}")
             return
         if get_current_worker().is_cancelled:

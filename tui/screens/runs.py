@@ -423,7 +423,7 @@ class RunActions:
             _, meta = load_weights_file(file)
         except WeightsError as error:
             reason = str(error)
-        except Exception as error:  # noqa: BLE001  (one line, never a traceback)
+        except Exception as error:  # one line, never a traceback
             reason = f"{file}: {type(error).__name__}: {error}"
         else:
             app.call_from_thread(self._weights_loaded, file, meta, which)

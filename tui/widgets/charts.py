@@ -25,7 +25,7 @@ class MetricChart(PlotextPlot):
     }
     """
 
-    def __init__(self, metric: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, metric: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         if metric not in ("loss", "accuracy"):
             raise ValueError(f"unknown metric {metric!r}")
@@ -82,7 +82,7 @@ class MetricChart(PlotextPlot):
                 self.plt.clear_figure()
                 self._draw()
                 self._cache = super().render()
-            except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+            except Exception as error:  # one line in its place; the app goes on
                 self._cache = cannot_draw(f"{self.metric} chart", error)
         return self._cache
 

@@ -56,7 +56,7 @@ class _Chart(PlotextPlot):
 
     WHAT = "chart"  # what the one line says cannot be drawn
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.runs: tuple[RunSeries, ...] = ()
         self._drawn = 0
@@ -85,7 +85,7 @@ class _Chart(PlotextPlot):
                     self.plt.clear_figure()
                     self.draw()
                     self._cache = super().render()
-            except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+            except Exception as error:  # one line in its place; the app goes on
                 self._cache = cannot_draw(self.WHAT, error)
         return self._cache
 

@@ -29,7 +29,7 @@ class FilteredTree(DirectoryTree):
         accept: Callable[[Path], bool] | None = None,
         *,
         folders_only: bool = False,
-        id: str | None = None,  # noqa: A002
+        id: str | None = None,
     ) -> None:
         super().__init__(path, id=id)
         self.accept = accept or (lambda _: True)

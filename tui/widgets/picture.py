@@ -97,7 +97,7 @@ def _measure_cells() -> None:
         rows, columns, width, height = struct.unpack("HHHH", packed)
         if rows and columns and width and height:
             get_cell_size._result = CellSize(width // columns, height // rows)  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001  (the default cell size is a fine guess)
+    except Exception:  # the default cell size is a fine guess
         return
 
 
@@ -133,7 +133,7 @@ class ProbabilityBars(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.probabilities: dict[str, float] = {}
         self.true: str | None = None
@@ -149,7 +149,7 @@ class ProbabilityBars(Widget):
     def render(self) -> RenderResult:
         try:
             return self._bars()
-        except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+        except Exception as error:  # one line in its place; the app goes on
             return cannot_draw("class bars", error)
 
     def _bars(self) -> RenderResult:
@@ -186,7 +186,7 @@ class PicturePanel(Vertical):
     and keeps nothing of the previous picture on screen, so no answer is misread.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.graphics = detect_graphics()
         self.force_halfcell = False
@@ -247,7 +247,7 @@ class PicturePanel(Vertical):
     def _draw(self) -> None:
         try:
             self._draw_picture()
-        except Exception as error:  # noqa: BLE001  (one line in its place; the app goes on)
+        except Exception as error:  # one line in its place; the app goes on
             if self._image is not None:
                 self._image.display = False
             empty = self.query_one("#picture-empty", Static)

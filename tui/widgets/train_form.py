@@ -58,7 +58,7 @@ class TrainForm(VerticalScroll, can_focus=False):
     class PresetApplied(Message):
         """A preset filled the fields."""
 
-    def __init__(self, initial: TrainConfig, source: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, initial: TrainConfig, source: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.initial = initial
         self.source = source

@@ -21,7 +21,7 @@ class TrainLog(RichLog):
     again from the App's state, which keeps them.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id, wrap=True, markup=False, highlight=False, max_lines=LOG_LINES, min_width=20
         )
