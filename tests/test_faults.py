@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import torch
 from cnn_tui.core import atomic
-from cnn_tui.core import train as train_module
+from cnn_tui.core import run_writer as writer_module
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataSet, Split
 from cnn_tui.core.events import Started
@@ -256,7 +256,7 @@ def test_kill_9_while_a_metrics_line_is_written(tmp_path, data):
     marker = tmp_path / "torn"
 
     def torn_third_line() -> None:
-        real = train_module.append_metrics
+        real = writer_module.append_metrics
 
         def append(run_dir, record):
             if record["epoch"] < 3:
@@ -271,7 +271,7 @@ def test_kill_9_while_a_metrics_line_is_written(tmp_path, data):
             marker.touch()
             time.sleep(60)
 
-        train_module.append_metrics = append
+        writer_module.append_metrics = append
 
     trainer = _fork(_trainer(run, data, torn_third_line))
     deadline = time.monotonic() + 60
@@ -337,7 +337,7 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, data, monkeypatch):
 
 
 def test_full_disk_during_a_metrics_line(tmp_path, data, monkeypatch):
-    real = train_module.append_metrics
+    real = writer_module.append_metrics
 
     def append(run_dir, record):
         if record["epoch"] < 2:
@@ -346,7 +346,7 @@ def test_full_disk_during_a_metrics_line(tmp_path, data, monkeypatch):
             handle.write('{"epoch": 2, "train_lo')
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(train_module, "append_metrics", append)
+    monkeypatch.setattr(writer_module, "append_metrics", append)
     finished = train(CONFIG.with_changes(epochs=3), runs_dir=tmp_path, dataset=data)
     run = Path(finished.run_dir)
     assert finished.state == "failed" and "No space left on device" in finished.message
@@ -407,7 +407,7 @@ def test_runs_folder_turning_read_only_mid_run(tmp_path, data, monkeypatch):
     """The disk turns read-only once epoch 1 is saved: the run says so in one line and
     epoch 1's checkpoint stays. state.json cannot be updated either, so once the trainer
     is gone the run reads as crashed, and it resumes when the disk is writable again."""
-    real_write, real_append = atomic.write_atomic, train_module.append_metrics
+    real_write, real_append = atomic.write_atomic, writer_module.append_metrics
 
     def read_only(run_dir: Path) -> None:
         if (run_dir / "last.pt").exists():
@@ -422,7 +422,7 @@ def test_runs_folder_turning_read_only_mid_run(tmp_path, data, monkeypatch):
         return real_append(run_dir, record)
 
     monkeypatch.setattr(atomic, "write_atomic", write_atomic)
-    monkeypatch.setattr(train_module, "append_metrics", append)
+    monkeypatch.setattr(writer_module, "append_metrics", append)
     finished = train(CONFIG.with_changes(epochs=4), runs_dir=tmp_path, dataset=data)
     run = Path(finished.run_dir)
     assert finished.state == "failed" and finished.epochs_done == 1

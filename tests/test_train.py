@@ -16,8 +16,9 @@ from cnn_tui.core.data import DataSet, Split, normalize
 from cnn_tui.core.evaluate import evaluate
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.core.models import build_model
+from cnn_tui.core.restore import build_optimizer
 from cnn_tui.core.runs import RunError, read_metrics, read_state
-from cnn_tui.core.train import TrainControl, _build_optimizer, train
+from cnn_tui.core.train import TrainControl, train
 from cnn_tui.core.weights import load_model, sidecar_path
 
 EPOCH_KEYS = {
@@ -379,7 +380,7 @@ def test_evaluate_confusion_matrix():
 def test_book_preset_optimizer_is_plain_sgd():
     config = preset_config("book")
     model = build_model("net")
-    optimizer, scheduler = _build_optimizer(config, model, steps_per_epoch=157)
+    optimizer, scheduler = build_optimizer(config, model, steps_per_epoch=157)
     assert type(optimizer) is torch.optim.SGD and scheduler is None
     group = optimizer.param_groups[0]
     assert group["lr"] == 1e-2 and group["momentum"] == 0 and group["weight_decay"] == 0

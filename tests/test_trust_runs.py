@@ -17,8 +17,8 @@ import torch
 from app_support import tiny_dataset
 from cnn_tui.core import atomic
 from cnn_tui.core import data as data_module
+from cnn_tui.core import run_writer as writer_module
 from cnn_tui.core import runs as runs_module
-from cnn_tui.core import train as train_module
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.events import EpochEnd, Progress
 from cnn_tui.core.resume import Resume, ResumeRefused
@@ -355,7 +355,7 @@ def _full_disk_from_epoch(monkeypatch, epoch: int) -> list[str]:
 
     monkeypatch.setattr(atomic, "write_atomic", write_atomic)
     monkeypatch.setattr(runs_module, "_append_line", append)
-    monkeypatch.setattr(train_module, "append_metrics", append_metrics)
+    monkeypatch.setattr(writer_module, "append_metrics", append_metrics)
     return refused
 
 
@@ -387,14 +387,14 @@ def test_when_state_json_cannot_be_written_at_all_the_run_reads_as_crashed(
     tmp_path, dataset, monkeypatch
 ):
     _full_disk_from_epoch(monkeypatch, 2)
-    real_write_state = train_module.write_state
+    real_write_state = writer_module.write_state
 
     def write_state(run_dir, **fields):
         if fields.get("state") == "failed":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_write_state(run_dir, **fields)
 
-    monkeypatch.setattr(train_module, "write_state", write_state)
+    monkeypatch.setattr(writer_module, "write_state", write_state)
     finished = train(CONFIG.with_changes(epochs=4), runs_dir=tmp_path, dataset=dataset)
     run = Path(finished.run_dir)
     assert finished.state == "failed"

@@ -1,0 +1,231 @@
+"""The trainer's writes to its run folder, in the order that keeps it readable after a crash.
+
+config.json and state.json when the run starts or resumes, an epoch's line in
+metrics.jsonl before its last.pt (and best.pt), the final weights.pt and state.json when it
+ends. Written by core/train.py's run through core/epoch_loop.py; the file formats are
+core/runs.py's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .atomic import torch_save_atomic, write_json_atomic
+from .config import TrainConfig
+from .events import EpochEnd, Event, Finished, Log
+from .paths import default_runs_dir
+from .restore import Trainee
+from .resume import ResumePlan, data_record
+from .runs import (
+    BEST,
+    CONFIG,
+    LAST,
+    WEIGHTS,
+    append_metrics,
+    clear_stop_request,
+    new_run_dir,
+    read_metrics,
+    remove_stale_temp_files,
+    stop_requested,
+    truncate_metrics,
+    write_state,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from .data import DataSet
+
+
+@dataclass
+class Ending:
+    """How the epochs ended: finished, stopped or failed (with why), and the last epoch whose
+    checkpoint was written, with the model's state after it."""
+
+    good_epoch: int
+    good_state: dict[str, torch.Tensor]
+    state: str = "finished"
+    message: str = ""
+
+
+def _meta(config: TrainConfig, dataset: DataSet) -> dict[str, Any]:
+    """What config.json and weights.pt's sidecar say of the model and its data."""
+    return {
+        "model": config.model,
+        "num_classes": len(dataset.classes),
+        "classes": list(dataset.classes),
+        "n_blocks": config.n_blocks,
+        "data": dataset.name,
+    }
+
+
+class RunWriter:
+    """Writes one run folder, whose lock the trainer holds; events go to emit."""
+
+    def __init__(self, run_dir: Path, emit: Callable[[Event], None]) -> None:
+        self.run_dir = run_dir
+        self._emit = emit
+
+    @classmethod
+    def fresh(
+        cls,
+        run_dir: Path | None,
+        runs_dir: str | Path | None,
+        config: TrainConfig,
+        dataset: DataSet,
+        hold: Callable[[Path], None],
+        emit: Callable[[Event], None],
+    ) -> RunWriter:
+        """Start a new run: in run_dir, else a new folder under runs_dir (locked by hold)."""
+        if run_dir is None:
+            run_dir = new_run_dir(runs_dir or default_runs_dir(), config.model)
+            hold(run_dir)  # before config.json: a listing never sees it unlocked
+        # "dataset" stays the config's key (cifar2, cifar10) so --resume can rebuild the
+        # config; the human name of the data goes beside it.
+        write_json_atomic(
+            run_dir / CONFIG,
+            {
+                **config.to_dict(),
+                **_meta(config, dataset),
+                "dataset": config.dataset,
+                **data_record(dataset, config),
+            },
+        )
+        write_state(
+            run_dir, state="running", pid=os.getpid(), started=time.time(), epochs=config.epochs
+        )
+        return cls(run_dir, emit)
+
+    @classmethod
+    def resumed(
+        cls,
+        plan: ResumePlan,
+        start_epoch: int,
+        dataset: DataSet,
+        other_data: str | None,
+        emit: Callable[[Event], None],
+    ) -> RunWriter:
+        """Go on with plan's run from start_epoch, on dataset (other_data: the warning that
+        it differs from the run's, on purpose)."""
+        writer = cls(Path(plan.request.run_dir), emit)
+        run_dir = writer.run_dir
+        # A killed writer may have left half-written temporaries and epoch lines past the
+        # last complete checkpoint: drop both, so the run goes on from that checkpoint.
+        remove_stale_temp_files(run_dir)
+        clear_stop_request(run_dir)  # one that came as the last trainer ended
+        cut = truncate_metrics(run_dir, start_epoch)
+        if plan.request.from_best:
+            span = f"epochs {cut[0]}-{cut[-1]}" if len(cut) > 1 else f"epoch {cut[0]}"
+            writer._log(
+                f"resuming from best.pt (epoch {start_epoch})"
+                + (f": drops {span} from metrics.jsonl" if cut else ""),
+                "warning",
+            )
+        elif cut:
+            writer._log(f"epoch {cut[0]} had no checkpoint: it is trained again", "info")
+        if other_data is not None:
+            writer._log(other_data, "warning")
+        if other_data is not None or "data_source" not in plan.recorded:
+            # the data as recorded now (see resume.py)
+            write_json_atomic(
+                run_dir / CONFIG, {**plan.recorded, **data_record(dataset, plan.config)}
+            )
+        write_state(
+            run_dir,
+            state="running",
+            pid=os.getpid(),
+            resumed=time.time(),
+            epochs=plan.config.epochs,
+        )
+        return writer
+
+    def _log(self, message: str, level: str) -> None:
+        self._emit(Log(message, level))
+
+    def stop_requested(self) -> bool:
+        """Whether core.runs.stop_run asked, from any process, for this run to stop."""
+        return stop_requested(self.run_dir)
+
+    def end_epoch(self, record: EpochEnd, trainee: Trainee, best: bool) -> None:
+        """Record a finished epoch: best.pt if it is the best yet, its line, then last.pt."""
+        if best:
+            torch_save_atomic(self.run_dir / BEST, trainee.checkpoint(record.epoch))
+        # The epoch's line goes first, last.pt after: a crash between the two leaves a
+        # line past last.pt's epoch, which a resume drops and trains again. The other
+        # order would leave last.pt ahead of the metrics, and the epoch's line lost.
+        append_metrics(self.run_dir, record.to_dict())
+        torch_save_atomic(self.run_dir / LAST, trainee.checkpoint(record.epoch))
+
+    def cut_after(self, epoch: int) -> None:
+        """Drop the lines past epoch (one whose checkpoint failed). Cut in place, so that a
+        full disk cannot refuse it."""
+        with contextlib.suppress(OSError):
+            truncate_metrics(self.run_dir, epoch)
+
+    def crashed(self, error: BaseException) -> None:
+        """Say in state.json that the run ended on an unexpected error."""
+        write_state(self.run_dir, state="failed", ended=time.time(), message=repr(error)[:200])
+
+    def finish(
+        self, ending: Ending, trainee: Trainee, config: TrainConfig, dataset: DataSet
+    ) -> Finished:
+        """Write the last good epoch's weights.pt and the final state.json; how it ended."""
+        state, message, weights = ending.state, ending.message, None
+        if ending.good_epoch > 0:
+            try:
+                weights = str(self._save_weights(ending, trainee, config, dataset))
+            except OSError as error:
+                if state != "failed":  # else the first failure (a full disk, ...) says it all
+                    state, message = "failed", f"cannot write the final weights: {error.strerror}"
+                    self._log(message, "error")
+        clear_stop_request(self.run_dir)
+        with contextlib.suppress(OSError):
+            write_state(
+                self.run_dir,
+                state=state,
+                ended=time.time(),
+                epochs_done=ending.good_epoch,
+                message=message,
+                best_val_accuracy=trainee.best_acc,
+                best_epoch=trainee.best_epoch,
+            )
+        return Finished(
+            state,
+            str(self.run_dir),
+            weights,
+            ending.good_epoch,
+            trainee.best_acc,
+            trainee.best_epoch,
+            message,
+        )
+
+    def _save_weights(
+        self, ending: Ending, trainee: Trainee, config: TrainConfig, dataset: DataSet
+    ) -> Path:
+        import torch
+
+        from .weights import save_weights
+
+        model = trainee.model
+        model.load_state_dict(ending.good_state)
+        model = model.to(memory_format=torch.contiguous_format)
+        epochs = read_metrics(self.run_dir).epochs
+        summary = next((r for r in epochs if r.epoch == ending.good_epoch), None)
+        return save_weights(
+            self.run_dir / WEIGHTS,
+            model,
+            {
+                **_meta(config, dataset),
+                "epochs": ending.good_epoch,
+                "preset": config.preset,
+                "train_accuracy": summary.train_accuracy if summary else None,
+                "val_accuracy": summary.val_accuracy if summary else None,
+                "date": time.strftime("%Y-%m-%d"),
+            },
+        )
