@@ -121,12 +121,11 @@ class RunWriter:
         clear_stop_request(run_dir)  # one that came as the last trainer ended
         cut = truncate_metrics(run_dir, start_epoch)
         if plan.request.from_best:
-            span = f"epochs {cut[0]}-{cut[-1]}" if len(cut) > 1 else f"epoch {cut[0]}"
-            writer._log(
-                f"resuming from best.pt (epoch {start_epoch})"
-                + (f": drops {span} from metrics.jsonl" if cut else ""),
-                "warning",
-            )
+            note = f"resuming from best.pt (epoch {start_epoch})"
+            if cut:  # none when best.pt holds the last epoch
+                span = f"epochs {cut[0]}-{cut[-1]}" if len(cut) > 1 else f"epoch {cut[0]}"
+                note += f": drops {span} from metrics.jsonl"
+            writer._log(note, "warning")
         elif cut:
             writer._log(f"epoch {cut[0]} had no checkpoint: it is trained again", "info")
         if other_data is not None:

@@ -20,7 +20,7 @@ from cnn_tui.core import data as data_module
 from cnn_tui.core import run_writer as writer_module
 from cnn_tui.core import runs as runs_module
 from cnn_tui.core.config import TrainConfig
-from cnn_tui.core.events import EpochEnd, Progress
+from cnn_tui.core.events import EpochEnd, Log, Progress
 from cnn_tui.core.resume import Resume, ResumeRefused
 from cnn_tui.core.runs import (
     RunError,
@@ -224,6 +224,17 @@ def test_resume_from_best_cuts_only_past_best_and_says_so(tmp_path, dataset):
     if best_epoch < 4:
         assert f"from best.pt (epoch {best_epoch})" in said and "drops epoch" in said
     assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
+
+
+def test_resume_from_best_when_best_is_the_last_epoch_cuts_nothing(tmp_path, dataset):
+    run = _trained(tmp_path, dataset, epochs=1)  # best.pt holds epoch 1, the last one
+    (run / "last.pt").unlink()
+    logs = []
+    finished = train(CONFIG, logs.append, resume=Resume(run, 2, from_best=True), dataset=dataset)
+    assert finished.state == "finished"
+    said = [e.message for e in logs if isinstance(e, Log)]
+    assert "resuming from best.pt (epoch 1)" in said, "and no epoch dropped"
+    assert [r.epoch for r in read_metrics(run).epochs] == [1, 2]
 
 
 def test_cli_resume_without_last_pt_refuses_then_from_best_continues(
