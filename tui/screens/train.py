@@ -195,9 +195,9 @@ class TrainScreen(Screen):
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
-        from cnn_tui.tui.screens.runs import start_background_run
+        from cnn_tui.tui.background import start_background_run
 
-        start_background_run(self.app, config)
+        start_background_run(self.app, self.app.runs_dir, config)
 
     def action_pause(self) -> None:
         self.app.pause_training()

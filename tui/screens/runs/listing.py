@@ -1,0 +1,260 @@
+"""The list of runs: every run folder in the runs folder, newest first, the highlighted
+one's charts under the table on a tall terminal; open one, mark several to compare, act
+on one with the run keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn_tui.core.runs import RunSummary
+from cnn_tui.tui.background import RunStarted
+from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
+from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.runs.compare import CompareScreen
+from cnn_tui.tui.screens.runs.describe import keys_hint
+from cnn_tui.tui.screens.runs.keys import RunKeys
+from cnn_tui.tui.screens.runs.run import RunScreen
+from cnn_tui.tui.widgets.chart_view import ChartView
+from cnn_tui.tui.widgets.nav import NavBar
+from cnn_tui.tui.widgets.run_table import RunTable
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.events import ScreenResume
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+REFRESH_SECONDS = 1.0  # the list looks at the runs folder this often
+
+
+def runs_folder(given: str | None) -> Path:
+    """The runs folder the app trains into (--runs, else CNN_TUI_RUNS or the user's)."""
+    from cnn_tui.core.paths import default_runs_dir
+
+    return Path(given).expanduser() if given else default_runs_dir()
+
+
+class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
+    """Every run in the runs folder; open one, mark several to compare, act on one."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    BINDINGS = [
+        Binding("space", "mark", "Mark", key_display="␣", tooltip="Mark or unmark for comparing"),
+        Binding("c", "compare", "Compare", tooltip="Compare the marked runs"),
+        *RunKeys.ACTION_BINDINGS,
+        Binding("a", "mark_all", "Mark all", show=False),
+    ]
+    COMMANDS_HELP = {
+        "open": ("Runs: open", "The highlighted run's charts, live while it trains (enter)"),
+        "mark": ("Runs: mark for comparing", "Mark or unmark the highlighted run (space)"),
+        "mark_all": ("Runs: mark all or none", "Mark every run, or clear the marks (a)"),
+        "compare": (
+            "Runs: compare",
+            "Val accuracy curves and train/val bars of the marked runs (c)",
+        ),
+        **RunKeys.ACTION_HELP,
+    }
+
+    def __init__(self) -> None:
+        super().__init__(id="runs-screen")
+        self.cache: RunsCache | None = None
+        self.marked: set[str] = set()
+        self.preview = RunFiles(".")
+        self._drawn_version = -1
+        self._drawn_wide: bool | None = None
+        self._preview_drawn: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield NavBar("runs")
+        yield Static("", id="runs-head")
+        from cnn_tui.tui.widgets.charts import MetricChart
+
+        with Vertical(id="runs-body"):
+            yield RunTable(id="runs-table")
+            with Container(id="runs-preview"):
+                yield MetricChart("accuracy", id="preview-accuracy")
+                yield MetricChart("loss", id="preview-loss")
+        yield Static("", id="runs-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
+        self.cache = RunsCache(runs_folder(self.app.runs_dir))
+        self.set_interval(REFRESH_SECONDS, self._tick)
+        self.poll()
+
+    def _tick(self) -> None:
+        if self.is_current:  # not while a run or a comparison is open over it
+            self.poll()
+
+    @on(ScreenResume)
+    def _resumed(self) -> None:
+        if closed_before_mounting(self):
+            return
+        self.poll()
+        self.query_one(RunTable).focus()
+
+    def on_resize(self) -> None:
+        # The -wide class follows the width on resize, which may come after on_mount:
+        # redraw the table for it now rather than at the next tick.
+        self.call_after_refresh(self.poll)
+
+    # -- what is shown ------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Look at the runs folder (cheap when nothing changed) and redraw what did."""
+        if self.cache is None or not self.is_attached:
+            return
+        self.cache.refresh()
+        wide = self.has_class("-wide")
+        if self.cache.version != self._drawn_version or wide != self._drawn_wide:
+            self._drawn_version = self.cache.version
+            self._drawn_wide = wide
+            self.marked &= {run.path for run in self.cache.runs}
+            self.query_one(RunTable).show(self.cache.runs, self.marked, wide)
+            self._show_head()
+            self._show_detail()
+            self.refresh_bindings()
+        self._show_preview()
+
+    def _show_head(self) -> None:
+        assert self.cache is not None
+        runs = self.cache.runs
+        live = sum(run.alive for run in runs)
+        text = f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {self.cache.runs_dir}"
+        if live:
+            text += f" · {live} live"
+        if len(self.marked) >= 2:
+            text += f" · {len(self.marked)} marked: c compares them"
+        elif len(runs) >= 2:
+            text += f" · {len(self.marked)} marked: space marks runs to compare"
+        self.query_one("#runs-head", Static).update(Text(text))  # a folder's name: no markup
+
+    def _show_detail(self) -> None:
+        run = self.target_run()
+        detail = self.query_one("#runs-detail", Static)
+        if run is None:
+            folder = self.cache.runs_dir if self.cache else "the runs folder"
+            detail.update(
+                Text(
+                    f"No runs in {folder} yet. Train on the Train screen (1: s, or b for the "
+                    "background), or run: cnn-tui train --detach"
+                )
+            )
+            return
+        text = Text.assemble((run.state, "bold"), f" · {short_dataset(run.dataset)} · {run.path}")
+        if run.message and run.state == "failed":
+            text.append(f"\n{run.message}")
+        hint = keys_hint(run)
+        if hint:
+            text.append(f"\nkeys: {hint}")
+        detail.update(text)
+
+    def _show_preview(self) -> None:
+        """Tall terminals show the highlighted run's charts under the table."""
+        if not self.has_class("-tall"):
+            return
+        charts = list(self.query("#runs-preview > *"))
+        if not charts:
+            return
+        run = self.target_run()
+        if run is None:
+            self.preview = RunFiles(".")
+            key: tuple = (None,)
+        else:
+            if self.preview.run_dir != Path(run.path):
+                self.preview = RunFiles(run.path)
+            self.preview.refresh()
+            key = (run.path, self.preview.version, run.best_epoch)
+        if key == self._preview_drawn:
+            return
+        self._preview_drawn = key
+        best = run.best_epoch if run is not None else None
+        for chart in charts:
+            chart.show(self.preview.epochs if run is not None else [], ChartView(), best)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+        self._show_preview()
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    @on(RunStarted)
+    def _run_started(self, event: RunStarted) -> None:
+        """A run started in the background: list it now, and open it if asked."""
+        self.poll()
+        if not event.open_it:
+            return
+        top = self.app.screen
+        if not (isinstance(top, RunScreen) and Path(top.run_path) == event.run_dir):
+            self.app.push_screen(RunScreen(event.run_dir))
+
+    # -- RunKeys ------------------------------------------------------------------------
+
+    def target_run(self) -> RunSummary | None:
+        if self.cache is None:
+            return None
+        path = self.query_one(RunTable).current_path
+        return self.cache.get(path) if path else None
+
+    def runs_changed(self) -> None:
+        self.poll()
+
+    def after_delete(self, run: RunSummary) -> None:
+        self.marked.discard(run.path)
+        self.poll()
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("mark", "open"):
+            return True if self.target_run() is not None else None
+        if action == "compare":
+            return True if len(self.marked) >= 2 else None
+        return self.run_action_allowed(action, parameters)
+
+    def action_open(self) -> None:
+        run = self.target_run()
+        if run is not None:
+            self.app.push_screen(RunScreen(run.path))
+
+    def action_mark(self) -> None:
+        table = self.query_one(RunTable)
+        path = table.current_path
+        if path is None:
+            return
+        self.marked.symmetric_difference_update({path})
+        self._redraw_marks()
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+
+    def action_mark_all(self) -> None:
+        if self.cache is None:
+            return
+        every = {run.path for run in self.cache.runs}
+        self.marked = set() if self.marked >= every else every
+        self._redraw_marks()
+
+    def _redraw_marks(self) -> None:
+        assert self.cache is not None
+        self.query_one(RunTable).show(self.cache.runs, self.marked, self.has_class("-wide"))
+        self._show_head()
+        self.refresh_bindings()
+
+    def action_compare(self) -> None:
+        if self.cache is None:
+            return
+        runs = [run for run in self.cache.runs if run.path in self.marked]
+        if len(runs) < 2:
+            self.notify("Mark two runs or more with space (a marks all), then press c.")
+            return
+        self.app.push_screen(CompareScreen([run.path for run in runs]))

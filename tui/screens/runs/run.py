@@ -1,0 +1,216 @@
+"""One run's screen: its charts as on the Train screen, following its files while it
+trains (a live run's place within its epoch too), with the keys that act on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnn_tui.core.events import Progress
+from cnn_tui.core.runs import RunError, RunSummary, read_progress
+from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.runs_cache import RunFiles, files_key
+from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.runs.describe import (
+    is_own_run,
+    run_info_text,
+    run_status_text,
+    run_title,
+)
+from cnn_tui.tui.screens.runs.keys import RunKeys
+from cnn_tui.tui.state import TrainState, format_duration
+from cnn_tui.tui.widgets.chart_view import ChartView
+from cnn_tui.tui.widgets.nav import NavBar
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.events import ScreenResume
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+
+FOLLOW_SECONDS = 0.5  # an open run looks at its files this often
+CHART_KEYS = Binding.Group("Chart", compact=True)
+
+
+def live_progress(train: TrainState, run: RunSummary) -> Progress | None:
+    """Where the live run is within its epoch: the app's own events (train: its training
+    state), else progress.json."""
+    if not run.alive:
+        return None
+    if is_own_run(run):
+        progress = train.progress
+        started = train.started
+        if progress is not None and started is not None and Path(started.run_dir) == Path(run.path):
+            return progress
+        return None
+    progress = read_progress(run.path)
+    if progress is None or progress.epoch != run.epochs_done + 1 or progress.batches <= 0:
+        return None
+    return progress
+
+
+class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
+    """One run's charts as on the Train screen, following its files while it trains."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    BINDINGS = [
+        Binding("escape", "back", "Back", tooltip="Back to the list of runs"),
+        *RunKeys.ACTION_BINDINGS,
+        Binding("m", "toggle_smooth", "Smooth", group=CHART_KEYS, tooltip="Smoothing (EMA)"),
+        Binding("l", "toggle_log", "Log", group=CHART_KEYS, tooltip="Log scale for the loss"),
+        Binding("t", "toggle_time", "Time", group=CHART_KEYS, tooltip="x-axis: epoch or time"),
+        Binding("c", "next_chart", "Which", group=CHART_KEYS, tooltip="Loss or accuracy chart"),
+    ]
+    COMMANDS_HELP = {
+        "back": ("Run: back to the list", "The Runs screen's table (escape)"),
+        **RunKeys.ACTION_HELP,
+        "toggle_smooth": ("Chart: smoothing", "Exponential moving average on or off (m)"),
+        "toggle_log": ("Chart: log scale for the loss", "Log or linear loss axis (l)"),
+        "toggle_time": ("Chart: x-axis by epoch or time", "Epochs or training time (t)"),
+        "next_chart": ("Chart: loss or accuracy", "Which chart a small terminal shows (c)"),
+    }
+
+    def __init__(self, run_dir: str | Path) -> None:
+        super().__init__(classes="run-screen")
+        self.run_path = str(run_dir)
+        self.files = RunFiles(run_dir)
+        self.run: RunSummary | None = None
+        self.view = ChartView()
+        self._drawn: tuple | None = None
+        self._texts: dict[str, str] = {}
+        self._files_key: tuple | None = None
+        self._dirty = True  # read the files at the next look even if they look the same
+        self._gone = False
+
+    def compose(self) -> ComposeResult:
+        from cnn_tui.tui.widgets.charts import MetricChart
+
+        yield NavBar("runs")
+        with Vertical(id="run-top"):
+            yield Static("", id="run-title")
+            yield Static("", id="run-status")
+            with Horizontal(id="run-progress-row"):
+                yield ProgressBar(total=1, show_eta=False, id="run-progress")
+                yield Static("", id="run-rate")
+        with Container(id="run-charts", classes="-show-accuracy"):
+            yield MetricChart("loss", id="run-loss-chart")
+            yield MetricChart("accuracy", id="run-accuracy-chart")
+        yield Static("", id="run-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if closed_before_mounting(self):
+            return
+        self.set_interval(FOLLOW_SECONDS, self._tick)
+        self.follow()
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.follow()
+
+    @on(ScreenResume)
+    def _resumed(self) -> None:
+        if not closed_before_mounting(self):
+            self.follow()
+
+    # -- following the run's files ------------------------------------------------------
+
+    def follow(self) -> None:
+        """Read what changed in the run folder and redraw it."""
+        if self._gone or not self.is_attached:
+            return
+        from cnn_tui.core.runs import LIVE_STATES, run_summary
+
+        key = files_key(Path(self.run_path))
+        before = self.run
+        quiet = before is not None and not before.alive and before.state not in LIVE_STATES
+        if quiet and key == self._files_key and not self._dirty:
+            return  # a finished, stopped or crashed run whose files did not change
+        self._files_key, self._dirty = key, False
+        try:
+            run = run_summary(self.run_path)
+        except RunError:
+            self._gone = True
+            self._put("#run-status", "this run folder is gone")
+            return
+        changed = self.files.refresh()
+        state_changed = before is None or (run.state, run.alive) != (before.state, before.alive)
+        self.run = run
+        progress = live_progress(self.app.train, run)
+        self._put("#run-title", run_title(run))
+        self._put("#run-status", run_status_text(run, progress))
+        self._put("#run-info", run_info_text(run))
+        self._show_progress(run, progress)
+        key = (self.files.version, self.view, run.best_epoch)
+        if changed or key != self._drawn:
+            self._drawn = key
+            for chart in self.query("#run-charts > *"):
+                chart.show(self.files.epochs, self.view, run.best_epoch)
+        if state_changed:
+            self.refresh_bindings()
+
+    def _put(self, selector: str, text: str | Text) -> None:
+        """Update a line only when its text changed (this runs twice a second)."""
+        if self._texts.get(selector) != str(text):
+            self._texts[selector] = str(text)
+            # names and messages as written: a str would be read as markup
+            self.query_one(selector, Static).update(text if isinstance(text, Text) else Text(text))
+
+    def _show_progress(self, run: RunSummary, progress: Progress | None) -> None:
+        row = self.query_one("#run-progress-row")
+        row.display = run.alive
+        if not run.alive:
+            return
+        bar = self.query_one("#run-progress", ProgressBar)
+        if progress is None:
+            bar.update(total=1, progress=0)
+            self._put("#run-rate", "starting" if run.state == "starting" else "")
+            return
+        bar.update(total=progress.batches, progress=progress.batch)
+        left = format_duration(progress.eta_seconds)
+        self._put("#run-rate", f"{progress.images_per_second:,.0f} img/s · {left} left")
+
+    # -- RunKeys ------------------------------------------------------------------------
+
+    def target_run(self) -> RunSummary | None:
+        return None if self._gone else self.run
+
+    def runs_changed(self) -> None:
+        self._dirty = True
+        self.follow()
+
+    def after_delete(self, run: RunSummary) -> None:
+        self._gone = True
+        self.app.pop_screen()
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.run_action_allowed(action, parameters)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_smooth(self) -> None:
+        self._set_view(ChartView(not self.view.smooth, self.view.log_loss, self.view.by_time))
+
+    def action_toggle_log(self) -> None:
+        self._set_view(ChartView(self.view.smooth, not self.view.log_loss, self.view.by_time))
+
+    def action_toggle_time(self) -> None:
+        self._set_view(ChartView(self.view.smooth, self.view.log_loss, not self.view.by_time))
+
+    def _set_view(self, view: ChartView) -> None:
+        self.view = view
+        self._dirty = True
+        self.follow()
+
+    def action_next_chart(self) -> None:
+        charts = self.query_one("#run-charts")
+        loss = charts.has_class("-show-loss")
+        charts.set_class(not loss, "-show-loss")
+        charts.set_class(loss, "-show-accuracy")
+        if not (self.has_class("-narrow") and self.has_class("-short")):
+            self.notify("Both charts are shown at this size; c picks one on small terminals.")
