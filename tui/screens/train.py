@@ -6,23 +6,22 @@ second (only what changed), so leaving it and coming back loses nothing.
 
 from __future__ import annotations
 
-from cnn_tui.tui.widgets.chart_view import ChartView
+from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.train_log import TrainLog
 from cnn_tui.tui.widgets.train_status import TrainStatus
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Footer
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
-CHART_KEYS = Binding.Group("Chart", compact=True)
 
 
-class TrainScreen(Screen):
+class TrainScreen(ChartKeys, Screen):
     """Start, pause and stop training; watch loss and accuracy as epochs end."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -41,10 +40,7 @@ class TrainScreen(Screen):
         Binding("p", "resume", "Resume", tooltip="Resume the paused run"),
         Binding("x", "stop", "Stop", tooltip="Stop training, keeping the last checkpoint"),
         Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form"),
-        Binding("m", "toggle_smooth", "Smooth", group=CHART_KEYS, tooltip="Smoothing (EMA)"),
-        Binding("l", "toggle_log", "Log", group=CHART_KEYS, tooltip="Log scale for the loss"),
-        Binding("t", "toggle_time", "Time", group=CHART_KEYS, tooltip="x-axis: epoch or time"),
-        Binding("c", "next_chart", "Which", group=CHART_KEYS, tooltip="Loss or accuracy chart"),
+        *CHART_BINDINGS,
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # What each action is called in the command palette (the App lists them there).
@@ -58,20 +54,15 @@ class TrainScreen(Screen):
         "resume": ("Train: resume", "Resume the paused run (p)"),
         "stop": ("Train: stop", "Stop training; the last checkpoint is kept (x)"),
         "toggle_form": ("Train: show or hide the form", "Give the charts more room (f)"),
-        "toggle_smooth": ("Chart: smoothing", "Exponential moving average on or off (m)"),
-        "toggle_log": ("Chart: log scale for the loss", "Log or linear loss axis (l)"),
-        "toggle_time": ("Chart: x-axis by epoch or time", "Epochs or training time (t)"),
-        "next_chart": ("Chart: loss or accuracy", "Which chart a small terminal shows (c)"),
+        **CHART_HELP,
     }
 
     def __init__(self) -> None:
         super().__init__(id="train-screen")
-        self.view = ChartView()
         self._seen_version = -1
         self._seen_epochs = -1
         self._seen_engine = ""
         self._seen_phase = ""
-        self._drawn_view: ChartView | None = None
         self._form_auto_hidden = False
         self.built = False  # the form and the charts are mounted (see on_mount)
 
@@ -79,7 +70,9 @@ class TrainScreen(Screen):
         yield NavBar("train")
         with Horizontal(id="train-body"), Vertical(id="main-pane"):
             yield TrainStatus(id="status")
-            yield Container(id="charts", classes="-show-loss")
+            yield ChartPanel(
+                id="charts", chart_ids=("loss-chart", "accuracy-chart"), shown="loss", later=True
+            )
             yield TrainLog(id="log")
 
     def on_mount(self) -> None:
@@ -96,15 +89,12 @@ class TrainScreen(Screen):
         if self.built:
             return
         self.built = True
-        from cnn_tui.tui.widgets.charts import MetricChart
         from cnn_tui.tui.widgets.train_form import TrainForm
 
         app = self.app
         form = TrainForm(app.initial_config, app.source_text, id="form")
         await self.query_one("#train-body").mount(form, before="#main-pane")
-        await self.query_one("#charts").mount_all(
-            [MetricChart("loss", id="loss-chart"), MetricChart("accuracy", id="accuracy-chart")]
-        )
+        await self.chart_panel.mount_charts()
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
         self._seen_version = self._seen_epochs = -1  # draw everything once
         self._seen_phase = ""
@@ -122,22 +112,16 @@ class TrainScreen(Screen):
             return
         app = self.app
         state = app.train
-        if (
-            state.version == self._seen_version
-            and app.engine_state == self._seen_engine
-            and self.view == self._drawn_view
-        ):
+        if state.version == self._seen_version and app.engine_state == self._seen_engine:
             return
         self._seen_version = state.version
         self._seen_engine = app.engine_state
         self.query_one(TrainStatus).show(state, app.engine_state)
-        if state.epochs_version != self._seen_epochs or self.view != self._drawn_view:
+        if state.epochs_version != self._seen_epochs:
             self._seen_epochs = state.epochs_version
-            self._drawn_view = self.view
             best = state.best
             best_epoch = best.epoch if best is not None else None
-            for chart in self.query("#charts > *"):
-                chart.show(state.history, self.view, best_epoch)
+            self.chart_panel.show(state.history, best_epoch, state.epochs_version)
         self.query_one(TrainLog).show(state.log)
         if state.phase != self._seen_phase:  # (not the progress: four times a second)
             self._seen_phase = state.phase
@@ -149,6 +133,10 @@ class TrainScreen(Screen):
             self.refresh_bindings()
 
     # -- keys ---------------------------------------------------------------------------
+
+    @property
+    def chart_panel(self) -> ChartPanel:
+        return self.query_one(ChartPanel)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         phase = self.app.train.phase
@@ -217,26 +205,6 @@ class TrainScreen(Screen):
         form = self.query_one("#form")
         form.display = not form.display
         self._form_auto_hidden = False
-
-    def action_toggle_smooth(self) -> None:
-        self.view = ChartView(not self.view.smooth, self.view.log_loss, self.view.by_time)
-        self.sync()
-
-    def action_toggle_log(self) -> None:
-        self.view = ChartView(self.view.smooth, not self.view.log_loss, self.view.by_time)
-        self.sync()
-
-    def action_toggle_time(self) -> None:
-        self.view = ChartView(self.view.smooth, self.view.log_loss, not self.view.by_time)
-        self.sync()
-
-    def action_next_chart(self) -> None:
-        charts = self.query_one("#charts")
-        loss = charts.has_class("-show-loss")
-        charts.set_class(not loss, "-show-loss")
-        charts.set_class(loss, "-show-accuracy")
-        if not (self.has_class("-narrow") and self.has_class("-short")):
-            self.notify("Both charts are shown at this size; c picks one on small terminals.")
 
     def action_leave_field(self) -> None:
         self.set_focus(None)

@@ -18,19 +18,18 @@ from cnn_tui.tui.screens.runs.describe import (
 )
 from cnn_tui.tui.screens.runs.keys import RunKeys
 from cnn_tui.tui.state import TrainState, format_duration
-from cnn_tui.tui.widgets.chart_view import ChartView
+from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
 FOLLOW_SECONDS = 0.5  # an open run looks at its files this often
-CHART_KEYS = Binding.Group("Chart", compact=True)
 
 
 def live_progress(train: TrainState, run: RunSummary) -> Progress | None:
@@ -50,7 +49,7 @@ def live_progress(train: TrainState, run: RunSummary) -> Progress | None:
     return progress
 
 
-class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
+class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
     """One run's charts as on the Train screen, following its files while it trains."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -58,18 +57,12 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the list of runs"),
         *RunKeys.ACTION_BINDINGS,
-        Binding("m", "toggle_smooth", "Smooth", group=CHART_KEYS, tooltip="Smoothing (EMA)"),
-        Binding("l", "toggle_log", "Log", group=CHART_KEYS, tooltip="Log scale for the loss"),
-        Binding("t", "toggle_time", "Time", group=CHART_KEYS, tooltip="x-axis: epoch or time"),
-        Binding("c", "next_chart", "Which", group=CHART_KEYS, tooltip="Loss or accuracy chart"),
+        *CHART_BINDINGS,
     ]
     COMMANDS_HELP = {
         "back": ("Run: back to the list", "The Runs screen's table (escape)"),
         **RunKeys.ACTION_HELP,
-        "toggle_smooth": ("Chart: smoothing", "Exponential moving average on or off (m)"),
-        "toggle_log": ("Chart: log scale for the loss", "Log or linear loss axis (l)"),
-        "toggle_time": ("Chart: x-axis by epoch or time", "Epochs or training time (t)"),
-        "next_chart": ("Chart: loss or accuracy", "Which chart a small terminal shows (c)"),
+        **CHART_HELP,
     }
 
     def __init__(self, run_dir: str | Path) -> None:
@@ -77,16 +70,12 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
         self.run_path = str(run_dir)
         self.files = RunFiles(run_dir)
         self.run: RunSummary | None = None
-        self.view = ChartView()
-        self._drawn: tuple | None = None
         self._texts: dict[str, str] = {}
         self._files_key: tuple | None = None
         self._dirty = True  # read the files at the next look even if they look the same
         self._gone = False
 
     def compose(self) -> ComposeResult:
-        from cnn_tui.tui.widgets.charts import MetricChart
-
         yield NavBar("runs")
         with Vertical(id="run-top"):
             yield Static("", id="run-title")
@@ -94,9 +83,9 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
             with Horizontal(id="run-progress-row"):
                 yield ProgressBar(total=1, show_eta=False, id="run-progress")
                 yield Static("", id="run-rate")
-        with Container(id="run-charts", classes="-show-accuracy"):
-            yield MetricChart("loss", id="run-loss-chart")
-            yield MetricChart("accuracy", id="run-accuracy-chart")
+        yield ChartPanel(
+            id="run-charts", chart_ids=("run-loss-chart", "run-accuracy-chart"), shown="accuracy"
+        )
         yield Static("", id="run-info")
         yield Footer()
 
@@ -135,7 +124,7 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
             self._gone = True
             self._put("#run-status", "this run folder is gone")
             return
-        changed = self.files.refresh()
+        self.files.refresh()
         state_changed = before is None or (run.state, run.alive) != (before.state, before.alive)
         self.run = run
         progress = live_progress(self.app.train, run)
@@ -143,11 +132,7 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
         self._put("#run-status", run_status_text(run, progress))
         self._put("#run-info", run_info_text(run))
         self._show_progress(run, progress)
-        key = (self.files.version, self.view, run.best_epoch)
-        if changed or key != self._drawn:
-            self._drawn = key
-            for chart in self.query("#run-charts > *"):
-                chart.show(self.files.epochs, self.view, run.best_epoch)
+        self.chart_panel.show(self.files.epochs, run.best_epoch, self.files.version)
         if state_changed:
             self.refresh_bindings()
 
@@ -187,30 +172,12 @@ class RunScreen(ReportsWorkerErrors, RunKeys, Screen):
 
     # -- keys ---------------------------------------------------------------------------
 
+    @property
+    def chart_panel(self) -> ChartPanel:
+        return self.query_one(ChartPanel)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.run_action_allowed(action, parameters)
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-    def action_toggle_smooth(self) -> None:
-        self._set_view(ChartView(not self.view.smooth, self.view.log_loss, self.view.by_time))
-
-    def action_toggle_log(self) -> None:
-        self._set_view(ChartView(self.view.smooth, not self.view.log_loss, self.view.by_time))
-
-    def action_toggle_time(self) -> None:
-        self._set_view(ChartView(self.view.smooth, self.view.log_loss, not self.view.by_time))
-
-    def _set_view(self, view: ChartView) -> None:
-        self.view = view
-        self._dirty = True
-        self.follow()
-
-    def action_next_chart(self) -> None:
-        charts = self.query_one("#run-charts")
-        loss = charts.has_class("-show-loss")
-        charts.set_class(not loss, "-show-loss")
-        charts.set_class(loss, "-show-accuracy")
-        if not (self.has_class("-narrow") and self.has_class("-short")):
-            self.notify("Both charts are shown at this size; c picks one on small terminals.")
