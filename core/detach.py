@@ -34,17 +34,10 @@ from typing import TYPE_CHECKING, Any
 from .config import TrainConfig, validate
 from .paths import default_data_dir, default_runs_dir
 from .resume import Resume, plan_resume
-from .runs import (
-    CONFIG,
-    LOG,
-    RunError,
-    RunLock,
-    clear_progress,
-    new_run_dir,
-    read_config,
-    write_progress,
-    write_state,
-)
+from .run_files import CONFIG, LOG, RunError
+from .run_lock import RunLock
+from .run_records import read_config
+from .run_writer import clear_progress, new_run_dir, write_progress, write_state
 
 if TYPE_CHECKING:
     from .events import Event, Finished

@@ -195,7 +195,7 @@ def find_trained_weights(
 ) -> list[TrainedWeights]:
     """Shipped weights (weights/*.pt with their .json) and every run's weights.pt + .json."""
     from .paths import default_runs_dir, shipped_weights_dir
-    from .runs import WEIGHTS
+    from .run_files import WEIGHTS
     from .weights import sidecar_path
 
     found: list[TrainedWeights] = []

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, TrainConfig, validate
-from .runs import BEST, LAST, RunError, read_config, read_metrics
+from .run_files import BEST, LAST, RunError
+from .run_records import read_config, read_metrics
 from .safe_files import FileRefused, open_regular
 
 # DataSet.kind of the data a run was trained on, as config.json records it ("data_source")

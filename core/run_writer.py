@@ -1,15 +1,18 @@
-"""The trainer's writes to its run folder, in the order that keeps it readable after a crash.
+"""Writing a run folder, in the order that keeps it readable after a crash.
 
-config.json and state.json when the run starts or resumes, an epoch's line in
-metrics.jsonl before its last.pt (and best.pt), the final weights.pt and state.json when it
-ends. Written by core/train.py's run through core/epoch_loop.py; the file formats are
-core/runs.py's.
+The file writers (a new folder, an epoch's line, state.json, progress.json) and RunWriter,
+the trainer's use of them: config.json and state.json when the run starts or resumes, an
+epoch's line in metrics.jsonl before its last.pt (and best.pt), the final weights.pt and
+state.json when it ends. core/run_records.py reads what these write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,25 +25,129 @@ from .events import EpochEnd, Event, Finished, Log
 from .paths import default_runs_dir
 from .restore import Trainee
 from .resume import ResumePlan, data_record
-from .runs import (
-    BEST,
-    CONFIG,
-    LAST,
-    WEIGHTS,
-    append_metrics,
-    clear_stop_request,
-    new_run_dir,
-    read_metrics,
-    remove_stale_temp_files,
-    stop_requested,
-    truncate_metrics,
-    write_state,
-)
+from .run_files import BEST, CONFIG, LAST, METRICS, PROGRESS, STATE, WEIGHTS, RunError
+from .run_lock import clear_stop_request, stop_requested
+from .run_records import epoch_from_dict, read_metrics, read_state
 
 if TYPE_CHECKING:
     import torch
 
     from .data import DataSet
+
+
+def new_run_dir(runs_dir: str | Path, model: str) -> Path:
+    """Make a fresh, uniquely named run folder under runs_dir."""
+    runs_dir = Path(runs_dir).expanduser()
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for attempt in range(100):  # mkdir is atomic: two trainers never get one folder
+            path = runs_dir / f"{stamp}-{model}-{secrets.token_hex(2 if attempt < 10 else 4)}"
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"no free run folder name under {runs_dir}")
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise RunError(f"cannot write runs folder {runs_dir}: {error.strerror or error}") from None
+    return path
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one line and fsync it (a full disk raises OSError naming path)."""
+    try:
+        with open(path, "a") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
+
+
+def append_metrics(run_dir: str | Path, record: dict[str, Any] | EpochEnd) -> None:
+    """Add an epoch's line; ValueError for one that read_metrics would skip."""
+    data = record.to_dict() if isinstance(record, EpochEnd) else dict(record)
+    if epoch_from_dict(data) is None:
+        raise ValueError(f"not an epoch record: {data!r}")
+    _append_line(Path(run_dir) / METRICS, json.dumps(data) + "\n")
+
+
+def truncate_metrics(run_dir: str | Path, epochs: int) -> list[int]:
+    """Cut metrics.jsonl before the first epoch line past `epochs`, and any torn last
+    line; returns the epochs cut. In place (os.truncate): it needs no free space, so it
+    works on a full disk too. Lines before the cut, bad ones included, are kept as they
+    are."""
+    log = read_metrics(run_dir)
+    path = Path(run_dir) / METRICS
+    if not log.readable:  # not a file, or too large to read: leave it as it is
+        return []
+    cut_at, cut = log.size, []
+    for record, start in zip(log.epochs, log.starts, strict=True):
+        if record.epoch > epochs:
+            cut_at = min(cut_at, start)
+            cut.append(record.epoch)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        return cut
+    if cut_at < size:
+        os.truncate(path, cut_at)
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+    return cut
+
+
+def write_state(run_dir: str | Path, **fields: Any) -> None:
+    """Merge fields into state.json (state, pid, started, ended, message, ...).
+
+    Written to a temporary and renamed; where no new file fits (a full disk), the file is
+    overwritten in place instead, a few hundred bytes in blocks it already has, so a run
+    that fails for want of space can still say so.
+    """
+    path = Path(run_dir) / STATE
+    data = {**read_state(run_dir), **fields}
+    try:
+        write_json_atomic(path, data)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.is_file():
+            raise
+        text = (json.dumps(data, indent=2) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale_temp_files(run_dir: str | Path) -> list[Path]:
+    """Delete the half-written temporaries a killed writer left (.last.pt.XXXX.tmp, ...)."""
+    removed = []
+    for path in Path(run_dir).glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def write_progress(run_dir: str | Path, data: dict[str, Any]) -> None:
+    """Where the trainer is within the epoch, for watchers; cheap: renamed, not fsync-ed."""
+    path = Path(run_dir) / PROGRESS
+    tmp = path.with_name(f".{PROGRESS}.{os.getpid()}.tmp")
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
+
+
+def clear_progress(run_dir: str | Path) -> None:
+    with contextlib.suppress(OSError):
+        (Path(run_dir) / PROGRESS).unlink()
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The training loop: the book's loop, made fast, observable, pausable and resumable.
 
 `train` reports what happens through one callback (see events.py) and writes the run
-folder (see runs.py). It checks its TrainControl between batches, so a UI can pause,
+folder (see run_writer.py). It checks its TrainControl between batches, so a UI can pause,
 resume or stop it from another thread.
 """
 
@@ -18,8 +18,9 @@ from .epoch_loop import EpochLoop
 from .events import Event, Finished, Log, Started
 from .restore import build_trainee, open_run
 from .resume import Resume, check_same_data
+from .run_files import RunError
+from .run_lock import RunLock
 from .run_writer import RunWriter
-from .runs import RunError, RunLock
 
 if TYPE_CHECKING:
     from .data import DataSet
@@ -41,7 +42,7 @@ def train(
     resume: a run folder to continue from its last.pt (its config.json is used; config
     may raise the epoch count), or a core.resume.Resume saying how (from best.pt, on other
     data); see core/resume.py for what is refused. dataset: a DataSet to use instead of loading one.
-    run_dir: a fresh, empty folder (core.runs.new_run_dir) to train into instead of making
+    run_dir: a fresh, empty folder (core.run_writer.new_run_dir) to train into instead of making
     one, so a launcher knows the folder before training starts (core/detach.py).
     lock: a RunLock on the run folder that the caller already holds (and releases);
     otherwise train takes the folder's lock itself, so a folder has one writer.

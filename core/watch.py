@@ -11,15 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .events import EpochEnd, Progress
-from .runs import (
-    LIVE_STATES,
-    METRICS,
-    effective_state,
-    lock_holder,
-    read_metrics,
-    read_progress,
-    read_state,
-)
+from .run_files import METRICS
+from .run_lock import lock_holder
+from .run_records import read_metrics, read_progress, read_state
+from .runs import LIVE_STATES, effective_state
 
 POLL_SECONDS = 0.5  # how often a follower looks at the run's files
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cnn_tui.core.atomic import write_json_atomic
 from cnn_tui.core.config import TrainConfig
-from cnn_tui.core.runs import append_metrics, write_state
+from cnn_tui.core.run_writer import append_metrics, write_state
 
 T0 = 1_764_000_000.0  # 2025-11-24 16:00 UTC: fixed start times (tests set TZ=UTC)
 CIFAR2 = "CIFAR-2 (image folder /data/cifar10-jpeg, 10000 train / 2000 val)"

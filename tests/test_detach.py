@@ -24,23 +24,18 @@ import torch
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataSet, Split
 from cnn_tui.core.detach import start_detached
+from cnn_tui.core.run_files import LOCK, RunError
+from cnn_tui.core.run_lock import RunLock, is_alive
+from cnn_tui.core.run_records import read_metrics, read_state
+from cnn_tui.core.run_writer import append_metrics, new_run_dir, write_state
 from cnn_tui.core.runs import (
-    LOCK,
-    RunError,
-    RunLock,
-    append_metrics,
     delete_run,
     effective_state,
     export_metrics_csv,
     find_run,
-    is_alive,
     list_runs,
-    new_run_dir,
-    read_metrics,
-    read_state,
     run_summary,
     stop_run,
-    write_state,
 )
 from cnn_tui.core.train import train
 
@@ -157,7 +152,7 @@ def test_the_lock_holds_across_processes_and_dies_with_its_holder(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from cnn_tui.core.runs import RunLock; "
+            "import sys, time; from cnn_tui.core.run_lock import RunLock; "
             "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
             str(run),
         ],
@@ -340,7 +335,7 @@ def test_stop_run_signals_the_process_holding_the_lock(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from cnn_tui.core.runs import RunLock; "
+            "import sys, time; from cnn_tui.core.run_lock import RunLock; "
             "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
             str(run),
         ],

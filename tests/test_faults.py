@@ -33,15 +33,11 @@ from cnn_tui.core.events import Started
 from cnn_tui.core.images import ImageError, load_image_array
 from cnn_tui.core.models import build_model
 from cnn_tui.core.registry import MODELS
-from cnn_tui.core.runs import (
-    METRICS,
-    effective_state,
-    is_alive,
-    new_run_dir,
-    read_metrics,
-    read_state,
-    run_summary,
-)
+from cnn_tui.core.run_files import METRICS
+from cnn_tui.core.run_lock import is_alive
+from cnn_tui.core.run_records import read_metrics, read_state
+from cnn_tui.core.run_writer import new_run_dir
+from cnn_tui.core.runs import effective_state, run_summary
 from cnn_tui.core.train import train
 from cnn_tui.core.weights import WeightsError, load_model, read_state_dict
 from cnn_tui.tui.main import main
@@ -448,7 +444,7 @@ def test_chmod_read_only_run_folder_refuses_a_resume(tmp_path, data):
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     run.chmod(0o555)
     try:
-        from cnn_tui.core.runs import RunError
+        from cnn_tui.core.run_files import RunError
 
         with pytest.raises(RunError, match="Permission denied"):
             train(CONFIG.with_changes(epochs=2), resume=run, dataset=data)

@@ -6,17 +6,9 @@ import json
 
 import pytest
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.core.runs import (
-    METRICS,
-    RunError,
-    append_metrics,
-    new_run_dir,
-    read_config,
-    read_metrics,
-    read_state,
-    truncate_metrics,
-    write_state,
-)
+from cnn_tui.core.run_files import METRICS, RunError
+from cnn_tui.core.run_records import read_config, read_metrics, read_state
+from cnn_tui.core.run_writer import append_metrics, new_run_dir, truncate_metrics, write_state
 
 
 def _epoch(n: int) -> dict:

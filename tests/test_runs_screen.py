@@ -22,15 +22,9 @@ from pathlib import Path
 import pytest
 from app_support import options, ready, tiny_dataset, wait_for
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.core.runs import (
-    RunLock,
-    append_metrics,
-    epoch_from_dict,
-    is_alive,
-    read_metrics,
-    read_state,
-    write_state,
-)
+from cnn_tui.core.run_lock import RunLock, is_alive
+from cnn_tui.core.run_records import epoch_from_dict, read_metrics, read_state
+from cnn_tui.core.run_writer import append_metrics, write_state
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.runs_cache import RunsCache, short_dataset
 from cnn_tui.tui.screens.confirm import ConfirmScreen
@@ -510,6 +504,6 @@ async def test_background_key_trains_detached_and_the_runs_screen_follows_stops_
         assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > done
     finally:
         if run is not None and is_alive(run):
-            from cnn_tui.core.runs import lock_holder
+            from cnn_tui.core.run_lock import lock_holder
 
             os.kill(lock_holder(run) or pid, signal.SIGKILL)

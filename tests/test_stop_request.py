@@ -19,19 +19,17 @@ import torch
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataSet, Split
 from cnn_tui.core.events import EpochEnd, Started
-from cnn_tui.core.runs import (
-    LOCK,
-    STOP_REQUEST,
+from cnn_tui.core.run_files import LOCK, STOP_REQUEST
+from cnn_tui.core.run_lock import (
     RunLock,
     lock_holder,
-    new_run_dir,
-    read_metrics,
-    read_state,
     refuse_stop_signals,
     request_stop,
     stop_requested,
-    stop_run,
 )
+from cnn_tui.core.run_records import read_metrics, read_state
+from cnn_tui.core.run_writer import new_run_dir
+from cnn_tui.core.runs import stop_run
 from cnn_tui.core.train import TrainControl, train
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and flock need POSIX")
@@ -138,7 +136,7 @@ TRAINER = textwrap.dedent(
     from cnn_tui.core.config import TrainConfig
     from cnn_tui.core.data import DataSet, Split
     from cnn_tui.core.events import EpochEnd
-    from cnn_tui.core.runs import refuse_stop_signals
+    from cnn_tui.core.run_lock import refuse_stop_signals
     from cnn_tui.core.train import train
 
     if sys.argv[2] == "refuse":

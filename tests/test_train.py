@@ -17,7 +17,8 @@ from cnn_tui.core.evaluate import evaluate
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.core.models import build_model
 from cnn_tui.core.restore import build_optimizer
-from cnn_tui.core.runs import RunError, read_metrics, read_state
+from cnn_tui.core.run_files import RunError
+from cnn_tui.core.run_records import read_metrics, read_state
 from cnn_tui.core.train import TrainControl, train
 from cnn_tui.core.weights import load_model, sidecar_path
 

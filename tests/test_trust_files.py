@@ -172,7 +172,8 @@ def test_cli_train_with_a_fifo_in_a_class_folder_trains_and_warns(tmp_path, make
 @pytest.mark.timeout(120)
 def test_detached_run_with_a_fifo_in_its_data_does_not_sit_in_starting(tmp_path, make_image_folder):
     from cnn_tui.core.detach import start_detached
-    from cnn_tui.core.runs import read_state, run_summary
+    from cnn_tui.core.run_records import read_state
+    from cnn_tui.core.runs import run_summary
 
     images = make_image_folder(tmp_path / "images")
     os.mkfifo(images / "train" / "airplane" / "fifo.jpg")
@@ -416,7 +417,7 @@ async def test_the_file_dialog_refuses_a_named_pipe_and_hides_special_files(tmp_
 
 
 def _run_folder(runs: Path, name: str) -> Path:
-    from cnn_tui.core.runs import append_metrics, write_state
+    from cnn_tui.core.run_writer import append_metrics, write_state
 
     run = runs / name
     run.mkdir(parents=True)
@@ -433,7 +434,9 @@ def _run_folder(runs: Path, name: str) -> Path:
     "name", ["metrics.jsonl", "state.json", "config.json", "progress.json", "train.lock"]
 )
 def test_a_named_pipe_in_a_run_folder_never_blocks_the_listing(tmp_path, name):
-    from cnn_tui.core.runs import is_alive, list_runs, read_metrics, read_progress, read_state
+    from cnn_tui.core.run_lock import is_alive
+    from cnn_tui.core.run_records import read_metrics, read_progress, read_state
+    from cnn_tui.core.runs import list_runs
 
     runs = tmp_path / "runs"
     good = _run_folder(runs, "20260101-000000-net-good")

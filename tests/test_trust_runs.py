@@ -18,22 +18,13 @@ from app_support import tiny_dataset
 from cnn_tui.core import atomic
 from cnn_tui.core import data as data_module
 from cnn_tui.core import run_writer as writer_module
-from cnn_tui.core import runs as runs_module
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.events import EpochEnd, Log, Progress
 from cnn_tui.core.resume import Resume, ResumeRefused
-from cnn_tui.core.runs import (
-    RunError,
-    append_metrics,
-    effective_state,
-    list_runs,
-    read_config,
-    read_metrics,
-    read_progress,
-    read_state,
-    run_summary,
-    write_state,
-)
+from cnn_tui.core.run_files import RunError
+from cnn_tui.core.run_records import read_config, read_metrics, read_progress, read_state
+from cnn_tui.core.run_writer import append_metrics, write_state
+from cnn_tui.core.runs import effective_state, list_runs, run_summary
 from cnn_tui.core.train import train
 from cnn_tui.tui.main import main
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache
@@ -333,7 +324,7 @@ def test_a_legacy_run_without_a_recorded_folder_is_checked_by_its_data_name(
 def _full_disk_from_epoch(monkeypatch, epoch: int) -> list[str]:
     """From the last.pt write of `epoch` on, every new file and every append fails with
     ENOSPC, as on a full disk; returns the names refused."""
-    real_write, real_append = atomic.write_atomic, runs_module._append_line
+    real_write, real_append = atomic.write_atomic, writer_module._append_line
     refused: list[str] = []
     full = [False]
 
@@ -358,14 +349,14 @@ def _full_disk_from_epoch(monkeypatch, epoch: int) -> list[str]:
         return real_append(path, line)
 
     torch_epoch = [0]
-    real_record = runs_module.append_metrics
+    real_record = writer_module.append_metrics
 
     def append_metrics(run_dir, record):
         torch_epoch[0] = record["epoch"]
         return real_record(run_dir, record)
 
     monkeypatch.setattr(atomic, "write_atomic", write_atomic)
-    monkeypatch.setattr(runs_module, "_append_line", append)
+    monkeypatch.setattr(writer_module, "_append_line", append)
     monkeypatch.setattr(writer_module, "append_metrics", append_metrics)
     return refused
 

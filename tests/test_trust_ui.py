@@ -153,7 +153,7 @@ def test_a_failed_control_ends_the_run_failed_with_its_reason(tmp_path: Path) ->
     (before, the only way to end a run from outside was stop(): "stopped by the user")."""
     from cnn_tui.core.config import TrainConfig
     from cnn_tui.core.events import EpochEnd
-    from cnn_tui.core.runs import read_state
+    from cnn_tui.core.run_records import read_state
     from cnn_tui.core.train import TrainControl, train
 
     control = TrainControl()
@@ -176,7 +176,7 @@ async def test_an_app_that_dies_mid_run_ends_the_run_failed(tmp_path: Path) -> N
     """Before: the app's exit told the worker to stop and core recorded the crash as
     `stopped`, "stopped by the user". Now: `failed`, the error named, the traceback logged,
     the last checkpoint kept."""
-    from cnn_tui.core.runs import read_state
+    from cnn_tui.core.run_records import read_state
     from cnn_tui.tui.errors import error_log_path
 
     def boom() -> None:

@@ -180,7 +180,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             save_theme(theme.name)
 
     def on_mount(self) -> None:
-        from cnn_tui.core.runs import refuse_stop_signals
+        from cnn_tui.core.run_lock import refuse_stop_signals
 
         if self._remember_theme:
             self.theme_changed_signal.subscribe(self, self._theme_picked)
@@ -512,7 +512,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         # told it to end `failed`; a stop does not undo that.
         if self.train.control is not None:
             self.train.control.stop()
-        from cnn_tui.core.runs import refuse_stop_signals
+        from cnn_tui.core.run_lock import refuse_stop_signals
 
         refuse_stop_signals(False)
 

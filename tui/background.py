@@ -39,7 +39,7 @@ def start_background_run(
         from cnn_tui.core.config import ConfigError
         from cnn_tui.core.data import DataError
         from cnn_tui.core.detach import start_detached
-        from cnn_tui.core.runs import RunError
+        from cnn_tui.core.run_files import RunError
 
         try:
             run_dir, pid = start_detached(config, runs_dir, resume=resume)

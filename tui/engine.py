@@ -72,7 +72,7 @@ def run_training(
     """
     from cnn_tui.core.config import ConfigError
     from cnn_tui.core.data import DataError
-    from cnn_tui.core.runs import RunError
+    from cnn_tui.core.run_files import RunError
     from cnn_tui.core.train import train
     from cnn_tui.core.weights import WeightsError
 

@@ -192,7 +192,7 @@ class TrainState:
 
 def _earlier_epochs(run_dir: str, up_to: int) -> list[EpochEnd]:
     """The epochs a resumed run did before, from its metrics.jsonl (so charts show them)."""
-    from cnn_tui.core.runs import read_metrics
+    from cnn_tui.core.run_records import read_metrics
 
     return [r for r in read_metrics(run_dir).epochs if r.epoch <= up_to]
 

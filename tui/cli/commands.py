@@ -31,7 +31,7 @@ def run_command(args: argparse.Namespace) -> int:
     handlers["watch"] = cmd_watch
     from cnn_tui.core.data import DataError
     from cnn_tui.core.images import ImageError
-    from cnn_tui.core.runs import RunError
+    from cnn_tui.core.run_files import RunError
     from cnn_tui.core.weights import WeightsError
 
     try:

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from cnn_tui.core.detach import TRAINER_MODULE, mark_failed, train_in_folder
 from cnn_tui.core.resume import Resume
-from cnn_tui.core.runs import RunError, RunLock, clear_progress
+from cnn_tui.core.run_files import RunError
+from cnn_tui.core.run_lock import RunLock
+from cnn_tui.core.run_writer import clear_progress
 from cnn_tui.tui.cli.output import Output, print_error
 from cnn_tui.tui.cli.train_view import TrainView
 

@@ -26,7 +26,7 @@ RESUME_FIXED = ("model", "preset", "lr", "batch_size", "dataset", "runs", "optim
 
 def check_runs_dir(path: Path) -> None:
     """Make sure run folders can be written here before any slow work starts."""
-    from cnn_tui.core.runs import RunError
+    from cnn_tui.core.run_files import RunError
 
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from cnn_tui.core.runs import RunError, RunSummary
+from cnn_tui.core.run_files import RunError
+from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, accuracy_pair
 from cnn_tui.tui.screens.mounting import closed_before_mounting

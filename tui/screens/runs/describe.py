@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from cnn_tui.core.events import Progress
-from cnn_tui.core.runs import BEST, LAST, WEIGHTS, RunSummary
+from cnn_tui.core.run_files import BEST, LAST, WEIGHTS
+from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.state import format_duration
 from rich.text import Text
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cnn_tui.core.resume import ResumePlan
-from cnn_tui.core.runs import BEST, LAST, WEIGHTS, RunError, RunSummary
+from cnn_tui.core.run_files import BEST, LAST, WEIGHTS, RunError
+from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.background import start_background_run
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.runs.describe import CSV_NAME, RESUMABLE, is_own_run

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_tui.core.events import Progress
-from cnn_tui.core.runs import RunError, RunSummary, read_progress
+from cnn_tui.core.run_files import RunError
+from cnn_tui.core.run_records import read_progress
+from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, files_key
 from cnn_tui.tui.screens.mounting import closed_before_mounting
