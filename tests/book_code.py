@@ -1,12 +1,25 @@
-"""The book's chapter-8 models as the book publishes them, kept apart from ours: the tests
-move state_dicts between these and core's models, and the benchmarks train BookNet the
-notebook's way. One copy, so the reference cannot drift between the two."""
+"""The book's chapter-8 models as the book publishes them, and its parameter counts, kept
+apart from ours: the tests move state_dicts between these and core's models and check our
+counts against the book's, and the benchmarks train BookNet the notebook's way. One copy,
+so the reference cannot drift between the two."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+# Each model's parameter count as the book gives it (../shared/reference/book-facts.md).
+BOOK_PARAMS = {
+    "net": 18_090,
+    "net-width": 38_386,
+    "net-dropout": 38_386,
+    "net-batchnorm": 38_482,
+    "net-depth": 16_130,
+    "net-res": 16_130,
+    "fc-small": 1_574_402,
+    "fc-large": 3_737_474,
+}
 
 
 class BookNet(nn.Module):

@@ -85,6 +85,13 @@ def image_folder(tmp_path: Path) -> Path:
     return make_image_folder(tmp_path / "images")
 
 
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """20 train and 10 test images of random pixels per class (airplane, bird), for the
+    command line's training runs."""
+    return make_image_folder(tmp_path / "data", train=20, test=10)
+
+
 @pytest.fixture(name="make_image_folder")
 def _make_image_folder_fixture():
     """make_image_folder itself, for trees with other classes or sizes."""

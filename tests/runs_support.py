@@ -3,7 +3,8 @@
 `write_run` writes a run folder with core's own writers (config.json, metrics.jsonl,
 state.json) and fixed numbers, names and times, for listings and snapshots; real
 checkpoints, for resuming and loading weights, come from `train_run` (core.train.train
-on made-up data).
+on made-up data). `EPOCH_KEYS` are the fields of one epoch's record, in metrics.jsonl and
+in `train --json` lines alike.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.run_writer import append_metrics, write_state
 
 T0 = 1_764_000_000.0  # 2025-11-24 16:00 UTC: fixed start times (tests set TZ=UTC)
+EPOCH_KEYS = {
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "epoch_seconds",
+    "images_per_second",
+}
 CIFAR2 = "CIFAR-2 (image folder /data/cifar10-jpeg, 10000 train / 2000 val)"
 
 # (train_loss, train_accuracy, val_loss, val_accuracy) per epoch

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_support import ANSI, CLI, error_line, needs_cli, on_a_terminal, run
 from cnn_tui.core import config
 from cnn_tui.core.models import build_model
 from cnn_tui.core.summary import summarize
@@ -31,42 +32,9 @@ from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.cli.parser import parse_args
 from cnn_tui.tui.main import main
 from PIL import Image
+from runs_support import EPOCH_KEYS
 
-CLI = Path(sys.executable).with_name("cnn-tui")
-pytestmark = pytest.mark.skipif(
-    not CLI.exists(), reason=f"the console script is not installed at {CLI} (pip install -e .)"
-)
-EPOCH_KEYS = {
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "epoch_seconds",
-    "images_per_second",
-}
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def run(*args: object, env: dict[str, str] | None = None, timeout: float = 180):
-    """Run the console script; env defaults to this test's (isolated) environment."""
-    return subprocess.run(
-        [str(CLI), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env if env is not None else dict(os.environ),
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def error_line(result: subprocess.CompletedProcess) -> str:
-    """The one line a failed command writes to stderr."""
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("cnn-tui: error: "), lines[0]
-    return lines[0]
+pytestmark = needs_cli
 
 
 def digest(path: Path) -> str | None:
@@ -109,12 +77,6 @@ class _RunsCode:
         return (os.system, (f"touch {self.marker}",))
 
 
-@pytest.fixture
-def tiny_data(make_image_folder, tmp_path: Path) -> Path:
-    """20 train and 10 test images of random pixels per class (airplane, bird)."""
-    return make_image_folder(tmp_path / "data", train=20, test=10)
-
-
 # ---- usage errors: exit 2, one line, the config's own words, nothing written --------------
 
 
@@ -142,7 +104,7 @@ def test_usage_errors_exit_2_with_one_line(args, words, tmp_path):
     env = {**os.environ, "CNN_TUI_RUNS": str(tmp_path / "runs")}
     result = run(*args, env=env)
     assert result.returncode == 2, result
-    line = error_line(result)
+    line = error_line(result.stderr)
     assert words in line
     assert "usage:" not in result.stdout + result.stderr
     assert not (tmp_path / "runs").exists()  # refused before anything was made
@@ -223,7 +185,7 @@ def test_predict_one_bad_one_good(tmp_path, weights):
     bad.write_text("I am a text file\n")
     result = run("predict", bad, good, "--weights", weights)
     assert result.returncode == 1
-    assert str(bad) in error_line(result) and "not an image" in result.stderr
+    assert str(bad) in error_line(result.stderr) and "not an image" in result.stderr
     [answer] = [line for line in result.stdout.splitlines() if str(good) in line]
     assert re.search(r"(airplane|bird)\s+\d\.\d{3}\s+\d\.\d{3}$", answer)
     assert bad.read_text() == "I am a text file\n"
@@ -363,7 +325,7 @@ def bad_weights(tmp_path_factory):
 def test_bad_weights_file(bad_weights, case):
     result = bad_weights["results"][case]
     assert result.returncode == 1, result
-    line = error_line(result)
+    line = error_line(result.stderr)
     assert bad_weights["words"][case] in line
     assert result.stdout == ""
     if case in ("pickle-4", "torch-code"):
@@ -406,7 +368,7 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
     assert metrics[2] == resumed[0]
 
     done = run("train", "--resume", run_dir)  # its 2 planned epochs are long done
-    assert done.returncode == 2 and "already trained 3 epochs" in error_line(done)
+    assert done.returncode == 2 and "already trained 3 epochs" in error_line(done.stderr)
 
     evaluated = run("eval", "--weights", resumed[-1]["weights"], "--data", tiny_data, "--json")
     assert evaluated.returncode == 0, evaluated.stderr
@@ -470,34 +432,10 @@ def test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_or_sigterm_stops_cleanly(
 
 
 def test_train_on_a_terminal_draws_with_rich(tmp_path, tiny_data):
-    pty = pytest.importorskip("pty")
-    import fcntl
-    import termios
-
-    parent, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-    process = subprocess.Popen(
-        [str(CLI), "train", "--epochs", "2", "--data", str(tiny_data), "--runs", str(tmp_path)],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env={**os.environ, "TERM": "xterm-256color"},
-        close_fds=True,
+    status, screen = on_a_terminal(
+        "train", "--epochs", "2", "--data", tiny_data, "--runs", tmp_path, rows=30, columns=120
     )
-    os.close(child)
-    chunks = []
-    while True:
-        try:
-            data = os.read(parent, 65536)
-        except OSError:  # the other side closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    process.wait(timeout=60)
-    os.close(parent)
-    screen = b"".join(chunks).decode("utf-8", "replace")
-    assert process.returncode == 0, screen
+    assert status == 0, screen
     assert ANSI.search(screen), "no terminal drawing"
     text = ANSI.sub("", screen)
     assert "run folder:" in text and "weights:" in text
@@ -510,7 +448,7 @@ def test_unwritable_runs_folder(tmp_path, tiny_data):
     blocker.write_text("keep me\n")
     result = run("train", "--epochs", "1", "--data", tiny_data, "--runs", blocker / "runs")
     assert result.returncode == 1
-    assert f"cannot write runs folder {blocker / 'runs'}" in error_line(result)
+    assert f"cannot write runs folder {blocker / 'runs'}" in error_line(result.stderr)
     assert blocker.read_text() == "keep me\n"
 
 
@@ -525,7 +463,7 @@ def test_read_only_runs_folder(tmp_path, tiny_data):
         result = run("train", "--epochs", "1", "--data", tiny_data, "--runs", runs)
     finally:
         runs.chmod(0o700)
-    assert result.returncode == 1 and "cannot write runs folder" in error_line(result)
+    assert result.returncode == 1 and "cannot write runs folder" in error_line(result.stderr)
     assert list(runs.iterdir()) == []
 
 
@@ -555,7 +493,7 @@ def test_data_folder_without_the_expected_layout(tmp_path, make):
     before = {p: digest(p) for p in data.rglob("*")}
     result = run("train", "--epochs", "1", "--data", data, "--runs", tmp_path / "runs")
     assert result.returncode == 1
-    assert words in error_line(result)
+    assert words in error_line(result.stderr)
     assert {p: digest(p) for p in data.rglob("*")} == before
 
 

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from app_support import tiny_dataset
+from cli_support import CLI, needs_cli
 from cnn_tui.core.config import TrainConfig
-from cnn_tui.core.data import DataSet, Split
+from cnn_tui.core.data import DataSet
 from cnn_tui.core.detach import start_detached
 from cnn_tui.core.run_files import LOCK, RunError
 from cnn_tui.core.run_lock import RunLock, is_alive
@@ -39,23 +41,26 @@ from cnn_tui.core.runs import (
 )
 from cnn_tui.core.train import train
 
-CLI = Path(sys.executable).with_name("cnn-tui")
-needs_cli = pytest.mark.skipif(
-    not CLI.exists(), reason=f"the console script is not installed at {CLI} (pip install -e .)"
-)
 posix_only = pytest.mark.skipif(os.name != "posix", reason="detached runs need POSIX")
-
-
-def _split(n: int, seed: int) -> Split:
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    return Split(images, torch.randint(0, 2, (n,), generator=generator))
 
 
 @pytest.fixture
 def tiny() -> DataSet:
-    return DataSet(
-        "random test images", "memory", ["airplane", "bird"], _split(64, 1), _split(32, 2)
+    return tiny_dataset()
+
+
+def _lock_holder(run: Path) -> subprocess.Popen[str]:
+    """Another process that holds the run's lock for a minute, once it has printed "held"."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from cnn_tui.core.run_lock import RunLock; "
+            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -148,17 +153,7 @@ def test_a_run_folder_has_one_writer(tmp_path):
 
 def test_the_lock_holds_across_processes_and_dies_with_its_holder(tmp_path):
     run = new_run_dir(tmp_path, "net")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from cnn_tui.core.run_lock import RunLock; "
-            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
-            str(run),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = _lock_holder(run)
     try:
         assert holder.stdout.readline().strip() == "held"
         write_state(run, state="running", pid=holder.pid)
@@ -331,17 +326,7 @@ def test_delete_run(tmp_path):
 def test_stop_run_signals_the_process_holding_the_lock(tmp_path):
     run = new_run_dir(tmp_path, "net")
     write_state(run, state="running", pid=999_999_999)  # stale: an earlier trainer's
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from cnn_tui.core.run_lock import RunLock; "
-            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)",
-            str(run),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = _lock_holder(run)
     try:
         assert holder.stdout.readline().strip() == "held"
         assert stop_run(run) == holder.pid

@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from app_support import tiny_dataset
 from cnn_tui.core import atomic
 from cnn_tui.core import run_writer as writer_module
 from cnn_tui.core.config import TrainConfig
-from cnn_tui.core.data import DataSet, Split
+from cnn_tui.core.data import DataSet
 from cnn_tui.core.events import Started
 from cnn_tui.core.images import ImageError, load_image_array
 from cnn_tui.core.models import build_model
@@ -57,12 +58,6 @@ CONFIG = TrainConfig(
 SAME = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
-def _split(n: int, seed: int) -> Split:
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    return Split(images, torch.randint(0, 2, (n,), generator=generator))
-
-
 EPOCH_SECONDS = [0.25]  # measured by the data fixture: kills are timed in epochs
 
 
@@ -70,7 +65,7 @@ EPOCH_SECONDS = [0.25]  # measured by the data fixture: kills are timed in epoch
 def data() -> DataSet:
     """256 random training images; one run in this process first, so that everything the
     loop imports lazily is loaded before a trainer is forked, and an epoch is timed."""
-    dataset = DataSet("random", "memory", ["airplane", "bird"], _split(256, 1), _split(64, 2))
+    dataset = tiny_dataset(256, 64)
     import tempfile
 
     with tempfile.TemporaryDirectory() as runs:

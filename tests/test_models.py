@@ -5,36 +5,23 @@ from __future__ import annotations
 
 import pytest
 import torch
-from book_code import BookNet, BookNetResDeep
+from book_code import BOOK_PARAMS, BookNet, BookNetResDeep
 from cnn_tui.core.models import build_model, count_parameters
 from cnn_tui.core.registry import MODELS
 from torch import nn
-
-# From ../shared/reference/book-facts.md.
-PARAMS = {
-    "net": 18_090,
-    "net-width": 38_386,
-    "net-dropout": 38_386,
-    "net-batchnorm": 38_482,
-    "net-depth": 16_130,
-    "net-res": 16_130,
-    "fc-small": 1_574_402,
-    "fc-large": 3_737_474,
-}
-
 
 # ---- tests --------------------------------------------------------------------------------
 
 
 def test_registry_and_builder_agree():
-    assert set(MODELS) == set(PARAMS) | {"net-res-deep"}
+    assert set(MODELS) == set(BOOK_PARAMS) | {"net-res-deep"}
     with pytest.raises(ValueError, match="unknown model"):
         build_model("resnet50")
 
 
-@pytest.mark.parametrize("name", sorted(PARAMS))
+@pytest.mark.parametrize("name", sorted(BOOK_PARAMS))
 def test_parameter_counts_match_the_book(name):
-    assert count_parameters(build_model(name, 2)) == PARAMS[name]
+    assert count_parameters(build_model(name, 2)) == BOOK_PARAMS[name]
 
 
 def test_net_parameter_list_is_the_books():

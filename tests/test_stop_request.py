@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
+from app_support import tiny_dataset
 from cnn_tui.core.config import TrainConfig
-from cnn_tui.core.data import DataSet, Split
+from cnn_tui.core.data import DataSet
 from cnn_tui.core.events import EpochEnd, Started
 from cnn_tui.core.run_files import LOCK, STOP_REQUEST
 from cnn_tui.core.run_lock import (
@@ -35,17 +35,9 @@ from cnn_tui.core.train import TrainControl, train
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and flock need POSIX")
 
 
-def _split(n: int, seed: int) -> Split:
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    return Split(images, torch.randint(0, 2, (n,), generator=generator))
-
-
 @pytest.fixture
 def tiny() -> DataSet:
-    return DataSet(
-        "random test images", "memory", ["airplane", "bird"], _split(64, 1), _split(32, 2)
-    )
+    return tiny_dataset()
 
 
 def _config(epochs: int) -> TrainConfig:
@@ -159,18 +151,23 @@ TRAINER = textwrap.dedent(
 )
 
 
+def _trainer(runs: Path, mode: str) -> subprocess.Popen[str]:
+    """TRAINER in another process, training into runs; mode "refuse" or "plain"."""
+    return subprocess.Popen(
+        [sys.executable, "-c", TRAINER, str(runs), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @posix_only
 def test_stop_run_never_signals_a_process_that_refuses(tmp_path):
     """The app's case: `cnn-tui watch --stop` must stop the run and leave the app alive.
 
     The trainer here has no SIGTERM handler, so a signal would kill it (status -15)."""
     runs = tmp_path / "runs"
-    trainer = subprocess.Popen(
-        [sys.executable, "-c", TRAINER, str(runs), "refuse"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    trainer = _trainer(runs, "refuse")
     try:
         assert trainer.stdout.readline().strip() == "epoch", trainer.stderr.read()
         (run,) = list(runs.iterdir())
@@ -189,12 +186,7 @@ def test_stop_run_never_signals_a_process_that_refuses(tmp_path):
 def test_stop_run_still_signals_a_plain_trainer(tmp_path):
     """Another process that did not refuse gets SIGTERM as before (here: it dies of it)."""
     runs = tmp_path / "runs"
-    trainer = subprocess.Popen(
-        [sys.executable, "-c", TRAINER, str(runs), "plain"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    trainer = _trainer(runs, "plain")
     try:
         assert trainer.stdout.readline().strip() == "epoch", trainer.stderr.read()
         (run,) = list(runs.iterdir())

@@ -6,26 +6,16 @@ import json
 
 import pytest
 import torch
+from book_code import BOOK_PARAMS
 from cnn_tui.core.models import build_model
 from cnn_tui.core.registry import MODELS
 from cnn_tui.core.summary import summarize, summarize_model
 
-# book-facts.md
-BOOK_TOTALS = {
-    "net": 18_090,
-    "net-width": 38_386,
-    "net-dropout": 38_386,
-    "net-batchnorm": 38_482,
-    "net-depth": 16_130,
-    "net-res": 16_130,
-    "fc-small": 1_574_402,
-    "fc-large": 3_737_474,
-}
 ROW_KEYS = {"name", "type", "output_shape", "params", "mult_adds", "trainable"}
 
 
 def test_every_registered_model_has_a_book_total():
-    assert set(BOOK_TOTALS) | {"net-res-deep"} == set(MODELS)
+    assert set(BOOK_PARAMS) | {"net-res-deep"} == set(MODELS)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -33,8 +23,8 @@ def test_summary_of_every_model_is_well_formed(name):
     data = summarize(name)
     assert set(data) == {"model", "total_params", "param_list", "layers"}
     assert data["model"] == name
-    if name in BOOK_TOTALS:
-        assert data["total_params"] == BOOK_TOTALS[name]
+    if name in BOOK_PARAMS:
+        assert data["total_params"] == BOOK_PARAMS[name]
     else:  # conv1 896 + 10 blocks of (9216 conv + 64 batch norm) + fc1 65,568 + fc2 66
         assert data["total_params"] == 896 + 10 * 9_280 + 65_568 + 66
     assert sum(data["param_list"]) == data["total_params"]

@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 import torch.nn.functional as F
+from app_support import tiny_dataset
 from cnn_tui.core.config import ConfigError, TrainConfig, preset_config
 from cnn_tui.core.data import DataSet, Split, normalize
 from cnn_tui.core.evaluate import evaluate
@@ -21,30 +22,12 @@ from cnn_tui.core.run_files import RunError
 from cnn_tui.core.run_records import read_metrics, read_state
 from cnn_tui.core.train import TrainControl, train
 from cnn_tui.core.weights import load_model, sidecar_path
-
-EPOCH_KEYS = {
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "epoch_seconds",
-    "images_per_second",
-}
-
-
-def _split(n: int, seed: int) -> Split:
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    labels = torch.randint(0, 2, (n,), generator=generator)
-    return Split(images, labels)
+from runs_support import EPOCH_KEYS
 
 
 @pytest.fixture
 def tiny() -> DataSet:
-    return DataSet(
-        "random test images", "memory", ["airplane", "bird"], _split(128, 1), _split(64, 2)
-    )
+    return tiny_dataset(128, 64, name="random test images")
 
 
 class Recorder:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -25,36 +23,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_support import ANSI, error_line, needs_cli, on_a_terminal, run
 from cnn_tui.core import config
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.main import main
 from PIL import Image
 
-CLI = Path(sys.executable).with_name("cnn-tui")
-pytestmark = pytest.mark.skipif(
-    not CLI.exists(), reason=f"the console script is not installed at {CLI} (pip install -e .)"
-)
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+pytestmark = needs_cli
 LONG = "9" * 5000
-
-
-def run(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CLI), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def error_line(text: str) -> str:
-    assert "Traceback" not in text, text
-    lines = text.splitlines()
-    assert len(lines) == 1, text[:2000]
-    assert lines[0].startswith("cnn-tui: error: "), lines[0][:2000]
-    return lines[0]
 
 
 def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -138,11 +115,6 @@ def test_config_errors_shorten_long_values():
 # ---- SIGTERM --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_data(make_image_folder, tmp_path: Path) -> Path:
-    return make_image_folder(tmp_path / "data", train=20, test=10)
-
-
 # SIGTERM to a foreground train: tests/test_cli.py::
 # test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_or_sigterm_stops_cleanly[sigterm]
 
@@ -220,37 +192,6 @@ def test_detach_refuses_a_bad_data_folder_before_starting(tmp_path, make):
 # ---- Rich markup in names -------------------------------------------------------------------
 
 
-def on_a_terminal(*args: object, timeout: float = 90) -> tuple[int, str]:
-    """Run the console script on a pseudo-terminal (rich output); its status and text."""
-    import fcntl
-    import pty
-    import termios
-
-    parent, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
-    process = subprocess.Popen(
-        [str(CLI), *map(str, args)],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "200"},
-        close_fds=True,
-    )
-    os.close(child)
-    chunks = []
-    while True:
-        try:
-            data = os.read(parent, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    status = process.wait(timeout=timeout)
-    os.close(parent)
-    return status, ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
-
-
 @pytest.mark.timeout(120)
 def test_markup_in_class_file_and_folder_names_is_printed_as_written(tmp_path):
     classes = ["[/oops]", "[bold red]bird"]
@@ -261,7 +202,8 @@ def test_markup_in_class_file_and_folder_names_is_printed_as_written(tmp_path):
         {"model": "net", "num_classes": 2, "classes": classes},
     )
     image = random_png(tmp_path / "[bold red]y.png")
-    status, text = on_a_terminal("predict", "--weights", weights, image)
+    status, screen = on_a_terminal("predict", "--weights", weights, image)
+    text = ANSI.sub("", screen)
     assert status == 0, text
     assert "MarkupError" not in text and "Traceback" not in text
     flat = " ".join(text.split())
@@ -277,7 +219,8 @@ def test_markup_in_class_file_and_folder_names_is_printed_as_written(tmp_path):
             (data / split / name).mkdir(parents=True)
             for i in range(count):
                 random_png(data / split / name / f"{i}.png", seed=10 * index + i)
-    status, text = on_a_terminal("eval", "--weights", weights, "--data", data)
+    status, screen = on_a_terminal("eval", "--weights", weights, "--data", data)
+    text = ANSI.sub("", screen)
     assert status == 0, text
     assert "MarkupError" not in text and "Traceback" not in text
     flat = " ".join(text.split())

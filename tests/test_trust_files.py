@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_support import CLI, needs_cli
 from cnn_tui.core import data
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.data import DataError, load_dataset
@@ -26,10 +27,6 @@ from cnn_tui.core.images import ImageError, load_image_array
 from log_recorder import LogRecorder
 from PIL import Image
 
-CLI = Path(sys.executable).with_name("cnn-tui")
-needs_cli = pytest.mark.skipif(
-    not CLI.exists(), reason=f"the console script is not installed at {CLI} (pip install -e .)"
-)
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs and /dev/zero are POSIX")
 
 

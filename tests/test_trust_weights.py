@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_support import CLI, needs_cli
 from cnn_tui.core.model_files import WeightsExist, save_current_weights
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import (
@@ -34,8 +35,6 @@ from cnn_tui.core.weights import (
 from cnn_tui.tui.cli import output
 from cnn_tui.tui.main import main
 from PIL import Image
-
-CLI = Path(sys.executable).with_name("cnn-tui")
 
 
 def _error(path: Path, **kw) -> str:
@@ -199,7 +198,7 @@ def test_cli_predict_and_eval_refuse_special_weights_in_one_line(tmp_path, kind,
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.skipif(not CLI.exists(), reason=f"the console script is not installed at {CLI}")
+@needs_cli
 def test_the_console_script_refuses_a_fifo_as_weights_without_hanging(tmp_path):
     fifo = tmp_path / "w.pt"
     os.mkfifo(fifo)
