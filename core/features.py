@@ -11,7 +11,7 @@ Nothing here imports torch at module level (the app imports this module at start
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import torch
@@ -73,7 +73,7 @@ class LayerMaps:
 
 def shown_kinds(activations: bool = True, norms: bool = True) -> tuple[str, ...]:
     """The module class names feature_maps keeps by default."""
-    kinds = CONV + POOL + BLOCK
+    kinds: tuple[str, ...] = CONV + POOL + BLOCK
     if activations:
         kinds += ACTIVATION
     if norms:
@@ -85,10 +85,11 @@ def _detail(module: nn.Module) -> str:
     """A short description: 'Conv2d 3->16, 3x3, padding 1', 'MaxPool2d 2', 'Tanh'."""
     kind = type(module).__name__
     if kind == "Conv2d":
-        k = "x".join(str(v) for v in module.kernel_size)
-        pad = module.padding if isinstance(module.padding, str) else max(module.padding)
-        text = f"{kind} {module.in_channels}->{module.out_channels}, {k}, padding {pad}"
-        return text + ("" if module.bias is not None else ", no bias")
+        conv = cast("nn.Conv2d", module)
+        k = "x".join(str(v) for v in conv.kernel_size)
+        pad = conv.padding if isinstance(conv.padding, str) else max(conv.padding)
+        text = f"{kind} {conv.in_channels}->{conv.out_channels}, {k}, padding {pad}"
+        return text + ("" if conv.bias is not None else ", no bias")
     if kind in ("MaxPool2d", "AvgPool2d"):
         return f"{kind} {module.kernel_size}"
     if kind == "BatchNorm2d":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .registry import MODELS
 
@@ -310,10 +310,11 @@ def describe_layer(name: str, module: nn.Module) -> str:
     """A short form of a layer that fits a narrow panel: `conv1 Conv2d(3, 16, k3, p1)`."""
     kind = type(module).__name__
     if hasattr(module, "in_channels"):
-        kernel = format_kernel(tuple(module.kernel_size)).split("x")
+        conv = cast("nn.Conv2d", module)
+        kernel = format_kernel(tuple(conv.kernel_size)).split("x")
         size = kernel[0] if len(set(kernel)) == 1 else "x".join(kernel)
-        padding = module.padding if isinstance(module.padding, str) else max(module.padding)
-        text = f"{kind}({module.in_channels}, {module.out_channels}, k{size}, p{padding})"
+        padding = conv.padding if isinstance(conv.padding, str) else max(conv.padding)
+        text = f"{kind}({conv.in_channels}, {conv.out_channels}, k{size}, p{padding})"
     elif hasattr(module, "in_features"):
         text = f"{kind}({module.in_features}, {module.out_features})"
     elif kind.startswith("MaxPool") or kind.startswith("AvgPool"):

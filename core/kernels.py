@@ -291,7 +291,7 @@ class LearnedKernels:
         return self.weights[index]
 
 
-def first_conv(model: nn.Module) -> tuple[str, nn.Module]:
+def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
     """The model's first 3x3 convolution on the RGB input, with its name."""
     from torch import nn
 

@@ -105,10 +105,10 @@ def save_current_weights(
     if replaced and not overwrite:
         raise WeightsExist(replaced)
     model, loaded = load_weights_file(source)
-    side = {k: v for k, v in {**loaded, **(meta or {})}.items() if k != "path"}
-    side["saved_from"] = str(Path(source).expanduser())
+    record = {k: v for k, v in {**loaded, **(meta or {})}.items() if k != "path"}
+    record["saved_from"] = str(Path(source).expanduser())
     try:
-        return save_weights(target, model, side)
+        return save_weights(target, model, record)
     except OSError as error:
         raise WeightsError(f"cannot write {target}: {error.strerror or error}") from None
 

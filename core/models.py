@@ -14,6 +14,8 @@ way, and nothing outside the instance changes (threads may run other models mean
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -231,7 +233,7 @@ class FcLarge(ChapterNet):
         return self.fc4(out)
 
 
-CLASSES: dict[str, type[ChapterNet]] = {
+CLASSES: dict[str, Callable[..., ChapterNet]] = {  # each takes num_classes=
     "net": Net,
     "net-width": NetWidth,
     "net-dropout": NetDropout,

@@ -127,10 +127,10 @@ def plan_resume(request: Resume) -> ResumePlan:
                 f"from; starting over would drop its {done} epochs; nothing was changed)"
             )
             if best_epoch is not None and not checkpoint_problem(run_dir / BEST):
-                best = ResumePlan(
+                from_best = ResumePlan(
                     Resume(run_dir, request.epochs, True), config, run_dir / BEST, done, best_epoch
                 )
-                cut = best.describe_cut()
+                cut = from_best.describe_cut()
                 raise ResumeRefused(
                     f"{message}; --from-best continues from best.pt (epoch {best_epoch})"
                     + (f" and {cut}" if cut else ""),
@@ -214,7 +214,7 @@ def data_record(dataset: Any, config: TrainConfig) -> dict[str, Any]:
     from .paths import default_data_dir
 
     kind = getattr(dataset, "kind", "memory")
-    if kind in ("torchvision", "folder") and getattr(dataset, "source", ""):
+    if kind in ("torchvision", "folder") and getattr(dataset, "source", None):
         folder: str | None = str(Path(dataset.source).expanduser().resolve())
     elif kind == "sample":
         root = Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()
@@ -285,5 +285,6 @@ def plan_with_choices(request: Resume) -> tuple[ResumePlan, list[ResumeRefused]]
             if refused.fix is None:
                 raise
             refusals.append(refused)
-            request = replace(request, **{refused.fix: True})
+            choice: dict[str, Any] = {refused.fix: True}
+            request = replace(request, **choice)
     return plan_resume(request), refusals

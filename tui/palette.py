@@ -11,6 +11,8 @@ the app: a search for a list that is gone is dropped here.
 
 from __future__ import annotations
 
+import inspect
+
 from textual import work
 from textual.command import CommandList
 from textual.command import CommandPalette as TextualCommandPalette
@@ -31,7 +33,7 @@ class CommandPalette(TextualCommandPalette):
 
     @work(exclusive=True, group=TextualCommandPalette._GATHER_COMMANDS_GROUP)
     async def _gather_commands(self, search_value: str) -> None:
-        gather = TextualCommandPalette._gather_commands.__wrapped__  # Textual's, unwrapped
+        gather = inspect.unwrap(TextualCommandPalette._gather_commands)  # Textual's, unwrapped
         if not self.query(CommandList):
             return  # the palette is closing
         try:

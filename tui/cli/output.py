@@ -158,7 +158,7 @@ def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
     from cnn_tui.core.data import load_dataset
 
     if out.console is None:
-        announced = []
+        announced: list[bool] = []
 
         def on_download(done: int, total: int) -> None:
             if not announced:

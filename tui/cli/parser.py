@@ -85,7 +85,11 @@ _preset = _checked(_check_preset, "preset")
 
 
 def _float_field(name: str) -> Callable[[str], Any]:
-    return _checked(lambda text: getattr(validate(TrainConfig(**{name: text})), name), name)
+    def check(text: str) -> Any:
+        field: dict[str, Any] = {name: text}  # validate() turns the text into the number
+        return getattr(validate(TrainConfig(**field)), name)
+
+    return _checked(check, name)
 
 
 _epochs = _checked(check_epochs, "epochs")

@@ -4,7 +4,7 @@ while a run trains in this process (`cnn-tui train`, and the detached trainer's 
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
@@ -18,13 +18,21 @@ from cnn_tui.tui.cli.output import (
 
 if TYPE_CHECKING:
     from cnn_tui.core.events import Event, Finished
-    from cnn_tui.core.train import TrainControl
+
+
+class StopControl(Protocol):
+    """What TrainView needs of a run's control (core's TrainControl; `watch` has its own)."""
+
+    @property
+    def stopped(self) -> bool: ...
+
+    def stop(self) -> None: ...
 
 
 class TrainView:
     """Shows training events; owns the progress bar and the Ctrl-C handler."""
 
-    def __init__(self, out: Output, control: TrainControl) -> None:
+    def __init__(self, out: Output, control: StopControl) -> None:
         self.out = out
         self.control = control
         self.progress: Any = None

@@ -54,7 +54,8 @@ def _build_lut(steps: int = 256) -> list[RGB]:
         k = min(int(t), last - 1)
         f = t - k
         a, b = _VIRIDIS_ANCHORS[k], _VIRIDIS_ANCHORS[k + 1]
-        lut.append(tuple(round(a[c] + (b[c] - a[c]) * f) for c in range(3)))  # type: ignore[misc]
+        red, green, blue = (round(a[c] + (b[c] - a[c]) * f) for c in range(3))
+        lut.append((red, green, blue))
     return lut
 
 

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnn_tui.tui.errors import cannot_draw
 from rich.text import Text
@@ -26,6 +26,9 @@ from textual.app import ComposeResult, RenderResult
 from textual.containers import Container, Vertical
 from textual.widget import Widget
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual_image.widget import BaseImage
 
 GRAPHICS = ("tgp", "sixel", "halfcell")
 SIXEL_PROGRAMS = {"WezTerm", "iTerm.app", "mintty", "contour"}
@@ -73,7 +76,7 @@ def load_textual_image() -> Any:
         return loaded
     with _import_lock:
         real = sys.__stdout__
-        sys.__stdout__ = _NotATerminal(real) if real is not None else real  # type: ignore[misc]
+        sys.__stdout__ = _NotATerminal(real) if real is not None else real  # type: ignore[misc, assignment]
         try:
             import textual_image.widget as widgets
         finally:
@@ -101,7 +104,7 @@ def _measure_cells() -> None:
         return
 
 
-def widget_class(graphics: str) -> type[Widget]:
+def widget_class(graphics: str) -> type[BaseImage]:
     widgets = load_textual_image()
     return {"tgp": widgets.TGPImage, "sixel": widgets.SixelImage}.get(
         graphics, widgets.HalfcellImage
@@ -191,7 +194,7 @@ class PicturePanel(Vertical):
         self.graphics = detect_graphics()
         self.force_halfcell = False
         self.pixels: Any = None
-        self._image: Widget | None = None
+        self._image: BaseImage | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("No image picked yet.", id="picture-title")
@@ -202,7 +205,7 @@ class PicturePanel(Vertical):
         yield Static("", id="picture-note")
 
     @property
-    def image_widget(self) -> Widget | None:
+    def image_widget(self) -> BaseImage | None:
         """The textual-image widget now drawing the picture (None before the first)."""
         return self._image
 
