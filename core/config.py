@@ -9,6 +9,8 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from .errors import CnnTuiError
+
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("none", "one-cycle")
 DATASETS = ("cifar2", "cifar10")
@@ -18,7 +20,7 @@ MAX_BLOCKS = 1000  # net-res-deep: 1,000 blocks is 40 MB of weights, the most we
 SHOWN = 20  # characters of a refused value that an error message echoes
 
 
-class ConfigError(ValueError):
+class ConfigError(CnnTuiError, ValueError):
     """A setting that cannot be used; the message names the setting and why."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import CnnTuiError
 from .paths import cache_dir, default_data_dir
 from .safe_files import FileRefused, open_regular, regular_stat
 
@@ -59,7 +60,7 @@ Log = Callable[[str, str], None]  # (message, level)
 DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total or 0)
 
 
-class DataError(Exception):
+class DataError(CnnTuiError):
     """The data cannot be read as asked; the message says why in one line."""
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from .errors import CnnTuiError
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -26,7 +28,7 @@ NORM = ("BatchNorm2d",)
 BLOCK = ("ResBlock",)
 
 
-class FeatureError(ValueError):
+class FeatureError(CnnTuiError, ValueError):
     """The feature maps cannot be computed for this model or image; one line says why."""
 
 

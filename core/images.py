@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .errors import CnnTuiError
+
 MAX_PIXELS = 64_000_000  # 8000x8000; a 20000x20000 "image" is refused before decoding
 # 64 MB: several times the largest photo a phone or camera writes as JPEG, PNG or WebP
 # (a 100-megapixel JPEG is 30-50 MB) and an uncompressed 8-bit RGB BMP/TIFF up to about
@@ -25,7 +27,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 SIZE = 32
 
 
-class ImageError(Exception):
+class ImageError(CnnTuiError):
     """The file cannot be used as an image; the message says why in one line."""
 
 

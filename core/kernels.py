@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .errors import CnnTuiError
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -63,7 +65,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-class KernelError(ValueError):
+class KernelError(CnnTuiError, ValueError):
     """A kernel or an option the playground cannot use; the message is one line."""
 
 

@@ -8,6 +8,8 @@ core/run_records.py reads them).
 
 from __future__ import annotations
 
+from .errors import CnnTuiError
+
 CONFIG = "config.json"
 STATE = "state.json"
 METRICS = "metrics.jsonl"
@@ -20,5 +22,5 @@ PROGRESS = "progress.json"  # a detached trainer's place within the epoch (not f
 STOP_REQUEST = "stop.request"  # stop_run's request; every trainer looks for it (see stop_run)
 
 
-class RunError(Exception):
+class RunError(CnnTuiError):
     """A run folder that cannot be made, read or written; one line says why."""

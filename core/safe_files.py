@@ -23,10 +23,12 @@ import os
 import stat
 from typing import BinaryIO
 
+from .errors import CnnTuiError
+
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a config, state or sidecar file is a few KB
 
 
-class FileRefused(OSError):
+class FileRefused(OSError, CnnTuiError):
     """A file that will not be read; str() is the reason in one line (no path)."""
 
     def __init__(self, reason: str, path: str | os.PathLike[str] | None = None, code: int = 0):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .atomic import torch_save_atomic, write_json_atomic
+from .errors import CnnTuiError
 from .quiet import quiet_torch_load
 from .safe_files import FileRefused, format_size, open_regular, read_text
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-class WeightsError(Exception):
+class WeightsError(CnnTuiError):
     """A weights file that cannot be used; the message says why in one line."""
 
 

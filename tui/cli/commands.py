@@ -29,19 +29,13 @@ def run_command(args: argparse.Namespace) -> int:
     handlers = {"train": cmd_train, "eval": cmd_eval, "summary": cmd_summary}
     handlers["predict"] = cmd_predict
     handlers["watch"] = cmd_watch
-    from cnn_tui.core.data import DataError
-    from cnn_tui.core.images import ImageError
-    from cnn_tui.core.run_files import RunError
-    from cnn_tui.core.weights import WeightsError
+    from cnn_tui.core.errors import CnnTuiError
 
     try:
         return handlers[args.command](args, Output(getattr(args, "json", False)))
     except (UsageError, ConfigError) as error:
         print_error(error)
         return EXIT_USAGE
-    except (CliFailure, WeightsError, DataError, RunError, ImageError) as error:
-        print_error(error)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         print_error("interrupted")
         return EXIT_INTERRUPTED
@@ -50,9 +44,12 @@ def run_command(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE
-    except OSError as error:
+    except OSError as error:  # a FileRefused too: an OSError as well as an engine error
         name = f" {error.filename}" if error.filename else ""
         print_error(f"cannot read or write{name}: {error.strerror or error}")
+        return EXIT_FAILURE
+    except (CliFailure, CnnTuiError) as error:
+        print_error(error)
         return EXIT_FAILURE
     except MemoryError:
         print_error("out of memory")

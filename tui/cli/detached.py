@@ -76,10 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace, run_dir: Path, control: TrainControl, lock: RunLock) -> int:
     """Train with the lock held; the exit status. An error ends the run failed."""
-    from cnn_tui.core.config import ConfigError
-    from cnn_tui.core.data import DataError
-    from cnn_tui.core.images import ImageError
-    from cnn_tui.core.weights import WeightsError
+    from cnn_tui.core.errors import CnnTuiError
 
     try:
         resume = None
@@ -89,7 +86,7 @@ def _train(args: argparse.Namespace, run_dir: Path, control: TrainControl, lock:
         with view:
             finished = train_in_folder(run_dir, view, control, lock, resume)
         status = view.report(finished)
-    except (ConfigError, DataError, RunError, WeightsError, ImageError) as error:
+    except CnnTuiError as error:
         print_error(error)
         mark_failed(run_dir, error)
         return 1
