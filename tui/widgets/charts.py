@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.tui.errors import cannot_draw
+from cnn_tui.tui.widgets.cached_plot import CachedPlot
 from cnn_tui.tui.widgets.chart_view import ChartView, ema, integer_ticks, time_label
 
 __all__ = ["ChartView", "MetricChart", "ema", "integer_ticks", "time_label"]
-from textual.app import RenderResult
-from textual.color import Color
-from textual_plotext import PlotextPlot
 
 
-class MetricChart(PlotextPlot):
+class MetricChart(CachedPlot):
     """One metric (loss or accuracy), train and val, against epoch or wall time."""
 
     DEFAULT_CSS = """
@@ -26,7 +23,7 @@ class MetricChart(PlotextPlot):
     """
 
     def __init__(self, metric: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(f"{metric} chart", id=id)
         if metric not in ("loss", "accuracy"):
             raise ValueError(f"unknown metric {metric!r}")
         self.metric = metric
@@ -35,14 +32,6 @@ class MetricChart(PlotextPlot):
         self.best_x: float | None = None
         self.view = ChartView()
         self._history: list[EpochEnd] = []
-        self._drawn = 0  # counts redraws, so render() rebuilds only when something changed
-        self._cache_key: tuple | None = None
-        self._cache: RenderResult = ""
-
-    def on_mount(self) -> None:
-        # PlotextPlot.on_mount runs too (Textual calls each class's handler).
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
-        self.redraw()
 
     def show(self, history: Sequence[EpochEnd], view: ChartView, best_epoch: int | None) -> None:
         """Plot these epochs as asked; called at most a few times a second."""
@@ -68,33 +57,6 @@ class MetricChart(PlotextPlot):
                 if record.epoch == best_epoch:
                     self.best_x = x
         self.redraw()
-
-    def render(self) -> RenderResult:
-        # Building a plotext figure costs milliseconds; a screen refresh (a key, a
-        # notification, the progress bar) must not pay that when the data did not change.
-        # The figure is built afresh for each size: plotext logs the data of a log-scaled
-        # figure as it builds it, in place, so building the same figure twice took the log
-        # of a log (`math domain error` once a value was below 1).
-        key = (self.size.width, self.size.height, self._drawn, self.app.theme)
-        if key != self._cache_key:
-            self._cache_key = key
-            try:
-                self.plt.clear_figure()
-                self._draw()
-                self._cache = super().render()
-            except Exception as error:  # one line in its place; the app goes on
-                self._cache = cannot_draw(f"{self.metric} chart", error)
-        return self._cache
-
-    def _colour(self, name: str) -> tuple[int, int, int]:
-        value = self.app.theme_variables.get(name) or self.app.theme_variables.get("foreground")
-        return Color.parse(value).rgb
-
-    def redraw(self) -> None:
-        if not self.is_mounted:
-            return
-        self._drawn += 1  # render() builds the figure
-        self.refresh()
 
     def _draw(self) -> None:
         plt = self.plt

@@ -12,11 +12,8 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from cnn_tui.tui.errors import cannot_draw
+from cnn_tui.tui.widgets.cached_plot import CachedPlot
 from cnn_tui.tui.widgets.chart_view import integer_ticks
-from textual.app import RenderResult
-from textual.color import Color
-from textual_plotext import PlotextPlot
 
 # Theme colours for the runs, in order (not warning: most themes make it the accent's
 # orange); more runs than these repeat them.
@@ -43,8 +40,8 @@ class RunSeries:
     final_val: float | None
 
 
-class _Chart(PlotextPlot):
-    """A plotext chart redrawn only when its data, size or theme changed."""
+class _Chart(CachedPlot):
+    """A chart of the compared runs, redrawn only when they, its size or theme changed."""
 
     DEFAULT_CSS = """
     _Chart {
@@ -57,15 +54,8 @@ class _Chart(PlotextPlot):
     WHAT = "chart"  # what the one line says cannot be drawn
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(self.WHAT, id=id)
         self.runs: tuple[RunSeries, ...] = ()
-        self._drawn = 0
-        self._cache_key: tuple | None = None
-        self._cache: RenderResult = ""
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
-        self.redraw()
 
     def show(self, runs: Sequence[RunSeries]) -> None:
         runs = tuple(runs)
@@ -73,39 +63,14 @@ class _Chart(PlotextPlot):
             self.runs = runs
             self.redraw()
 
-    def render(self) -> RenderResult:
-        # The figure is built afresh for each size: plotext keeps state from one build to
-        # the next (which bar labels it dropped), so a chart first drawn narrower would
-        # otherwise look different from one drawn at its final size.
-        key = (self.size.width, self.size.height, self._drawn, self.app.theme)
-        if key != self._cache_key:
-            self._cache_key = key
-            try:
-                with _ordered_dedupe():
-                    self.plt.clear_figure()
-                    self.draw()
-                    self._cache = super().render()
-            except Exception as error:  # one line in its place; the app goes on
-                self._cache = cannot_draw(self.WHAT, error)
-        return self._cache
+    def _building(self) -> contextlib.AbstractContextManager[None]:
+        return _ordered_dedupe()
 
     def colour(self, index_or_name: int | str) -> tuple[int, int, int]:
-        name = (
-            RUN_COLOURS[index_or_name % len(RUN_COLOURS)]
-            if isinstance(index_or_name, int)
-            else index_or_name
-        )
-        variables = self.app.theme_variables
-        return Color.parse(variables.get(name) or variables.get("foreground")).rgb
-
-    def redraw(self) -> None:
-        if not self.is_mounted:
-            return
-        self._drawn += 1  # render() builds the figure
-        self.refresh()
-
-    def draw(self) -> None:
-        raise NotImplementedError
+        """The colour of the run at this index (as in the runs' table), or a theme colour."""
+        if isinstance(index_or_name, int):
+            return self._colour(RUN_COLOURS[index_or_name % len(RUN_COLOURS)])
+        return self._colour(index_or_name)
 
 
 @contextlib.contextmanager
@@ -133,7 +98,7 @@ class ValCurvesChart(_Chart):
 
     WHAT = "val accuracy chart"
 
-    def draw(self) -> None:
+    def _draw(self) -> None:
         plt = self.plt
         drawn = [run for run in self.runs if run.epochs]
         if not drawn:
@@ -169,7 +134,7 @@ class AccuracyBars(_Chart):
 
     WHAT = "accuracy bars"
 
-    def draw(self) -> None:
+    def _draw(self) -> None:
         plt = self.plt
         runs = [r for r in self.runs if r.final_train is not None and r.final_val is not None]
         if not runs:
