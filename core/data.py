@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from .errors import CnnTuiError
 from .paths import cache_dir, default_data_dir
 from .safe_files import FileRefused, open_regular, regular_stat
+from .states import LogLevel
 
 if TYPE_CHECKING:
     import torch
@@ -56,7 +57,7 @@ VAL_FOLDERS = ("test", "val", "valid", "validation")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 SAMPLE_FILE = "cifar2_sample.npz"
 
-Log = Callable[[str, str], None]  # (message, level)
+Log = Callable[[str, LogLevel], None]  # (message, level)
 DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total or 0)
 
 
@@ -106,7 +107,7 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0).sub_(mean).div_(std)
 
 
-def _log_nothing(message: str, level: str) -> None:
+def _log_nothing(message: str, level: LogLevel) -> None:
     pass
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .events import EpochEnd, Event, Log, Progress
 from .run_writer import Ending, RunWriter
+from .states import EndState
 
 if TYPE_CHECKING:
     import torch
@@ -32,7 +33,7 @@ PROGRESS_INTERVAL = 0.1  # seconds between Progress events at most
 class _Stop(Exception):
     """The run ends before its last epoch: state (stopped or failed) and why."""
 
-    def __init__(self, state: str, message: str) -> None:
+    def __init__(self, state: EndState, message: str) -> None:
         super().__init__(message)
         self.state = state
         self.message = message

@@ -7,7 +7,8 @@ to its screens. They carry numbers only, never tensors, so they cross threads fr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+from .states import EndState, LogLevel
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class EpochEnd:
     epoch_seconds: float
     images_per_second: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
@@ -44,7 +45,7 @@ class Log:
     """A line for the log: data set fallbacks, warnings, NaN stops."""
 
     message: str
-    level: str = "info"  # info, warning, error
+    level: LogLevel = "info"
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,9 @@ class Started:
 
 @dataclass(frozen=True)
 class Finished:
-    """The run ended: state is finished, stopped or failed."""
+    """The run ended: finished, stopped or failed."""
 
-    state: str
+    state: EndState
     run_dir: str
     weights: str | None  # the plain state_dict, None when no epoch completed
     epochs_done: int

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, TrainConfig, validate
 from .run_files import BEST, LAST, RunError
 from .run_records import read_config, read_metrics
 from .safe_files import FileRefused, open_regular
+
+if TYPE_CHECKING:
+    from .data import DataSet
 
 # DataSet.kind of the data a run was trained on, as config.json records it ("data_source")
 SOURCE_WORDS = {
@@ -208,13 +211,13 @@ def _refusal(plan: ResumePlan, was: str, now: str) -> str:
     )
 
 
-def data_record(dataset: Any, config: TrainConfig) -> dict[str, Any]:
+def data_record(dataset: DataSet, config: TrainConfig) -> dict[str, str | None]:
     """What config.json records of the data a run trains on: the resolved folder, the kind
     of source and its human name."""
     from .paths import default_data_dir
 
-    kind = getattr(dataset, "kind", "memory")
-    if kind in ("torchvision", "folder") and getattr(dataset, "source", None):
+    kind = dataset.kind
+    if kind in ("torchvision", "folder") and dataset.source:
         folder: str | None = str(Path(dataset.source).expanduser().resolve())
     elif kind == "sample":
         root = Path(config.data_dir).expanduser() if config.data_dir else default_data_dir()
@@ -224,7 +227,7 @@ def data_record(dataset: Any, config: TrainConfig) -> dict[str, Any]:
     return {"data_dir": folder, "data_source": kind, "dataset_name": dataset.name}
 
 
-def check_same_data(plan: ResumePlan, dataset: Any) -> str | None:
+def check_same_data(plan: ResumePlan, dataset: DataSet) -> str | None:
     """After the data are loaded: a refusal (ResumeRefused) if they differ from the run's
     and nobody asked for that; else a warning to log when they differ on purpose, or None."""
     recorded = plan.recorded

@@ -13,7 +13,6 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from .atomic import write_json_atomic
 from .run_files import LOCK, STOP_REQUEST, RunError
@@ -216,7 +215,7 @@ def clear_stop_request(run_dir: str | Path) -> None:
         (Path(run_dir) / STOP_REQUEST).unlink()
 
 
-def _pid_alive(pid: Any) -> bool:
+def _pid_alive(pid: object) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:

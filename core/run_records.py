@@ -56,25 +56,25 @@ def _read_object(path: Path) -> dict[str, Any]:
     return data
 
 
-def as_finite(value: Any) -> float | None:
+def as_finite(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     number = float(value)
     return number if math.isfinite(number) else None
 
 
-def as_count(value: Any, low: int = 0) -> int | None:
+def as_count(value: object, low: int = 0) -> int | None:
     """A whole number of at least low (not a bool, not absurdly large), else None."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**31:
         return None
     return value
 
 
-def as_text(value: Any) -> str | None:
+def as_text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def epoch_from_dict(record: Any) -> EpochEnd | None:
+def epoch_from_dict(record: object) -> EpochEnd | None:
     """A metrics.jsonl object as an EpochEnd, or None if any field is missing, of the wrong
     type or not finite (a hand-edited or foreign line)."""
     if not isinstance(record, dict):

@@ -28,6 +28,7 @@ from .resume import ResumePlan, data_record
 from .run_files import BEST, CONFIG, LAST, METRICS, PROGRESS, STATE, WEIGHTS, RunError
 from .run_lock import clear_stop_request, stop_requested
 from .run_records import epoch_from_dict, read_metrics, read_state
+from .states import EndState, LogLevel
 
 if TYPE_CHECKING:
     import torch
@@ -157,7 +158,7 @@ class Ending:
 
     good_epoch: int
     good_state: dict[str, torch.Tensor]
-    state: str = "finished"
+    state: EndState = "finished"
     message: str = ""
 
 
@@ -251,7 +252,7 @@ class RunWriter:
         )
         return writer
 
-    def _log(self, message: str, level: str) -> None:
+    def _log(self, message: str, level: LogLevel) -> None:
         self._emit(Log(message, level))
 
     def stop_requested(self) -> bool:

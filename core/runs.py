@@ -24,15 +24,13 @@ from .run_records import (
     read_state,
     state_problem,
 )
-
-LIVE_STATES = ("starting", "running")  # what state.json says while a trainer works
+from .states import KNOWN_STATES, LIVE_STATES, RunState
 
 
 @dataclass
 class RunSummary:
-    """One run folder at a glance; state is running, starting, finished, stopped, failed,
-    crashed (state.json says running but no process holds the folder's lock) or unreadable
-    (state.json is damaged or holds no known state: see warnings)."""
+    """One run folder at a glance (states.RunState says what its state means; an
+    unreadable one's warnings say why)."""
 
     path: str
     name: str
@@ -43,7 +41,7 @@ class RunSummary:
     epochs_planned: int | None
     best_val_accuracy: float | None
     best_epoch: int | None
-    state: str
+    state: RunState
     alive: bool
     pid: int | None
     started: float | None  # time.time() when the run began
@@ -58,18 +56,16 @@ class RunSummary:
 
 def effective_state(
     run_dir: str | Path, state: dict[str, Any] | None = None, alive: bool | None = None
-) -> str:
-    """state.json's state, with a dead "running" or "starting" read as "crashed"."""
+) -> RunState:
+    """state.json's state, with a dead "running" or "starting" read as "crashed" and a word
+    it does not know as "unreadable"."""
     state = read_state(run_dir) if state is None else state
     stored = state.get("state")
     if is_alive(run_dir) if alive is None else alive:
         return stored if stored in LIVE_STATES else "running"
     if stored in (None, *LIVE_STATES) or not isinstance(stored, str):
         return "crashed"
-    return stored
-
-
-KNOWN_STATES = (*LIVE_STATES, "finished", "stopped", "failed")
+    return stored if stored in KNOWN_STATES else "unreadable"
 
 
 def run_summary(run_dir: str | Path) -> RunSummary:

@@ -21,6 +21,7 @@ from .resume import Resume, check_same_data
 from .run_files import RunError
 from .run_lock import RunLock
 from .run_writer import RunWriter
+from .states import LogLevel
 
 if TYPE_CHECKING:
     from .data import DataSet
@@ -140,10 +141,10 @@ def _ignore(event: Event) -> None:
     """The event sink of a caller that asked for none."""
 
 
-def _logger(emit: Callable[[Event], None]) -> Callable[[str, str], None]:
+def _logger(emit: Callable[[Event], None]) -> Callable[[str, LogLevel], None]:
     """A log(message, level) that sends Log events to emit (the data loader's on_log)."""
 
-    def log(message: str, level: str = "info") -> None:
+    def log(message: str, level: LogLevel = "info") -> None:
         emit(Log(message, level))
 
     return log

@@ -14,7 +14,8 @@ from .events import EpochEnd, Progress
 from .run_files import METRICS
 from .run_lock import lock_holder
 from .run_records import read_metrics, read_progress, read_state
-from .runs import LIVE_STATES, effective_state
+from .runs import effective_state
+from .states import LIVE_STATES
 
 POLL_SECONDS = 0.5  # how often a follower looks at the run's files
 

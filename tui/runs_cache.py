@@ -15,7 +15,8 @@ from pathlib import Path
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.run_files import CONFIG, LOCK, METRICS, STATE, RunError
 from cnn_tui.core.run_records import read_metrics
-from cnn_tui.core.runs import LIVE_STATES, RunSummary, run_summary
+from cnn_tui.core.runs import RunSummary, run_summary
+from cnn_tui.core.states import LIVE_STATES
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:

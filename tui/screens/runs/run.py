@@ -112,7 +112,8 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
         """Read what changed in the run folder and redraw it."""
         if self._gone or not self.is_attached:
             return
-        from cnn_tui.core.runs import LIVE_STATES, run_summary
+        from cnn_tui.core.runs import run_summary
+        from cnn_tui.core.states import LIVE_STATES
 
         key = files_key(Path(self.run_path))
         before = self.run
