@@ -44,6 +44,11 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 epoch", "3 epochs", "1,200 images": the count and the word it agrees with."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 def print_error(message: object) -> None:
     print(f"{PROG}: error: {one_line(message)}", file=sys.stderr, flush=True)
 
@@ -60,6 +65,11 @@ class Output:
 
             self.console = Console(highlight=False)
         self._err_on_console = self.tty and sys.stderr.isatty()
+
+    @property
+    def width(self) -> int | None:
+        """The terminal's width in columns; None in a pipe or JSON (lines are not cut)."""
+        return self.console.width if self.console is not None else None
 
     def line(self, text: str, style: str | None = None) -> None:
         """A human line on stdout (nothing in JSON mode)."""
@@ -105,8 +115,14 @@ class Output:
 
             # Cells hold class and file names: Text, so a name like "[/oops]" is printed
             # as written, not read as Rich markup (a MarkupError, or a mangled name).
+            # No borders: two spaces between columns, as the plain form, so a table that
+            # fits 80 columns in a pipe fits them on a terminal too.
             table = Table(
-                title=Text(title) if title else None, title_justify="left", header_style="bold"
+                title=Text(title) if title else None,
+                title_justify="left",
+                header_style="bold",
+                box=None,
+                pad_edge=False,
             )
             for header, justify in columns:
                 table.add_column(Text(header), justify=justify)  # type: ignore[arg-type]
@@ -167,21 +183,14 @@ def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
 
         return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download)
 
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TransferSpeedColumn,
-    )
+    from cnn_tui.tui.cli.names import relative_name, shorten_left
+    from cnn_tui.tui.cli.progress import loading_progress
+    from rich.markup import escape
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn())
-    with Progress(*columns, TransferSpeedColumn(), console=out.console, transient=True) as progress:
-        from rich.markup import escape
-
-        where = escape(data_dir or "the data folder")  # a folder name is not markup
-        task = progress.add_task(f"loading {dataset} from {where}", total=None)
+    with loading_progress(out.console) as progress:
+        # the folder's end is what tells it apart; a folder name is not markup
+        where = shorten_left(relative_name(data_dir), 40) if data_dir else "the data folder"
+        task = progress.add_task(f"loading {dataset} from {escape(where)}", total=None)
 
         def on_download(done: int, total: int) -> None:
             progress.update(task, description="downloading CIFAR-10", completed=done)

@@ -8,10 +8,16 @@ opens the app, which must paint before torch has loaded.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from cnn_tui.core.config import (
+    DATASETS,
+    DEVICES,
+    OPTIMIZERS,
+    PRESETS,
+    SCHEDULES,
     SHOWN,
     ConfigError,
     TrainConfig,
@@ -23,6 +29,7 @@ from cnn_tui.core.config import (
     shown,
     validate,
 )
+from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.cli.output import PROG, UsageError
 
 LONG_WORD = 80  # a word of an argparse error longer than this is a pasted value: shortened
@@ -38,6 +45,14 @@ def _shorten_long_words(message: str) -> str:
         return f"{word[:SHOWN]}… ({len(word):,} characters)"
 
     return re.sub(rf"\S{{{LONG_WORD + 1},}}", short, message)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help, wrapped between words only: `net-res-deep` is never cut at a
+    hyphen. Descriptions and epilogs are written already wrapped (see _catalogue)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
 
 
 class Parser(argparse.ArgumentParser):
@@ -105,28 +120,28 @@ _dataset = _field("dataset")
 
 def build_parser() -> Parser:
     """The `cnn-tui` parser: the app's options, and the headless subcommands."""
+    width = _help_width()
     parser = Parser(
         prog=PROG,
-        description="Train, inspect and query the convolutional network of chapter 8 of "
-        "Deep Learning with PyTorch (birds vs airplanes). With no subcommand, opens the app.",
+        description=textwrap.fill(
+            "Train, inspect and query the convolutional network of chapter 8 of Deep Learning "
+            "with PyTorch (birds vs airplanes). With no subcommand, opens the app.",
+            width,
+        ),
+        epilog=_catalogue(width),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     app = parser.add_argument_group("app options (with no subcommand)")
-    app.add_argument(
-        "--model", type=_model, metavar="M", help="model to train or inspect (default: net)"
-    )
-    app.add_argument(
-        "--preset", type=_preset, metavar="book|fast", help="book or fast (default: book)"
-    )
+    _model_option(app, "model to train or inspect (default: net; see the models below)")
+    _preset_option(app)
     app.add_argument("--epochs", type=_epochs, metavar="N", help="epochs to train")
     app.add_argument("--lr", type=_lr, metavar="X", help="learning rate")
     app.add_argument("--batch-size", type=_batch_size, metavar="N", help="images per batch")
     app.add_argument(
         "--data", metavar="DIR", help="data folder (default: CNN_TUI_DATA, else yours)"
     )
-    app.add_argument(
-        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
-    )
+    _dataset_option(app, "%(choices)s (default: cifar2)")
     app.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     app.add_argument(
         "--runs", metavar="DIR", help="runs folder (default: CNN_TUI_RUNS, else yours)"
@@ -144,7 +159,13 @@ def build_parser() -> Parser:
     # `cnn-tui --epochs 3 train` and `cnn-tui train --epochs 3` mean the same.
     def command(name: str, help_text: str) -> Parser:
         return commands.add_parser(
-            name, help=help_text, description=help_text, argument_default=argparse.SUPPRESS
+            name,
+            help=help_text,
+            description=help_text,
+            argument_default=argparse.SUPPRESS,
+            # train chooses a model and a preset: its help ends with what they are
+            epilog=_catalogue(width) if name == "train" else None,
+            formatter_class=HelpFormatter,
         )
 
     for add in (_add_train, _add_eval, _add_summary, _add_predict, _add_watch):
@@ -152,19 +173,62 @@ def build_parser() -> Parser:
     return parser
 
 
+def _help_width() -> int:
+    """The width argparse wraps its help to (the terminal's, less two), at most 100."""
+    import shutil
+
+    return max(40, min(shutil.get_terminal_size().columns, 100) - 2)
+
+
+def _catalogue(width: int) -> str:
+    """The models and the presets, one line each (wrapped to width), for the help's end:
+    read from core's registry and presets, so a new model or preset appears here by itself."""
+    name_width = max(len(name) for name in [*MODELS, *PRESETS]) + 2
+
+    def entries(title: str, items: dict[str, str]) -> str:
+        lines = [f"{title}:"]
+        for name, text in items.items():
+            lines += textwrap.wrap(
+                text,
+                width,
+                initial_indent=f"  {name:<{name_width}}",
+                subsequent_indent=" " * (name_width + 2),
+                break_on_hyphens=False,
+            )
+        return "\n".join(lines)
+
+    presets = {name: _preset_words(name) for name in PRESETS}
+    return entries("models", MODELS) + "\n\n" + entries("presets", presets)
+
+
+def _preset_words(name: str) -> str:
+    """A preset's settings in words, e.g. "sgd, lr 0.01, batch 64, 100 epochs"."""
+    config = preset_config(name)
+    words = [config.optimizer, f"lr {config.lr:g}", f"batch {config.batch_size}"]
+    words.append(f"{config.epochs} epochs")
+    if config.schedule != "none":
+        words.append(f"{config.schedule} schedule")
+    if config.augment:
+        words.append("random flips")
+    own_lr = [
+        f"{model} lr {lr:g}"
+        for model in MODELS
+        if (lr := preset_config(name, model).lr) != config.lr
+    ]
+    return ", ".join(words) + (f" ({', '.join(own_lr)})" if own_lr else "")
+
+
 def _add_train(command: Callable[[str, str], Parser]) -> None:
     train = command("train", "train a model and write a run folder")
-    train.add_argument("--model", type=_model, metavar="M", help="model (default: net)")
-    train.add_argument("--preset", type=_preset, metavar="book|fast", help="book (default) or fast")
+    _model_option(train, "model (default: net; see the models below)")
+    _preset_option(train)
     train.add_argument("--epochs", type=_epochs, metavar="N", help="epochs (default: the preset's)")
     train.add_argument("--lr", type=_lr, metavar="X", help="learning rate (default: the preset's)")
     train.add_argument(
         "--batch-size", type=_batch_size, metavar="N", help="batch size (default: the preset's)"
     )
     train.add_argument("--data", metavar="DIR", help="data folder")
-    train.add_argument(
-        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="cifar2 (default) or cifar10"
-    )
+    _dataset_option(train, "%(choices)s (default: cifar2)")
     train.add_argument("--runs", metavar="DIR", help="where run folders are made")
     train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run")
     train.add_argument(
@@ -182,9 +246,10 @@ def _add_train(command: Callable[[str, str], Parser]) -> None:
     train.add_argument(
         "--optimizer",
         type=_field("optimizer"),
-        metavar="sgd|adam",
+        choices=OPTIMIZERS,
+        metavar="OPTIMIZER",
         default=None,
-        help="sgd or adam",
+        help="%(choices)s (default: the preset's)",
     )
     train.add_argument("--momentum", type=_float_field("momentum"), metavar="X", default=None)
     train.add_argument(
@@ -202,17 +267,19 @@ def _add_train(command: Callable[[str, str], Parser]) -> None:
     train.add_argument(
         "--schedule",
         type=_field("schedule"),
-        metavar="none|one-cycle",
+        choices=SCHEDULES,
+        metavar="SCHEDULE",
         default=None,
-        help="none, one-cycle",
+        help="learning rate schedule: %(choices)s (default: the preset's)",
     )
     train.add_argument("--seed", type=_checked(check_seed, "seed"), metavar="N", default=None)
     train.add_argument(
         "--device",
         type=_field("device"),
+        choices=DEVICES,
         metavar="DEVICE",
         default=None,
-        help="auto, cpu, cuda, mps",
+        help="%(choices)s (default: auto)",
     )
     train.add_argument(
         "--blocks",
@@ -235,28 +302,23 @@ def _add_eval(command: Callable[[str, str], Parser]) -> None:
     evaluate = command("eval", "train and validation accuracy and the confusion matrix")
     evaluate.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     evaluate.add_argument("--data", metavar="DIR", help="data folder")
+    _dataset_option(evaluate, "%(choices)s (default: from the weights' classes)")
+    _model_option(evaluate, "insist on this model (default: the file's): %(choices)s")
     evaluate.add_argument(
-        "--dataset",
-        type=_dataset,
-        metavar="cifar2|cifar10",
-        help="default: from the weights' classes",
+        "--device",
+        type=_field("device"),
+        choices=DEVICES,
+        metavar="DEVICE",
+        default="auto",
+        help="%(choices)s (default: auto)",
     )
-    evaluate.add_argument(
-        "--model", type=_model, metavar="M", help="insist on this model (default: the file's)"
-    )
-    evaluate.add_argument("--device", type=_field("device"), metavar="DEVICE", default="auto")
     _json_option(evaluate, "one object: classes, accuracies, confusion matrix")
 
 
 def _add_summary(command: Callable[[str, str], Parser]) -> None:
     summary = command("summary", "the model's layers, output shapes and parameter counts")
-    summary.add_argument("--model", type=_model, metavar="M", help="model (default: net)")
-    summary.add_argument(
-        "--dataset",
-        type=_dataset,
-        metavar="cifar2|cifar10",
-        help="cifar2 (2 classes, default) or cifar10",
-    )
+    _model_option(summary, "model (default: net): %(choices)s")
+    _dataset_option(summary, "the class count: cifar2 (2, default) or cifar10 (10)")
     summary.add_argument("--blocks", type=_field("n_blocks", int), metavar="N", default=10)
     _json_option(summary, "one object: model, total_params, param_list, layers")
 
@@ -265,12 +327,8 @@ def _add_predict(command: Callable[[str, str], Parser]) -> None:
     predict = command("predict", "the class of each image, with every class's probability")
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any format")
     predict.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
-    predict.add_argument(
-        "--model", type=_model, metavar="M", help="insist on this model (default: the file's)"
-    )
-    predict.add_argument(
-        "--dataset", type=_dataset, metavar="cifar2|cifar10", help="insist on its class count"
-    )
+    _model_option(predict, "insist on this model (default: the file's): %(choices)s")
+    _dataset_option(predict, "insist on its class count: %(choices)s")
     _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
 
 
@@ -287,6 +345,31 @@ def _add_watch(command: Callable[[str, str], Parser]) -> None:
         help="ask the run to stop (it keeps its last checkpoint), then watch it end",
     )
     _json_option(watch, "JSON Lines: one object per epoch, then {run_dir, state, ...}")
+
+
+def _model_option(parser: argparse._ActionsContainer, help_text: str) -> None:
+    """--model, its choices core's registry (help_text may list them: %(choices)s)."""
+    parser.add_argument("--model", type=_model, choices=MODELS, metavar="MODEL", help=help_text)
+
+
+def _preset_option(parser: argparse._ActionsContainer) -> None:
+    parser.add_argument(
+        "--preset",
+        type=_preset,
+        choices=PRESETS,
+        metavar="PRESET",
+        help="the settings to start from: %(choices)s (default: book; see below)",
+    )
+
+
+def _dataset_option(parser: argparse._ActionsContainer, help_text: str) -> None:
+    parser.add_argument(
+        "--dataset",
+        type=_dataset,
+        choices=DATASETS,
+        metavar="DATASET",
+        help=help_text,
+    )
 
 
 def _json_option(parser: Parser, help_text: str) -> None:

@@ -17,6 +17,8 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
     if out.json:
         out.emit_json(data, indent=2)
         return EXIT_OK
+    # No "trainable" column (every parameter of these models is): it made the table
+    # wider than 80 columns; the total says how many are frozen, if any.
     rows = [
         [
             layer["name"],
@@ -24,7 +26,6 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
             "x".join(str(k) for k in layer["kernel_size"]) if layer.get("kernel_size") else "",
             str(layer["output_shape"]),
             f"{layer['params']:,}",
-            "yes" if layer["trainable"] else "",
             f"{layer['mult_adds']:,}",
         ]
         for layer in data["layers"]
@@ -35,15 +36,16 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
             ("type", "left"),
             ("kernel", "left"),
             ("output shape", "left"),
-            ("parameters", "right"),
-            ("trainable", "left"),
+            ("params", "right"),
             ("mult-adds", "right"),
         ],
         rows,
         title=f"{name} ({num_classes} classes), input [1, 3, 32, 32]",
     )
     total_mult_adds = sum(layer["mult_adds"] for layer in data["layers"])
-    out.line(f"total parameters: {data['total_params']:,}")
+    frozen = sum(layer["params"] for layer in data["layers"] if not layer["trainable"])
+    trainable = f"{frozen:,} frozen" if frozen else "all trainable"
+    out.line(f"total parameters: {data['total_params']:,} ({trainable})")
     out.line(f"total mult-adds:  {total_mult_adds:,}")
     out.line(f"param_list (the book's list form): {data['param_list']}")
     return EXIT_OK

@@ -14,6 +14,7 @@ from cnn_tui.tui.cli.output import (
     Output,
     UsageError,
     load_dataset_shown,
+    plural,
     quiet_warnings,
 )
 from cnn_tui.tui.cli.train_view import TrainView
@@ -91,8 +92,8 @@ def _resume_plan(args: argparse.Namespace, out: Output) -> tuple[TrainConfig, Re
         done = plan.best_epoch
     if done >= plan.config.epochs:
         raise UsageError(
-            f"run {args.resume} has already trained {done} epochs; pass --epochs N with "
-            f"N above {done} to train it further"
+            f"run {args.resume} has already trained {plural(done, 'epoch')}; pass "
+            f"--epochs N with N above {done} to train it further"
         )
     return plan.config, resume
 

@@ -13,8 +13,12 @@ from cnn_tui.tui.cli.output import (
     PROG,
     Output,
     duration,
+    plural,
     print_error,
 )
+
+BEST_MARK = "  *"
+BEST_NOTE = "(* marks a new best validation accuracy: best.pt keeps those weights)"
 
 if TYPE_CHECKING:
     from cnn_tui.core.events import Event, Finished
@@ -39,6 +43,7 @@ class TrainView:
         self.task: Any = None
         self.epochs = 0
         self.best: float | None = None
+        self.best_explained = False  # the * is explained once, above its first use
         self.last_epoch_seconds: float | None = None
         self.interrupted = False  # Ctrl-C
         self.terminated = False  # SIGTERM
@@ -105,9 +110,11 @@ class TrainView:
         out = self.out
         first = event.start_epoch + 1
         out.line(f"run folder: {event.run_dir}")
-        out.line(f"{event.model} on {event.dataset}, device {event.device}")
+        out.line(f"model:      {event.model}, device {event.device}")
+        out.line(f"data:       {event.dataset}")
         if event.start_epoch:
             out.line(f"resuming after epoch {event.start_epoch}; epochs {first} to {event.epochs}")
+            self.best = _best_before(event.run_dir, event.start_epoch)
         if out.console is not None and first <= event.epochs:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -150,20 +157,33 @@ class TrainView:
             return
         best = self.best is None or event.val_accuracy > self.best
         self.best = event.val_accuracy if best else self.best
-        width = len(str(self.epochs))
-        text = (
-            f"epoch {event.epoch:>{width}}/{self.epochs}  "
-            f"train loss {event.train_loss:.4f} acc {event.train_accuracy:.4f}  "
-            f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.4f}  "
-            f"{event.epoch_seconds:.1f}s  {event.images_per_second:,.0f} img/s"
-        )
-        self.out.line(text + ("  *" if best and self.out.console is not None else ""))
+        marked = best and self.out.console is not None
+        if marked and not self.best_explained:
+            self.best_explained = True
+            self.out.line(BEST_NOTE, style="dim")
+        self.out.line(self._epoch_line(event, BEST_MARK if marked else ""))
         if self.progress is not None:
             self.progress.reset(self.task, total=None, rate="", eta="")
             if event.epoch < self.epochs:
                 self.progress.update(
                     self.task, description=f"epoch {event.epoch + 1}/{self.epochs}"
                 )
+
+    def _epoch_line(self, event: Any, mark: str) -> str:
+        """One epoch in one line: on a terminal narrower than the whole line, the speed
+        and then the time are left out (the bar showed them) so that it never wraps."""
+        width = len(str(self.epochs))
+        parts = [
+            f"epoch {event.epoch:>{width}}/{self.epochs}  "
+            f"train loss {event.train_loss:.4f} acc {event.train_accuracy:.4f}  "
+            f"val loss {event.val_loss:.4f} acc {event.val_accuracy:.4f}",
+            f"  {event.epoch_seconds:.1f}s",
+            f"  {event.images_per_second:,.0f} img/s",
+        ]
+        limit = self.out.width
+        while limit is not None and len(parts) > 1 and len("".join(parts) + mark) > limit:
+            parts.pop()
+        return "".join(parts) + mark
 
     def report(self, finished: Finished) -> int:
         """The end of the run: the run folder and weights, and the exit status."""
@@ -173,8 +193,8 @@ class TrainView:
         else:
             if finished.best_val_accuracy is not None:
                 out.line(
-                    f"{finished.state}: {finished.epochs_done} epochs, best val accuracy "
-                    f"{finished.best_val_accuracy:.4f} (epoch {finished.best_epoch})"
+                    f"{finished.state}: {plural(finished.epochs_done, 'epoch')}, best val "
+                    f"accuracy {finished.best_val_accuracy:.4f} (epoch {finished.best_epoch})"
                 )
             out.line(f"run folder: {finished.run_dir}")
             if finished.weights:
@@ -186,6 +206,15 @@ class TrainView:
             out.line(f"resume with: {PROG} train --resume {finished.run_dir}")
             return EXIT_INTERRUPTED if self.interrupted or self.terminated else EXIT_OK
         return EXIT_OK
+
+
+def _best_before(run_dir: str, epochs: int) -> float | None:
+    """The best validation accuracy of a resumed run's first `epochs` epochs, so that the
+    first epoch after a resume is marked * only if it beats them."""
+    from cnn_tui.core.run_records import read_metrics
+
+    accuracies = [e.val_accuracy for e in read_metrics(run_dir).epochs if e.epoch <= epochs]
+    return max(accuracies, default=None)
 
 
 def threading_is_main() -> bool:

@@ -25,6 +25,7 @@ from cnn_tui.tui.cli.output import (
     PROG,
     Output,
     duration,
+    plural,
     print_error,
 )
 from cnn_tui.tui.cli.train_view import TrainView
@@ -119,8 +120,10 @@ class Watcher:
         else:
             for warning in summary.warnings:
                 out.warn(warning)
-            planned = f" of {summary.epochs_planned}" if summary.epochs_planned else ""
-            line = f"{summary.state}: {summary.epochs_done}{planned} epochs"
+            done, planned = summary.epochs_done, summary.epochs_planned
+            # "1 of 1 epoch", "3 of 10 epochs", "1 epoch": the word agrees with the last count
+            count = f"{done} of {plural(planned, 'epoch')}" if planned else plural(done, "epoch")
+            line = f"{summary.state}: {count}"
             if summary.best_val_accuracy is not None:
                 line += (
                     f", best val accuracy {summary.best_val_accuracy:.4f} "
