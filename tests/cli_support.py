@@ -47,10 +47,15 @@ def error_line(stderr: str) -> str:
 
 
 def on_a_terminal(
-    *args: object, rows: int = 40, columns: int = 200, timeout: float = 90
+    *args: object,
+    rows: int = 40,
+    columns: int = 200,
+    timeout: float = 90,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> tuple[int, str]:
-    """Run the console script on a pseudo-terminal (Rich draws there); its status and all it
-    wrote, escapes included. Skips the test where there are no pseudo-terminals."""
+    """Run the console script on a pseudo-terminal (Rich draws there), in cwd (default:
+    this one); its status and all it wrote, escapes included. Skips the test where there
+    are no pseudo-terminals."""
     pty = pytest.importorskip("pty")
     import fcntl
     import termios
@@ -62,6 +67,7 @@ def on_a_terminal(
         stdin=child,
         stdout=child,
         stderr=child,
+        cwd=cwd,
         env={**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)},
         close_fds=True,
     )

@@ -12,7 +12,10 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PROG = "cnn-tui"
 EXIT_OK = 0
@@ -56,14 +59,15 @@ def print_error(message: object) -> None:
 class Output:
     """Where a command's human lines, tables, warnings and JSON go."""
 
-    def __init__(self, json_mode: bool = False) -> None:
+    def __init__(self, json_mode: bool = False, console: Console | None = None) -> None:
+        """console: draw on this one instead of the terminal's (tests: a fixed width)."""
         self.json = json_mode
-        self.tty = (not json_mode) and sys.stdout.isatty()
+        self.tty = (not json_mode) and (console is not None or sys.stdout.isatty())
         self.console = None
         if self.tty:
             from rich.console import Console
 
-            self.console = Console(highlight=False)
+            self.console = console or Console(highlight=False)
         self._err_on_console = self.tty and sys.stderr.isatty()
 
     @property

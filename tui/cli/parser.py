@@ -325,7 +325,13 @@ def _add_summary(command: Callable[[str, str], Parser]) -> None:
 
 def _add_predict(command: Callable[[str, str], Parser]) -> None:
     predict = command("predict", "the class of each image, with every class's probability")
-    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, any format")
+    predict.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files, any format, or folders: every image file in one (not in its "
+        "subfolders), then a count per class",
+    )
     predict.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     _model_option(predict, "insist on this model (default: the file's): %(choices)s")
     _dataset_option(predict, "insist on its class count: %(choices)s")
