@@ -1,9 +1,11 @@
 """The runs folder as the Runs screen sees it, re-read only where files changed.
 
-The screen polls a few times a second; each poll costs a directory listing and a few
-stat calls per run. A run's summary is read again only when one of its files changed
-(size or mtime), or while it is live (a trainer that dies changes no file: only a probe of
-its lock tells). Nothing here imports torch or Textual.
+Every read of a run folder by the Runs screens comes through here, to core's readers
+(run_summary, read_metrics, read_progress): nothing here parses a file itself. The
+screen polls a few times a second; each poll costs a directory listing and a few stat
+calls per run. A run's summary is read again only when one of its files changed (size or
+mtime), or while it is live (a trainer that dies changes no file: only a probe of its
+lock tells). Nothing here imports torch or Textual.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import math
 import os
 from pathlib import Path
 
-from cnn_tui.core.events import EpochEnd
+from cnn_tui.core.events import EpochEnd, Progress
 from cnn_tui.core.run_files import CONFIG, LOCK, METRICS, STATE, RunError
-from cnn_tui.core.run_records import read_metrics
+from cnn_tui.core.run_records import read_metrics, read_progress
 from cnn_tui.core.runs import RunSummary, run_summary
 from cnn_tui.core.states import LIVE_STATES
 
@@ -95,7 +97,7 @@ class RunsCache:
             if key[0] is None and key[1] is None:  # neither config.json nor state.json
                 continue
             old = self._entries.get(folder)
-            if old is not None and old[0] == key and not _may_change_alone(old[1]):
+            if old is not None and old[0] == key and not may_change_alone(old[1]):
                 found[folder] = old
                 continue
             try:
@@ -120,9 +122,26 @@ class RunsCache:
         return entry[1] if entry else None
 
 
-def _may_change_alone(summary: RunSummary) -> bool:
+def may_change_alone(summary: RunSummary) -> bool:
     """A live run can turn into a crashed one without any file changing."""
     return summary.alive or summary.state in LIVE_STATES
+
+
+def read_summary(run_dir: str | Path) -> RunSummary | None:
+    """One run's summary read afresh, or None when its folder is gone (or no run now)."""
+    try:
+        return run_summary(run_dir)
+    except RunError:
+        return None
+
+
+def epoch_progress(run: RunSummary) -> Progress | None:
+    """Where a run trained by another process is within its epoch (its progress.json),
+    or None when that file is missing, unreadable or left from another epoch."""
+    progress = read_progress(run.path)
+    if progress is None or progress.epoch != run.epochs_done + 1 or progress.batches <= 0:
+        return None
+    return progress
 
 
 def accuracy_pair(epochs: list[EpochEnd]) -> tuple[float, float] | None:

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from cnn_tui.core.run_files import RunError
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
-from cnn_tui.tui.runs_cache import RunFiles, accuracy_pair
+from cnn_tui.tui.runs_cache import RunFiles, accuracy_pair, read_summary
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.runs.describe import compare_labels
 from cnn_tui.tui.widgets.compare_charts import RUN_COLOURS, RunSeries
@@ -80,14 +79,12 @@ class CompareScreen(ReportsWorkerErrors, Screen):
         """Re-read the runs whose files changed (live ones grow) and redraw."""
         if not self.is_attached:
             return
-        from cnn_tui.core.runs import run_summary
-
         summaries, files = [], []
         for run_files in self.files:
-            try:
-                summaries.append(run_summary(run_files.run_dir))
-            except RunError:
+            summary = read_summary(run_files.run_dir)
+            if summary is None:
                 continue  # deleted meanwhile
+            summaries.append(summary)
             run_files.refresh()
             files.append(run_files)
         self.files = files

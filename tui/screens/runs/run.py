@@ -6,11 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_tui.core.events import Progress
-from cnn_tui.core.run_files import RunError
-from cnn_tui.core.run_records import read_progress
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
-from cnn_tui.tui.runs_cache import RunFiles, files_key
+from cnn_tui.tui.runs_cache import (
+    RunFiles,
+    epoch_progress,
+    files_key,
+    may_change_alone,
+    read_summary,
+)
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.runs.describe import (
     is_own_run,
@@ -45,10 +49,7 @@ def live_progress(train: TrainState, run: RunSummary) -> Progress | None:
         if progress is not None and started is not None and Path(started.run_dir) == Path(run.path):
             return progress
         return None
-    progress = read_progress(run.path)
-    if progress is None or progress.epoch != run.epochs_done + 1 or progress.batches <= 0:
-        return None
-    return progress
+    return epoch_progress(run)
 
 
 class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
@@ -112,18 +113,14 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
         """Read what changed in the run folder and redraw it."""
         if self._gone or not self.is_attached:
             return
-        from cnn_tui.core.runs import run_summary
-        from cnn_tui.core.states import LIVE_STATES
-
         key = files_key(Path(self.run_path))
         before = self.run
-        quiet = before is not None and not before.alive and before.state not in LIVE_STATES
+        quiet = before is not None and not may_change_alone(before)
         if quiet and key == self._files_key and not self._dirty:
             return  # a finished, stopped or crashed run whose files did not change
         self._files_key, self._dirty = key, False
-        try:
-            run = run_summary(self.run_path)
-        except RunError:
+        run = read_summary(self.run_path)
+        if run is None:
             self._gone = True
             self._put("#run-status", "this run folder is gone")
             return
