@@ -1,9 +1,10 @@
 """Starting (or resuming) a run in a process of its own, from the Train screen or the Runs
 screens, and showing it on the Runs screen once it started.
 
-The start runs in a thread worker (core.detach checks the data folder and takes the run's
-lock, which may wait a second); a refusal is one line in a notification. The Runs screens
-hear of the new run through RunStarted, so the screen that starts a run needs not know them.
+The start (the Runs screens' actions.start_in_background: core.detach) runs in a thread
+worker, as it checks the data folder and takes the run's lock, which may wait a second; a
+refusal is one line in a notification. The Runs screens hear of the new run through
+RunStarted, so the screen that starts a run needs not know them.
 """
 
 from __future__ import annotations
@@ -35,15 +36,14 @@ def start_background_run(
     """Start (or resume) a run detached (core.detach) in runs_dir (None: the default runs
     folder); open it on the Runs screen when started if open_it."""
 
-    def job() -> None:
-        from cnn_tui.core.config import ConfigError
-        from cnn_tui.core.data import DataError
-        from cnn_tui.core.detach import start_detached
-        from cnn_tui.core.run_files import RunError
+    # (imported here: the Runs screens import this module, and the Train screen's first
+    # frame does not wait for them)
+    from cnn_tui.tui.screens.runs.actions import ActionRefused, start_in_background
 
+    def job() -> None:
         try:
-            run_dir, pid = start_detached(config, runs_dir, resume=resume)
-        except (ConfigError, DataError, RunError, OSError) as error:
+            run_dir, pid = start_in_background(config, runs_dir, resume)
+        except ActionRefused as error:
             app.call_from_thread(
                 app.notify, str(error), title="Not started in the background", severity="error"
             )

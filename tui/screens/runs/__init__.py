@@ -10,8 +10,9 @@ training worker, or in the background), use its best or final weights as the cur
 model, export its metrics as CSV, stop it (a live run) and delete it (asking first).
 
 The package's parts: listing (the list), run (one run), compare (runs compared), keys
-(the keys that act on a run), resume_dialog (here or in the background?) and describe (a
-run in words).
+(the keys that act on a run), resume_dialog (here or in the background?), describe (a run
+in words) and actions (what the keys ask of the engine, no widget code). Run folders are
+read through ../runs_cache.py.
 """
 
 from cnn_tui.tui.screens.runs.compare import CompareScreen

@@ -7,16 +7,15 @@ list, one run's screen and the comparison word a run the same way.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from cnn_tui.core.events import Progress
-from cnn_tui.core.run_files import BEST, LAST, WEIGHTS
 from cnn_tui.core.runs import RunSummary
+from cnn_tui.core.states import RunState
+from cnn_tui.tui.screens.runs.actions import has_weights
 from cnn_tui.tui.state import format_duration
 from rich.text import Text
 
-RESUMABLE = ("stopped", "crashed", "failed", "unreadable")
-CSV_NAME = "metrics.csv"
+RESUMABLE: tuple[RunState, ...] = ("stopped", "crashed", "failed", "unreadable")
 
 
 def is_own_run(run: RunSummary) -> bool:
@@ -74,14 +73,13 @@ def compare_labels(runs: list[RunSummary]) -> list[str]:
 
 def keys_hint(run: RunSummary) -> str:
     """The keys that act on this run, in words (the footer groups them as 'Run')."""
-    path = Path(run.path)
     keys = []
     if run.alive:
         keys.append("x stop")
     elif run.state in RESUMABLE:
         keys.append("r resume")
-    final = (path / WEIGHTS).is_file() or (path / LAST).is_file()
-    best = (path / BEST).is_file()
+    final = has_weights(run, "final")
+    best = has_weights(run, "best")
     if final and best:
         keys.append("w/b use final/best weights")
     elif final or best:

@@ -3,7 +3,9 @@ the list of runs and one run's screen.
 
 RunKeys is mixed into a screen that says which run the keys act on and redraws after
 them: what it needs of that screen is declared as the RunKeysHost protocol, and each
-action takes its screen as that (no attribute it does not declare).
+action takes its screen as that (no attribute it does not declare). What is asked of the
+engine goes through actions.py; here are the questions, the notifications and the app's
+own training worker.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+import cnn_tui.tui.screens.runs.actions as actions
 from cnn_tui.core.resume import ResumePlan
-from cnn_tui.core.run_files import BEST, LAST, WEIGHTS, RunError
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.background import start_background_run
 from cnn_tui.tui.screens.confirm import ConfirmScreen
-from cnn_tui.tui.screens.runs.describe import CSV_NAME, RESUMABLE, is_own_run
+from cnn_tui.tui.screens.runs.actions import CSV_NAME, ActionRefused, Which
+from cnn_tui.tui.screens.runs.describe import RESUMABLE, is_own_run
 from cnn_tui.tui.screens.runs.resume_dialog import ResumeScreen
 from cnn_tui.tui.state import CurrentModel
 from textual.app import App
@@ -91,13 +94,10 @@ class RunKeys:
         run = self.target_run()
         if run is None or not action_allowed(run, "resume", ()):
             return
-        from cnn_tui.core.config import ConfigError
-        from cnn_tui.core.resume import Resume, plan_with_choices
-
         app: Any = self.app
-        try:  # the checks the CLI makes, by the same core function
-            plan, refusals = plan_with_choices(Resume(Path(run.path), run.epochs_planned))
-        except (RunError, ConfigError, OSError) as error:
+        try:
+            plan, refusals = actions.resume_choices(run)
+        except ActionRefused as error:
             app.notify(str(error), title="Cannot resume", severity="error")
             return
         why = None
@@ -124,20 +124,13 @@ class RunKeys:
             partial(_stop_answered, self, run),
         )
 
-    def action_use_weights(self: RunKeysHost, which: str = "final") -> None:
+    def action_use_weights(self: RunKeysHost, which: Which = "final") -> None:
         run = self.target_run()
         if run is None:
             return
-        path = Path(run.path)
-        if which == "best":
-            file = path / BEST
-        else:
-            file = path / WEIGHTS if (path / WEIGHTS).is_file() else path / LAST
+        file = actions.weights_file(run, which)
         if not file.is_file():
-            self.app.notify(
-                f"{run.name} has no {'best' if which == 'best' else 'final'} weights yet",
-                severity="warning",
-            )
+            self.app.notify(f"{run.name} has no {which} weights yet", severity="warning")
             return
         self.app.notify(f"Loading {file.name} of {run.name}...")
         self.run_worker(
@@ -149,18 +142,15 @@ class RunKeys:
         )
 
     def action_export(self: RunKeysHost) -> None:
-        from cnn_tui.core.runs import export_metrics_csv
-
         run = self.target_run()
         if run is None:
             return
-        app = self.app
         try:
-            written = export_metrics_csv(run.path, Path(run.path) / CSV_NAME)
-        except RunError as error:
-            app.notify(str(error), title="Not exported", severity="error")
+            written = actions.export_csv(run)
+        except ActionRefused as error:
+            self.app.notify(str(error), title="Not exported", severity="error")
             return
-        app.notify(f"{run.epochs_done} epochs written to {written}", title="Metrics exported")
+        self.app.notify(f"{run.epochs_done} epochs written to {written}", title="Metrics exported")
 
     def action_delete(self: RunKeysHost) -> None:
         run = self.target_run()
@@ -186,15 +176,13 @@ def action_allowed(
     """True, or None (shown but off) when the action does not apply to this run."""
     if run is None:
         return None
-    path = Path(run.path)
     if action == "resume":
         ok = run.state in RESUMABLE and not run.alive
     elif action == "stop":
         ok = run.alive
     elif action.startswith("use_weights"):  # the palette passes "use_weights('best')"
-        which = parameters[0] if parameters else ("best" if "best" in action else "final")
-        names = (BEST,) if which == "best" else (WEIGHTS, LAST)
-        ok = any((path / name).is_file() for name in names)
+        best = parameters[0] == "best" if parameters else "best" in action
+        ok = actions.has_weights(run, "best" if best else "final")
     elif action == "export":
         ok = run.epochs_done > 0
     elif action == "delete":
@@ -236,11 +224,9 @@ def _stop_answered(host: RunKeysHost, run: RunSummary, yes: bool | None) -> None
         app.stop_training()
         app.notify(f"Stopping {run.name} after this batch; its checkpoint is kept.")
     else:
-        from cnn_tui.core.runs import stop_run
-
         try:
-            pid = stop_run(run.path)
-        except RunError as error:
+            pid = actions.stop(run)
+        except ActionRefused as error:
             app.notify(str(error), title="Not stopped", severity="error")
             return
         app.notify(
@@ -250,29 +236,22 @@ def _stop_answered(host: RunKeysHost, run: RunSummary, yes: bool | None) -> None
     host.runs_changed()
 
 
-def _load_weights_job(app: Any, file: Path, which: str) -> None:
-    from cnn_tui.core.model_files import load_weights_file
-    from cnn_tui.core.weights import WeightsError
-
+def _load_weights_job(app: Any, file: Path, which: Which) -> None:
+    """In a thread: load the weights (torch), then make them the current model."""
     try:
-        _, meta = load_weights_file(file)
-    except WeightsError as error:
-        reason = str(error)
-    except Exception as error:  # one line, never a traceback
-        reason = f"{file}: {type(error).__name__}: {error}"
-    else:
-        app.call_from_thread(_weights_loaded, app, file, meta, which)
+        meta = actions.load_weights(file)
+    except ActionRefused as error:
+        app.call_from_thread(
+            app.notify, f"{error}; the current weights are unchanged", severity="error"
+        )
         return
-    app.call_from_thread(
-        app.notify, reason + "; the current weights are unchanged", severity="error"
-    )
+    app.call_from_thread(_weights_loaded, app, file, meta, which)
 
 
-def _weights_loaded(app: Any, file: Path, meta: dict[str, Any], which: str) -> None:
+def _weights_loaded(app: Any, file: Path, meta: dict[str, Any], which: Which) -> None:
     app.set_current_model(CurrentModel(file, meta, "run"))
-    what = "best" if which == "best" else "final"
     app.notify(
-        f"{meta.get('model', '?')} with the {what} weights of {file.parent.name} "
+        f"{meta.get('model', '?')} with the {which} weights of {file.parent.name} "
         f"({file.name}) is now the current model.",
         title="Current model",
     )
@@ -281,13 +260,10 @@ def _weights_loaded(app: Any, file: Path, meta: dict[str, Any], which: str) -> N
 def _delete_answered(host: RunKeysHost, run: RunSummary, yes: bool | None) -> None:
     if not yes:
         return
-    from cnn_tui.core.runs import delete_run
-
-    app = host.app
     try:
-        delete_run(run.path)
-    except RunError as error:
-        app.notify(str(error), title="Not deleted", severity="error")
+        actions.delete(run)
+    except ActionRefused as error:
+        host.app.notify(str(error), title="Not deleted", severity="error")
         return
-    app.notify(f"Deleted {run.path}", title="Run deleted")
+    host.app.notify(f"Deleted {run.path}", title="Run deleted")
     host.after_delete(run)

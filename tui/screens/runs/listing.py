@@ -11,6 +11,7 @@ from cnn_tui.tui.background import RunStarted
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
 from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.runs.actions import runs_folder
 from cnn_tui.tui.screens.runs.compare import CompareScreen
 from cnn_tui.tui.screens.runs.describe import keys_hint
 from cnn_tui.tui.screens.runs.keys import RunKeys
@@ -28,13 +29,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 REFRESH_SECONDS = 1.0  # the list looks at the runs folder this often
-
-
-def runs_folder(given: str | None) -> Path:
-    """The runs folder the app trains into (--runs, else CNN_TUI_RUNS or the user's)."""
-    from cnn_tui.core.paths import default_runs_dir
-
-    return Path(given).expanduser() if given else default_runs_dir()
 
 
 class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
