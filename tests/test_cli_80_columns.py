@@ -278,7 +278,7 @@ def test_a_folder_without_images_is_one_line_and_status_1(tmp_path, weights):
     (empty / "sub").mkdir(parents=True)
     photos(empty / "sub", 1)
     (empty / "readme.txt").write_text("hello\n")
-    words = "a folder with no image file in it (its subfolders are not searched)"
+    words = "a folder with no image file (subfolders are not searched)"
     result = at_80("predict", "--weights", weights, empty, timeout=100)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == f"cnn-tui: error: {empty}: {words}\n"
@@ -289,3 +289,12 @@ def test_a_folder_without_images_is_one_line_and_status_1(tmp_path, weights):
     [folder, image] = json.loads(result.stdout)
     assert folder == {"path": str(empty), "error": words}
     assert image["path"] == str(good) and image["class"] in ("airplane", "bird")
+
+
+def test_a_table_title_is_one_line_not_wrapped_to_the_table():
+    """eval's confusion matrix title used to wrap to its narrow table's width."""
+    out, buffer = console_80()
+    title = "confusion matrix, validation set (rows: true class, columns: predicted)"
+    out.table([("true \\ predicted", "left"), ("bird", "right")], [["bird", "9"]], title=title)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == title and lines[1].split() == ["true", "\\", "predicted", "bird"]

@@ -120,14 +120,11 @@ class Output:
             # Cells hold class and file names: Text, so a name like "[/oops]" is printed
             # as written, not read as Rich markup (a MarkupError, or a mangled name).
             # No borders: two spaces between columns, as the plain form, so a table that
-            # fits 80 columns in a pipe fits them on a terminal too.
-            table = Table(
-                title=Text(title) if title else None,
-                title_justify="left",
-                header_style="bold",
-                box=None,
-                pad_edge=False,
-            )
+            # fits 80 columns in a pipe fits them on a terminal too. The title is a line
+            # of its own: as the table's title it was wrapped to the table's width.
+            if title:
+                self.console.print(Text(title))
+            table = Table(header_style="bold", box=None, pad_edge=False)
             for header, justify in columns:
                 table.add_column(Text(header), justify=justify)  # type: ignore[arg-type]
             for row in rows:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 CHUNK = 256  # images decoded and run through the model at once: a folder can hold 10,000
 MIN_NAME = 16  # narrower than this, a terminal table keeps only the top class's probability
-EMPTY_FOLDER = "a folder with no image file in it (its subfolders are not searched)"
+EMPTY_FOLDER = "a folder with no image file (subfolders are not searched)"
 
 
 def cmd_predict(args: argparse.Namespace, out: Output) -> int:
