@@ -164,8 +164,14 @@ def test_after_a_resume_the_star_marks_only_a_best_of_the_whole_run(tmp_path):
         view(started(6, start=3, run_dir=str(tmp_path)))
         view(epoch(4, 0.75))  # below epoch 2's 0.8: no star
         view(epoch(5, 0.85))
-    marks = [line.endswith("*") for line in buffer.getvalue().splitlines() if "epoch " in line]
-    assert marks[-2:] == [False, True]
+    lines = buffer.getvalue().splitlines()
+    assert "resuming after epoch 3; epochs 4 to 6" in lines
+    marks = [line.endswith("*") for line in lines if line.startswith("epoch ")]
+    assert marks == [False, True]
+    out, buffer = console_80()
+    with TrainView(out, TrainControl()) as view:
+        view(started(4, start=3, run_dir=str(tmp_path)))
+    assert "resuming after epoch 3; epoch 4" in buffer.getvalue().splitlines()
 
 
 def test_plural():

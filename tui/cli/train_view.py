@@ -113,7 +113,8 @@ class TrainView:
         out.line(f"model:      {event.model}, device {event.device}")
         out.line(f"data:       {event.dataset}")
         if event.start_epoch:
-            out.line(f"resuming after epoch {event.start_epoch}; epochs {first} to {event.epochs}")
+            left = f"epochs {first} to {event.epochs}" if first < event.epochs else f"epoch {first}"
+            out.line(f"resuming after epoch {event.start_epoch}; {left}")
             self.best = _best_before(event.run_dir, event.start_epoch)
         if out.console is not None and first <= event.epochs:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
