@@ -8,7 +8,12 @@ from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, accuracy_pair, read_summary
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.runs.describe import compare_labels
-from cnn_tui.tui.widgets.compare_charts import RUN_COLOURS, RunSeries
+from cnn_tui.tui.widgets.compare_charts import (
+    RUN_COLOURS,
+    AccuracyBars,
+    RunSeries,
+    ValCurvesChart,
+)
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
 from textual.app import ComposeResult
@@ -52,8 +57,6 @@ class CompareScreen(ReportsWorkerErrors, Screen):
         self._drawn: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        from cnn_tui.tui.widgets.compare_charts import AccuracyBars, ValCurvesChart
-
         yield NavBar("runs")
         yield Static("", id="compare-head")
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
@@ -113,8 +116,8 @@ class CompareScreen(ReportsWorkerErrors, Screen):
         if live:
             head += f" · {live} live"
         self.query_one("#compare-head", Static).update(head)
-        self.query_one("#compare-curves").show(series)
-        self.query_one("#compare-bars").show(series)
+        self.query_one("#compare-curves", ValCurvesChart).show(series)
+        self.query_one("#compare-bars", AccuracyBars).show(series)
 
     def _show_table(self, summaries: list[RunSummary], series: list[RunSeries]) -> None:
         table = self.query_one("#compare-table", DataTable)

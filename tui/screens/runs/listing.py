@@ -17,6 +17,7 @@ from cnn_tui.tui.screens.runs.describe import keys_hint
 from cnn_tui.tui.screens.runs.keys import RunKeys
 from cnn_tui.tui.screens.runs.run import RunScreen
 from cnn_tui.tui.widgets.chart_view import ChartView
+from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.run_table import RunTable
 from rich.text import Text
@@ -65,8 +66,6 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("runs")
         yield Static("", id="runs-head")
-        from cnn_tui.tui.widgets.charts import MetricChart
-
         with Vertical(id="runs-body"):
             yield RunTable(id="runs-table")
             with Container(id="runs-preview"):
@@ -153,7 +152,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
         """Tall terminals show the highlighted run's charts under the table."""
         if not self.has_class("-tall"):
             return
-        charts = list(self.query("#runs-preview > *"))
+        charts = list(self.query("#runs-preview > *").results(MetricChart))
         if not charts:
             return
         run = self.target_run()
