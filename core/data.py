@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import DATASETS
 from .errors import CnnTuiError
+from .images import IMAGE_SUFFIXES
 from .paths import cache_dir, default_data_dir
 from .safe_files import FileRefused, open_regular, regular_stat
 from .states import LogLevel
@@ -41,7 +43,6 @@ CIFAR10_CLASSES = [
     "truck",
 ]
 CIFAR2_CLASSES = ["airplane", "bird"]
-CIFAR2_LABELS = {0: 0, 2: 1}  # CIFAR-10 label -> CIFAR-2 label
 
 # The CIFAR-10 training set's statistics, used for train and validation alike (the book's).
 MEAN = (0.4915, 0.4823, 0.4468)
@@ -54,7 +55,6 @@ CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_FILES = (*(f"data_batch_{n}" for n in range(1, 6)), "test_batch", "batches.meta")
 MAX_ARCHIVE_BYTES = 256 * 1024 * 1024  # the archive is 170 MB, each batch 31 MB
 VAL_FOLDERS = ("test", "val", "valid", "validation")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 SAMPLE_FILE = "cifar2_sample.npz"
 
 Log = Callable[[str, LogLevel], None]  # (message, level)
@@ -124,7 +124,7 @@ def load_dataset(
     A folder without the expected layout raises DataError; a missing data set that cannot
     be downloaded falls back to the bundled sample with a warning through on_log.
     """
-    if dataset not in ("cifar2", "cifar10"):
+    if dataset not in DATASETS:
         raise DataError(f"unknown data set {dataset!r}: choose cifar2 or cifar10")
     log = on_log or _log_nothing
     root = Path(data_dir).expanduser() if data_dir else default_data_dir()

@@ -25,6 +25,7 @@ MAX_PIXELS = 64_000_000  # 8000x8000; a 20000x20000 "image" is refused before de
 # so a hostile or mistaken file (a disk image named .png) costs nothing.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SIZE = 32
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 
 
 class ImageError(CnnTuiError):

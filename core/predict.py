@@ -169,7 +169,7 @@ class FileAnswer:
 
 def image_files(folder: str | Path, *, recursive: bool = False) -> list[Path]:
     """The files with an image suffix in a folder (and below, if recursive), sorted."""
-    from .data import IMAGE_SUFFIXES
+    from .images import IMAGE_SUFFIXES
 
     folder = Path(folder).expanduser()
     if not folder.exists():

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import torch
 from cli_support import CLI, needs_cli
-from cnn_tui.core.model_files import WeightsExist, save_current_weights
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import (
     MAX_PICKLE_BYTES,
@@ -32,6 +31,7 @@ from cnn_tui.core.weights import (
     read_sidecar,
     save_weights,
 )
+from cnn_tui.core.weights_files import WeightsExist, save_current_weights
 from cnn_tui.tui.cli import output
 from cnn_tui.tui.main import main
 from PIL import Image
@@ -226,7 +226,7 @@ def test_a_fifo_sidecar_or_run_config_is_ignored_without_hanging(tmp_path):
 
 @pytest.mark.timeout(20)
 def test_a_fifo_for_a_runs_weights_json_does_not_hang_the_comparison(tmp_path):
-    from cnn_tui.core.inspect_models import find_trained_weights
+    from cnn_tui.core.inspection import find_trained_weights
 
     run = tmp_path / "runs" / "run-1"
     run.mkdir(parents=True)

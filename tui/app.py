@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
+from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.events import Progress
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.engine import load_engine, run_training
@@ -137,7 +137,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             notes.append(f"unknown preset {preset!r}; showing book")
             preset = "book"
         config = preset_config(preset, model=model)
-        dataset = opts.dataset if opts.dataset in ("cifar2", "cifar10") else None
+        dataset = opts.dataset if opts.dataset in DATASETS else None
         if opts.dataset and dataset is None:
             notes.append(f"unknown data set {opts.dataset!r}; showing cifar2")
         config = replace(

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from cnn_tui.core.config import DATASETS
 from cnn_tui.core.data import load_dataset
 from cnn_tui.core.evaluate import evaluate
 from cnn_tui.core.weights import load_model, save_weights
@@ -28,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     config = json.loads((args.run_dir / "config.json").read_text())
     model, meta = load_model(args.run_dir / "weights.pt")
-    dataset = config["dataset"] if config["dataset"] in ("cifar2", "cifar10") else "cifar2"
+    dataset = config["dataset"] if config["dataset"] in DATASETS else "cifar2"
     data = load_dataset(dataset, args.data, download=False)
     train = evaluate(model, data.train, len(data.classes))
     val = evaluate(model, data.val, len(data.classes))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn_tui.core.registry import MODELS
+from cnn_tui.core.weights_files import is_weights_file
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
@@ -32,10 +33,6 @@ LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "m
 COMPARE_COLUMNS = ("model", "params", "mult-adds", "train", "val", "book", "weights")
 TAB_KEYS = Binding.Group("Views", compact=True)
 WEIGHT_KEYS = Binding.Group("Weights", compact=True)
-
-
-def _weights_suffix(path: Path) -> bool:
-    return path.suffix.lower() in (".pt", ".pth")
 
 
 class ModelScreen(ReportsWorkerErrors, Screen):
@@ -198,7 +195,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         )
 
     def _layers_job(self, key: tuple[str, int]) -> None:
-        from cnn_tui.core.inspect_models import layer_table
+        from cnn_tui.core.inspection import layer_table
 
         try:
             table = layer_table(key[0], key[1])
@@ -213,7 +210,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
             self._draw_layers(key, table)
 
     def _draw_layers(self, key: tuple[str, int], table: Any) -> None:
-        from cnn_tui.core.inspect_models import format_kernel, format_shape
+        from cnn_tui.core.inspection import format_kernel_size, format_shape
 
         if self._shown_table == key:
             return
@@ -227,7 +224,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
                 format_shape(row.output_shape),
                 Text(f"{row.params:,}", justify="right"),
                 Text(f"{row.share:.1%}" if row.params else "-", justify="right"),
-                format_kernel(row.kernel_size),
+                format_kernel_size(row.kernel_size),
                 Text(f"{row.mult_adds:,}", justify="right"),
                 "yes" if row.trainable else "-",
                 key=row.name,
@@ -271,7 +268,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         )
 
     def _compare_job(self, classes: int) -> None:
-        from cnn_tui.core.inspect_models import compare_models
+        from cnn_tui.core.inspection import compare_models
 
         try:
             rows = compare_models(classes, runs_dir=self.app.options.runs)
@@ -281,7 +278,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         self._from_thread(self._compare_done, classes, rows)
 
     def _compare_done(self, classes: int, rows: list[Any]) -> None:
-        from cnn_tui.core.inspect_models import format_count
+        from cnn_tui.core.inspection import format_count
 
         self._comparison = rows
         self._comparison_for = classes
@@ -354,7 +351,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
     # -- the shape lesson ---------------------------------------------------------------
 
     def _lesson_job(self) -> None:
-        from cnn_tui.core.inspect_models import shape_lesson
+        from cnn_tui.core.inspection import shape_lesson
 
         try:
             one, many = shape_lesson(1), shape_lesson(64)
@@ -364,7 +361,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         self._from_thread(self._lesson_done, one, many)
 
     def _lesson_done(self, lesson: Any, batch: Any) -> None:
-        from cnn_tui.core.inspect_models import format_shape
+        from cnn_tui.core.inspection import format_shape
 
         self._lesson_drawn = True
         width = max(len(step.layer) for step in lesson.with_flatten) + 1
@@ -415,14 +412,14 @@ class ModelScreen(ReportsWorkerErrors, Screen):
             FilePickerScreen(
                 "Load weights: a .pt or .pth file (a state_dict or a checkpoint)",
                 self._start_folder(),
-                accept=_weights_suffix,
+                accept=is_weights_file,
                 what="weights file",
             ),
             self._load,
         )
 
     def action_book(self) -> None:
-        from cnn_tui.core.model_files import BOOK_CHECKPOINT_NAMES, find_book_checkpoint
+        from cnn_tui.core.weights_files import BOOK_CHECKPOINT_NAMES, find_book_checkpoint
 
         found = find_book_checkpoint(self.app.options.data)
         if found is None:
@@ -451,8 +448,8 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         )
 
     def _load_job(self, path: Path, origin: str, picked: str) -> None:
-        from cnn_tui.core.model_files import load_weights_file
         from cnn_tui.core.weights import WeightsError
+        from cnn_tui.core.weights_files import load_weights_file
 
         try:
             _, meta = load_weights_file(path, compare_with=picked)
@@ -492,7 +489,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
                 "Save the current weights to (a .pt file and a .json beside it)",
                 folder,
                 mode="save",
-                accept=_weights_suffix,
+                accept=is_weights_file,
                 what="file name",
                 initial=str(folder / name),
             ),
@@ -514,8 +511,8 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         )
 
     def _save_job(self, source: Path, target: Path, overwrite: bool) -> None:
-        from cnn_tui.core.model_files import WeightsExist, save_current_weights
         from cnn_tui.core.weights import WeightsError
+        from cnn_tui.core.weights_files import WeightsExist, save_current_weights
 
         try:
             written = save_current_weights(source, target, overwrite=overwrite)

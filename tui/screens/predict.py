@@ -10,7 +10,7 @@
 
 The picked image is shown large beside its class probabilities (widgets/picture.py) and
 kept as `App.picked_image` for the Explore screen. torch runs only in thread workers, through
-core.predict and core.gallery; this module imports neither at import time.
+core.predict and core.validation_results; this module imports neither at import time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel
@@ -48,7 +49,6 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 ORDER_NAMES = {
     "index": "in order",
     "least-confident": "least sure first",
@@ -105,7 +105,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
         super().__init__(id="predict-screen")
         self.predictor: Any = None
         self._predictor_key: Any = None
-        self.results: Any = None  # core.gallery.ValidationResults of the current weights
+        self.results: Any = None  # core.validation_results.ValidationResults of the current weights
         self._results_key: Any = None
         self._val_pixels: Any = None  # (N, 32, 32, 3) uint8 numpy
         self.dataset: Any = None  # loaded here when the App was given none
@@ -115,7 +115,9 @@ class PredictScreen(ReportsWorkerErrors, Screen):
         self.true_class: int | None = None
         self.predicted_class: int | None = None
         self.order = "index"
-        self._entries: list[Any] = []  # core.gallery.Entry of the list, filtered and ordered
+        self._entries: list[
+            Any
+        ] = []  # core.validation_results.Entry of the list, filtered and ordered
         self.folder_rows: list[Any] = []  # core.predict.FileAnswer, as they came
         self.folder: Path | None = None
         self.folder_state = "idle"  # idle, running, stopped, done, failed
@@ -241,7 +243,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
 
     def _validate_job(self, current: CurrentModel, key: Any) -> None:
         from cnn_tui.core.data import DataError, load_dataset
-        from cnn_tui.core.gallery import check_classes, dataset_for, validate
+        from cnn_tui.core.validation_results import check_classes, dataset_for, score_split
         from cnn_tui.core.weights import WeightsError
 
         load_textual_image()  # here, off the UI thread, before the first image is drawn
@@ -267,7 +269,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
                     self._validation_failed, key, f"cannot score these weights: {mismatch}"
                 )
                 return
-            results = validate(predictor.model, data.val, classes, data.name)
+            results = score_split(predictor.model, data.val, classes, data.name)
             pixels = data.val.images.permute(0, 2, 3, 1).contiguous().numpy()
         except (WeightsError, DataError, OSError) as error:
             self._from_thread(self._validation_failed, key, str(error))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cnn_tui.core.config import (
+    DATASETS,
     OPTIMIZERS,
     PRESETS,
     ConfigError,
@@ -29,7 +30,6 @@ from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-DATASETS = [("cifar2", "cifar2"), ("cifar10", "cifar10")]
 NUMBER_FIELDS = ("epochs", "lr", "batch_size")
 
 
@@ -80,7 +80,11 @@ class TrainForm(VerticalScroll, can_focus=False):
         with Horizontal(classes="field section"):
             yield Label("data set", classes="field-label")
             yield Select(
-                DATASETS, value=config.dataset, allow_blank=False, compact=True, id="dataset"
+                [(name, name) for name in DATASETS],
+                value=config.dataset,
+                allow_blank=False,
+                compact=True,
+                id="dataset",
             )
         yield Static(Text(self.source), id="source", classes="field-help")
         with Horizontal(classes="field section"):

@@ -100,7 +100,7 @@ def has_weights(run: RunSummary, which: Which) -> bool:
 
 def load_weights(file: Path) -> dict[str, Any]:
     """Load a run's weights file as a model (torch), to check it: its metadata."""
-    from cnn_tui.core.model_files import load_weights_file
+    from cnn_tui.core.weights_files import load_weights_file
 
     try:
         _, meta = load_weights_file(file)

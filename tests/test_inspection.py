@@ -1,4 +1,4 @@
-"""core/inspect_models.py: the Model screen's numbers, measured, never typed in."""
+"""core/inspection.py: the Model screen's numbers, measured, never typed in."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from cnn_tui.core.inspect_models import (
+from cnn_tui.core.inspection import (
     BOOK_ACCURACY,
     book_sequential,
     compare_models,
     describe_layer,
     find_trained_weights,
     format_count,
-    format_kernel,
+    format_kernel_size,
     format_shape,
     layer_table,
     shape_lesson,
@@ -58,7 +58,7 @@ def test_frozen_layers_are_not_trainable():
 
 
 def test_formatting_helpers():
-    assert format_kernel((3, 3)) == "3x3" and format_kernel(None) == "-"
+    assert format_kernel_size((3, 3)) == "3x3" and format_kernel_size(None) == "-"
     assert format_shape((1, 8, 8, 8)) == "(1, 8, 8, 8)"
     assert format_count(18090) == "18,090"
     assert format_count(1574402) == "1.57M"

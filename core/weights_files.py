@@ -1,4 +1,4 @@
-"""Loading and saving the app's current weights, as the Model screen does it.
+"""Weights files as a user picks them: loading and saving the current weights.
 
 core/weights.py reads and writes the files; this adds what a user picking files needs:
 a file that fits none of the models is compared with the model on screen (so the message

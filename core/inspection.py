@@ -1,4 +1,4 @@
-"""What the Model screen shows about the chapter's networks, as plain data.
+"""The chapter's networks measured, as plain data (the Model screen shows them).
 
 - `layer_table`: a model's layers (from core/summary.py, measured by torchinfo) with each
   layer's share of all parameters, and the totals beneath.
@@ -110,7 +110,7 @@ def layer_table(
     return layer_table_from_summary(summarize(model_name, num_classes, n_blocks))
 
 
-def format_kernel(kernel: tuple[int, ...] | None) -> str:
+def format_kernel_size(kernel: tuple[int, ...] | None) -> str:
     return "x".join(str(k) for k in kernel) if kernel else "-"
 
 
@@ -311,7 +311,7 @@ def describe_layer(name: str, module: nn.Module) -> str:
     kind = type(module).__name__
     if hasattr(module, "in_channels"):
         conv = cast("nn.Conv2d", module)
-        kernel = format_kernel(tuple(conv.kernel_size)).split("x")
+        kernel = format_kernel_size(tuple(conv.kernel_size)).split("x")
         size = kernel[0] if len(set(kernel)) == 1 else "x".join(kernel)
         padding = conv.padding if isinstance(conv.padding, str) else max(conv.padding)
         text = f"{kind}({conv.in_channels}, {conv.out_channels}, k{size}, p{padding})"

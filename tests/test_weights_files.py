@@ -1,4 +1,4 @@
-"""core/model_files.py: loading and saving the app's current weights from the Model screen."""
+"""core/weights_files.py: loading and saving the app's current weights from the Model screen."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import json
 
 import pytest
 import torch
-from cnn_tui.core.model_files import (
+from cnn_tui.core.models import build_model
+from cnn_tui.core.weights import WeightsError, read_state_dict, save_weights
+from cnn_tui.core.weights_files import (
     WeightsExist,
     find_book_checkpoint,
     is_weights_file,
     load_weights_file,
     save_current_weights,
 )
-from cnn_tui.core.models import build_model
-from cnn_tui.core.weights import WeightsError, read_state_dict, save_weights
 from conftest import BOOK_CHECKPOINT
 
 

@@ -1,4 +1,4 @@
-"""core/gallery.py: browsing the validation set's predictions, filters, confusion, top losses."""
+"""core/validation_results.py: scoring on the validation set, filters, confusion, top losses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import math
 import pytest
 import torch
 from cnn_tui.core.data import DataSet, Split
-from cnn_tui.core.gallery import ValidationResults, check_classes, dataset_for, validate
+from cnn_tui.core.validation_results import (
+    ValidationResults,
+    check_classes,
+    dataset_for,
+    score_split,
+)
 from torch import nn
 
 
@@ -79,12 +84,12 @@ class _Fixed(nn.Module):
         return torch.stack([-score, score], dim=1)
 
 
-def test_validate_runs_the_model_once_and_keeps_the_images():
+def test_score_split_runs_the_model_once_and_keeps_the_images():
     images = torch.stack(
         [torch.full((3, 32, 32), v, dtype=torch.uint8) for v in (0, 40, 250, 255, 10, 200)]
     )
     labels = torch.tensor([0, 0, 1, 1, 1, 0])
-    results = validate(_Fixed(), Split(images, labels), ["airplane", "bird"], "toy")
+    results = score_split(_Fixed(), Split(images, labels), ["airplane", "bird"], "toy")
     assert results.predictions == [0, 0, 1, 1, 0, 1]
     assert results.confusion == [[2, 1], [1, 2]]
     assert results.accuracy == pytest.approx(4 / 6)

@@ -1,8 +1,8 @@
-"""The validation set as the Predict screen browses it: every image with its true label,
-the current weights' prediction and confidence; filters; the confusion matrix; and the
+"""Weights scored on the validation set, for browsing (the Predict screen): every image
+with its true label, the weights' prediction and confidence; filters; the confusion matrix; and the
 most confident mistakes (fastai's `plot_top_losses`).
 
-`validate` runs core.evaluate once (a thread worker calls it); everything after that is
+`score_split` runs core.evaluate once (a thread worker calls it); everything after that is
 plain Python on its results, so filtering and sorting are instant and need no torch.
 """
 
@@ -112,7 +112,7 @@ class ValidationResults:
         return self.split.images[index].permute(1, 2, 0).contiguous().numpy()
 
 
-def validate(
+def score_split(
     model: nn.Module, split: Split, classes: list[str], dataset_name: str = ""
 ) -> ValidationResults:
     """Run the model over the split in eval mode (core.evaluate) and keep what it said."""
