@@ -104,13 +104,7 @@ def preset_config(name: str, model: str = "net", **changes: Any) -> TrainConfig:
 
 
 def check_epochs(value: Any) -> int:
-    try:
-        epochs = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"epochs must be a whole number, not {shown(value)}") from None
-    if epochs < 1:
-        raise ConfigError(f"epochs must be at least 1, not {shown(epochs)}")
-    return epochs
+    return _check_count("epochs", value)
 
 
 def check_lr(value: Any) -> float:
@@ -127,15 +121,20 @@ def check_lr(value: Any) -> float:
 
 
 def check_batch_size(value: Any) -> int:
+    return _check_count("batch size", value, most=65536)
+
+
+def _check_count(name: str, value: Any, most: int | None = None) -> int:
+    """A whole number of at least 1 (and at most `most`), or ConfigError naming the field."""
     try:
-        size = int(value)
+        count = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"batch size must be a whole number, not {shown(value)}") from None
-    if size < 1:
-        raise ConfigError(f"batch size must be at least 1, not {shown(size)}")
-    if size > 65536:
-        raise ConfigError(f"batch size {shown(size)} is too large (at most 65536)")
-    return size
+        raise ConfigError(f"{name} must be a whole number, not {shown(value)}") from None
+    if count < 1:
+        raise ConfigError(f"{name} must be at least 1, not {shown(count)}")
+    if most is not None and count > most:
+        raise ConfigError(f"{name} {shown(count)} is too large (at most {most})")
+    return count
 
 
 def _check_nonnegative(name: str, value: Any) -> float:

@@ -35,7 +35,7 @@ from .config import TrainConfig, validate
 from .paths import default_data_dir, default_runs_dir
 from .resume import Resume, plan_resume
 from .run_files import CONFIG, LOG, RunError
-from .run_lock import RunLock
+from .run_lock import RunLock, name_holder
 from .run_records import read_config
 from .run_writer import clear_progress, new_run_dir, write_progress, write_state
 
@@ -109,9 +109,7 @@ def start_detached(
                 start_new_session=True,
                 pass_fds=(fd,),
             )
-        with contextlib.suppress(OSError):  # name the trainer in the lock (see lock_holder)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{process.pid}\n".encode(), 0)
+        name_holder(fd, process.pid)  # the trainer, which accepts a stop signal
     except OSError as error:
         with contextlib.suppress(OSError):
             write_state(run_dir, state="failed", ended=time.time(), message=str(error))

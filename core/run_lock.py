@@ -44,8 +44,13 @@ def refuse_stop_signals(refuse: bool = True) -> None:
     _refuse_signals = refuse
 
 
-def _lock_text(pid: int) -> bytes:
-    return f"{pid} {_NO_SIGNAL}\n".encode() if _refuse_signals else f"{pid}\n".encode()
+def name_holder(fd: int, pid: int, no_signal: bool = False) -> None:
+    """Write the holder's pid into the locked train.lock (see lock_holder), and "no-signal"
+    for one that stop_run must not signal; best effort (the lock holds without it)."""
+    text = f"{pid} {_NO_SIGNAL}\n" if no_signal else f"{pid}\n"
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
 
 
 class RunLock:
@@ -107,9 +112,7 @@ class RunLock:
                 break
             os.close(fd)  # the holder unlinked it as we locked it: try the new file
         self._fd = fd
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, _lock_text(os.getpid()), 0)
+        name_holder(fd, os.getpid(), _refuse_signals)
         return self
 
     def handover(self) -> int:
@@ -136,9 +139,7 @@ class RunLock:
             raise RunError(f"the lock handed over for {run_dir} is not its {LOCK}")
         os.set_inheritable(fd, False)
         lock._fd = fd
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, _lock_text(os.getpid()), 0)
+        name_holder(fd, os.getpid(), _refuse_signals)
         return lock
 
     def release(self) -> None:

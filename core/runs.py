@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .events import EpochEnd
 from .run_files import CONFIG, STATE, RunError
 from .run_lock import is_alive, lock_holder, refuses_signals, request_stop
 from .run_records import (
@@ -211,15 +212,7 @@ def delete_run(run_dir: str | Path) -> None:
         raise RunError(f"cannot delete {run_dir}: {error.strerror or error}") from None
 
 
-METRIC_COLUMNS = (
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "epoch_seconds",
-    "images_per_second",
-)
+METRIC_COLUMNS = tuple(f.name for f in fields(EpochEnd))  # a metrics.jsonl line's keys
 
 
 def export_metrics_csv(run_dir: str | Path, path: str | Path) -> Path:
