@@ -490,3 +490,24 @@ async def test_a_screen_closed_as_it_opens(tmp_path: Path, which: str) -> None:
             await pilot.pause(0.3)
         assert app.is_running
     assert app._exception is None
+
+
+async def test_a_screen_key_handled_while_the_app_shuts_down(tmp_path: Path) -> None:
+    """Found by tui-monkey (seed 316): `q`, then screen keys already on their way. While
+    Textual closed the screens of every mode, a key a screen still held switched to a mode
+    not yet opened, which added a screen stack under Textual's loop over them: `RuntimeError:
+    dictionary changed size during iteration` ended the app at its exit. A widget that asks
+    for another screen as it is unmounted stands for that key."""
+    from textual.widget import Widget
+
+    class AsksForAScreenAsItCloses(Widget):
+        def on_unmount(self) -> None:
+            for mode in ("model", "explore", "predict", "runs"):
+                self.app.switch_mode(mode)
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await app.screen.mount(AsksForAScreenAsItCloses())
+        await pilot.pause()
+    assert app._exception is None

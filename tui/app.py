@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.events import Progress
@@ -32,6 +32,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
+from textual.widget import AwaitMount, Widget
 from textual.worker import Worker
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
@@ -401,6 +402,17 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         # Behind a question (quit?), screen keys and q wait for the answer.
         modal = isinstance(self.screen, ModalScreen)
         return not (modal and action in ("switch_mode", "quit"))
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Textual's switch_mode, except while the app shuts down: then a screen key still
+        on its way does nothing. Textual closes every mode's screens in a loop over its
+        screen stacks, and opening a new mode inside it ended the app (tui-monkey seed 316:
+        `dictionary changed size during iteration`)."""
+        if not self.is_running:
+            # Nothing to wait for: an AwaitMount of no widgets never reads its parent,
+            # and there may be no screen left to name.
+            return AwaitMount(cast(Widget, None), [])
+        return super().switch_mode(mode)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
