@@ -21,6 +21,7 @@ from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.background import start_background_run
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.runs.actions import CSV_NAME, ActionRefused, Which
+from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.describe import RESUMABLE, is_own_run
 from cnn_tui.tui.screens.runs.resume_dialog import ResumeScreen
 from cnn_tui.tui.state import CurrentModel
@@ -94,17 +95,18 @@ class RunKeys:
         run = self.target_run()
         if run is None or not action_allowed(run, "resume", ()):
             return
-        app: Any = self.app
+        app, state = self.app, runs_host(self.app)
         try:
             plan, refusals = actions.resume_choices(run)
         except ActionRefused as error:
             app.notify(str(error), title="Cannot resume", severity="error")
             return
         why = None
-        if app.train.active:
+        if state.train.active:
             why = "the app is training another run"
-        elif app.engine_state != "ready":
-            why = "the engine is still loading" if app.engine_state == "loading" else "no engine"
+        elif state.engine_state != "ready":
+            engine = state.engine_state
+            why = "the engine is still loading" if engine == "loading" else "no engine"
         app.push_screen(
             ResumeScreen(run, why, plan, refusals), partial(_resume_answered, self, run, plan)
         )
@@ -156,12 +158,12 @@ class RunKeys:
         run = self.target_run()
         if run is None or run.alive:
             return
-        app: Any = self.app
+        app = self.app
         question = (
             f"Delete run {run.name} ({run.model}, {run.epochs_done} epochs, {run.state})? "
             "Its checkpoints, weights and metrics go; this cannot be undone."
         )
-        current = app.current_model
+        current = runs_host(app).current_model
         if current is not None and Path(current.path).parent == Path(run.path):
             question += " Its weights are the current model: other screens will not find them."
         app.push_screen(
@@ -197,9 +199,9 @@ def _resume_answered(
 ) -> None:
     if where is None:
         return
-    app: Any = host.app
+    app, state = host.app, runs_host(host.app)
     if where == "here":
-        if app.start_training(plan.config, resume=plan.request):
+        if state.start_training(plan.config, resume=plan.request):
             after = plan.best_epoch if plan.request.from_best else run.epochs_done
             app.notify(
                 f"Resuming {run.name} in the app after epoch {after}; "
@@ -208,20 +210,20 @@ def _resume_answered(
             )
         host.runs_changed()
         return
-    start_background_run(app, app.runs_dir, plan.config, resume=plan.request, open_it=False)
+    start_background_run(app, state.runs_dir, plan.config, resume=plan.request, open_it=False)
 
 
 def _stop_answered(host: RunKeysHost, run: RunSummary, yes: bool | None) -> None:
     if not yes:
         return
-    app: Any = host.app
-    started = app.train.started
+    app, state = host.app, runs_host(host.app)
+    started = state.train.started
     if (
         is_own_run(run)
-        and app.train.active
+        and state.train.active
         and (started is None or Path(started.run_dir) == Path(run.path))
     ):  # the app's training worker (not a background run the app is launching)
-        app.stop_training()
+        state.stop_training()
         app.notify(f"Stopping {run.name} after this batch; its checkpoint is kept.")
     else:
         try:
@@ -236,7 +238,7 @@ def _stop_answered(host: RunKeysHost, run: RunSummary, yes: bool | None) -> None
     host.runs_changed()
 
 
-def _load_weights_job(app: Any, file: Path, which: Which) -> None:
+def _load_weights_job(app: App[object], file: Path, which: Which) -> None:
     """In a thread: load the weights (torch), then make them the current model."""
     try:
         meta = actions.load_weights(file)
@@ -248,8 +250,8 @@ def _load_weights_job(app: Any, file: Path, which: Which) -> None:
     app.call_from_thread(_weights_loaded, app, file, meta, which)
 
 
-def _weights_loaded(app: Any, file: Path, meta: dict[str, Any], which: Which) -> None:
-    app.set_current_model(CurrentModel(file, meta, "run"))
+def _weights_loaded(app: App[object], file: Path, meta: dict[str, Any], which: Which) -> None:
+    runs_host(app).set_current_model(CurrentModel(file, meta, "run"))
     app.notify(
         f"{meta.get('model', '?')} with the {which} weights of {file.parent.name} "
         f"({file.name}) is now the current model.",

@@ -12,6 +12,7 @@ from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.runs.actions import runs_folder
+from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.compare import CompareScreen
 from cnn_tui.tui.screens.runs.describe import keys_hint
 from cnn_tui.tui.screens.runs.keys import RunKeys
@@ -77,7 +78,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
     def on_mount(self) -> None:
         if closed_before_mounting(self):
             return
-        self.cache = RunsCache(runs_folder(self.app.runs_dir))
+        self.cache = RunsCache(runs_folder(runs_host(self.app).runs_dir))
         self.set_interval(REFRESH_SECONDS, self._tick)
         self.poll()
 

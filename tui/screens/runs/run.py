@@ -16,6 +16,7 @@ from cnn_tui.tui.runs_cache import (
     read_summary,
 )
 from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.describe import (
     is_own_run,
     run_info_text,
@@ -127,7 +128,7 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
         self.files.refresh()
         state_changed = before is None or (run.state, run.alive) != (before.state, before.alive)
         self.run = run
-        progress = live_progress(self.app.train, run)
+        progress = live_progress(runs_host(self.app).train, run)
         self._put("#run-title", run_title(run))
         self._put("#run-status", run_status_text(run, progress))
         self._put("#run-info", run_info_text(run))
