@@ -511,3 +511,19 @@ async def test_a_screen_key_handled_while_the_app_shuts_down(tmp_path: Path) -> 
         await app.screen.mount(AsksForAScreenAsItCloses())
         await pilot.pause()
     assert app._exception is None
+
+
+@pytest.mark.parametrize("mode", ["model", "explore", "predict", "runs"])
+async def test_a_screen_opened_as_the_app_quits(tmp_path: Path, mode: str) -> None:
+    """Found by tui-monkey (seed 321): `b` started a background run, then `q`. The run's
+    start came back after the quit and switched to the Runs screen, which Textual then
+    closed at once: its ScreenResume handler ran on removed widgets and `NoMatches:
+    'RunTable'` ended the app at its exit. A screen opened as the app quits is never shown:
+    it must do nothing, and a switch asked for after the quit does nothing."""
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.exit()
+        app.switch_mode(mode)
+        await pilot.pause(0.3)
+    assert app._exception is None

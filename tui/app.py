@@ -113,6 +113,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         self._source_text: str | None = None
         self._train_worker: Worker | None = None
         self._quitting = False
+        self._exit_asked = False  # exit() was called (see closing)
         self._engine_started = False
         self.first_frame_shown = False
         self._remember_theme = False  # save the user's theme picks (run_app only)
@@ -403,12 +404,23 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         modal = isinstance(self.screen, ModalScreen)
         return not (modal and action in ("switch_mode", "quit"))
 
+    @property
+    def closing(self) -> bool:
+        """True from the moment the app is asked to exit: screens opened now are never
+        shown (see screens/mounting.py)."""
+        return self._exit_asked or not self.is_running
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self._exit_asked = True
+        super().exit(*args, **kwargs)
+
     def switch_mode(self, mode: str) -> AwaitMount:
-        """Textual's switch_mode, except while the app shuts down: then a screen key still
-        on its way does nothing. Textual closes every mode's screens in a loop over its
-        screen stacks, and opening a new mode inside it ended the app (tui-monkey seed 316:
-        `dictionary changed size during iteration`)."""
-        if not self.is_running:
+        """Textual's switch_mode, except once the app is asked to exit: then a screen key
+        still on its way, or a background run's start coming back, does nothing. Textual
+        closes every mode's screens in a loop over its screen stacks, and opening a new mode
+        inside it ended the app (tui-monkey seed 316: `dictionary changed size during
+        iteration`); a mode opened just before was closed as it opened (seed 321)."""
+        if self.closing:
             # Nothing to wait for: an AwaitMount of no widgets never reads its parent,
             # and there may be no screen left to name.
             return AwaitMount(cast(Widget, None), [])

@@ -8,12 +8,26 @@ being removed, and a query_one there ended the app (found by tui-monkey: NoMatch
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from textual.screen import Screen
 
 
+@runtime_checkable
+class MayBeClosing(Protocol):
+    """An app that says when it has been asked to exit (the App's `closing`)."""
+
+    @property
+    def closing(self) -> bool: ...
+
+
 def closed_before_mounting(screen: Screen) -> bool:
-    """True when the screen is in no screen stack: it was popped, and will not be shown."""
+    """True when the screen will not be shown: it is in no screen stack (it was popped),
+    or the app is closing (a screen opened as the app quits is closed at once: tui-monkey
+    seed 321 met a Runs screen whose widgets were already being removed)."""
     app = screen.app
+    if not app.is_running or (isinstance(app, MayBeClosing) and app.closing):
+        return True
     for mode in (app.DEFAULT_MODE, *app.MODES):
         try:
             if screen in app.get_screen_stack(mode):
