@@ -23,7 +23,8 @@ from cnn_tui.core.weights import load_model, save_weights
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.explore import ExploreScreen
 from cnn_tui.tui.state import CurrentModel
-from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid
+from cnn_tui.tui.widgets.heatmap import HeatMap
+from cnn_tui.tui.widgets.map_grid import MapGrid
 from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, Input
 

@@ -11,15 +11,14 @@ from cnn_tui.tui.widgets.heatmap import (
     HALF,
     VIRIDIS,
     HeatMap,
-    MapGrid,
     colour_bar,
     colour_of,
     fitted_size,
-    grid_layout,
     half_block_lines,
     resample,
     to_colours,
 )
+from cnn_tui.tui.widgets.map_grid import MapGrid, grid_layout
 from textual.app import App, ComposeResult
 
 
@@ -113,7 +112,8 @@ def test_colour_bar_names_its_ends():
 
 def test_the_widgets_module_does_not_import_torch_or_numpy():
     code = (
-        "import sys; import cnn_tui.tui.widgets.heatmap, cnn_tui.tui.screens.explore; "
+        "import sys; import cnn_tui.tui.widgets.heatmap, cnn_tui.tui.widgets.map_grid; "
+        "import cnn_tui.tui.screens.explore; "
         "bad = [m for m in ('torch', 'numpy') if m in sys.modules]; print(bad); "
         "sys.exit(1 if bad else 0)"
     )

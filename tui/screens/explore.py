@@ -27,7 +27,8 @@ from typing import Any
 from cnn_tui.core.kernels import KERNEL_NOTES, KERNELS, KernelError, format_kernel, parse_kernel
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.mounting import closed_before_mounting
-from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid, colour_bar
+from cnn_tui.tui.widgets.heatmap import HeatMap, colour_bar
+from cnn_tui.tui.widgets.map_grid import MapGrid
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.color import Color
 from rich.style import Style
