@@ -527,3 +527,31 @@ async def test_a_screen_opened_as_the_app_quits(tmp_path: Path, mode: str) -> No
         app.switch_mode(mode)
         await pilot.pause(0.3)
     assert app._exception is None
+
+
+@pytest.mark.parametrize("key", ["pagedown", "pageup"])
+async def test_page_keys_in_a_focused_list_with_no_room(tmp_path: Path, key: str) -> None:
+    """Found by tui-monkey (seed 326): PageDown in a focused option list that had no room
+    to draw (a Select's menu of the Train form, open as the window changed) ended the app
+    with Textual's `KeyError: 0` in OptionList._move_page (the palette's own list had the
+    same bug, see tui/palette.py). A list of zero rows stands for it."""
+    from textual.widgets import OptionList
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        choices = OptionList("a", "b", "c")
+        choices.styles.height = 0
+        await app.screen.mount(choices)
+        choices.focus()
+        await pilot.pause()
+        await pilot.press(key, key)
+        await pilot.pause()
+        assert app.is_running
+        choices.styles.height = 6  # with room again (4 rows inside its border), keys page
+        await pilot.pause(0.1)
+        assert choices.scrollable_content_region.height == 4
+        choices.highlighted = 0
+        await pilot.press("pagedown")
+        assert choices.highlighted == 2
+    assert app._exception is None

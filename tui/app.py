@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -28,11 +28,14 @@ from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.state import AppOptions, CurrentModel, TrainState
 from cnn_tui.tui.widgets.nav import SCREENS
 from textual import on, work
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.widget import AwaitMount, Widget
+from textual.widgets import OptionList
 from textual.worker import Worker
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
@@ -398,6 +401,24 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         self._changed()
 
     # -- keys, commands and quitting ----------------------------------------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Textual's run_action, except a page key in an option list with no room to draw:
+        Textual's OptionList._move_page then reads a line map it never filled, and its
+        `KeyError: 0` ended the app (tui-monkey seed 326: a Select's menu). Nothing to page,
+        so nothing happens."""
+        if (
+            isinstance(default_namespace, OptionList)
+            and action in ("page_down", "page_up")
+            and not default_namespace.scrollable_content_region
+        ):
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Behind a question (quit?), screen keys and q wait for the answer.
