@@ -26,7 +26,8 @@ from made_images import write_odd_images
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-SEEDS = (1, 2, 3)
+# Two seeds: about 30 s of the suite (three took 44 s); the tui-monkey stress test plays more.
+SEEDS = (1, 2)
 STEPS = 70  # per seed, at most
 SECONDS = 12.0  # per seed, at most (after start-up): a loaded machine plays fewer steps
 QUIT_KEYS = {"q", "ctrl+q", "ctrl+c"}  # quitting is no crash; the monkey stays in
