@@ -31,15 +31,16 @@ def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
             """
             import asyncio, sys, threading
             import cnn_tui.tui.app as appmod
+            import cnn_tui.tui.session.engine as enginemod
 
             gate = threading.Event()
-            real = appmod.load_engine
+            real = enginemod.load_engine
 
             def held(weights):
                 gate.wait(30)
                 return real(weights)
 
-            appmod.load_engine = held
+            enginemod.load_engine = held
 
             async def main():
                 app = appmod.CnnTuiApp()

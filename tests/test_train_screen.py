@@ -11,9 +11,10 @@ import pytest
 from app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.config import PRESETS
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
-from cnn_tui.tui.app import TRAIN_SWITCH_SECONDS, CnnTuiApp
-from cnn_tui.tui.messages import TrainEvent
+from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.train import TrainScreen
+from cnn_tui.tui.session.messages import TrainEvent
+from cnn_tui.tui.session.service import TRAIN_SWITCH_SECONDS
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
 from textual.color import Color

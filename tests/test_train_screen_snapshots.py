@@ -17,7 +17,7 @@ import pytest
 from app_support import options, tiny_dataset
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.messages import TrainEvent
+from cnn_tui.tui.session.messages import TrainEvent
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 

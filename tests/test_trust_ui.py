@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from app_support import options, ready, tiny_dataset, wait_for
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.messages import TrainEvent
+from cnn_tui.tui.session.messages import TrainEvent
 from cnn_tui.tui.widgets.charts import MetricChart
 from runs_support import write_run
 from test_train_screen import _record

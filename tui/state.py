@@ -1,8 +1,9 @@
-"""What the app knows between screens: its options, the current model and the training run.
+"""What the app knows between screens, as typed records: its options, the current model,
+the picked image and the training run.
 
-These are plain objects owned by the App, not by any screen, so switching screens neither
-stops training nor loses its charts: a screen re-renders from here whenever it is shown.
-Nothing here imports torch or Textual.
+The session (tui/session) owns these, not any screen, so switching screens neither stops
+training nor loses its charts: a screen re-renders from here whenever it is shown.
+Nothing here imports torch or Textual (torch and numpy types are for the type checker).
 """
 
 from __future__ import annotations
@@ -12,11 +13,25 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from cnn_tui.core.config import TrainConfig
+    from cnn_tui.core.train import TrainControl
+
 LOG_LINES = 1000  # the log keeps this many lines (wrapped lines in the widget); older ones go
+
+EngineState = Literal["loading", "ready", "failed"]  # whether torch is imported yet
+Phase = Literal[
+    "idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed"
+]
+LogLevel = Literal["info", "warning", "error"]
+Origin = Literal["shipped", "file", "run", "book"]  # where the current weights came from
+ENDED: dict[str, Phase] = {"finished": "finished", "stopped": "stopped", "failed": "failed"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +63,8 @@ class CurrentModel:
     """The weights the other screens use: a file and what its sidecar says about it."""
 
     path: Path
-    meta: dict[str, Any] = field(default_factory=dict)
-    origin: str = "shipped"  # shipped, file or run
+    meta: dict[str, object] = field(default_factory=dict)
+    origin: Origin = "shipped"
 
     @property
     def label(self) -> str:
@@ -58,10 +73,20 @@ class CurrentModel:
 
 
 @dataclass(frozen=True)
+class PickedImage:
+    """The image picked on the Predict screen, which the Explore screen shows."""
+
+    pixels: npt.NDArray[np.uint8]  # (32, 32, 3): what the network reads
+    label: str  # where it comes from, in words
+    path: str | None = None  # the file, for an image from disk
+    true_class: str | None = None  # where known
+
+
+@dataclass(frozen=True)
 class LogLine:
     number: int  # counts every line ever written, so a view knows which it has shown
     message: str
-    level: str = "info"
+    level: LogLevel = "info"
 
 
 class TrainState:
@@ -73,9 +98,9 @@ class TrainState:
     """
 
     def __init__(self) -> None:
-        self.phase = "idle"
-        self.control: Any = None  # core.train.TrainControl of the run in progress
-        self.config: Any = None  # core.config.TrainConfig of the current or last run
+        self.phase: Phase = "idle"
+        self.control: TrainControl | None = None  # of the run in progress
+        self.config: TrainConfig | None = None  # of the current or last run
         self.started: Started | None = None
         self.progress: Progress | None = None
         self.history: list[EpochEnd] = []
@@ -99,7 +124,7 @@ class TrainState:
         """Planned epochs of the current run (0 before it starts)."""
         if self.started is not None:
             return self.started.epochs
-        return int(getattr(self.config, "epochs", 0) or 0)
+        return self.config.epochs if self.config is not None else 0
 
     @property
     def best(self) -> EpochEnd | None:
@@ -131,7 +156,7 @@ class TrainState:
 
     # -- what changes it ----------------------------------------------------------------
 
-    def begin(self, config: Any, control: Any) -> None:
+    def begin(self, config: TrainConfig, control: TrainControl | None) -> None:
         """A new run was asked for: forget the last run's numbers, keep the log."""
         self.phase = "starting"
         self.config = config
@@ -144,12 +169,12 @@ class TrainState:
         self.epochs_version += 1
         self.version += 1
 
-    def write(self, message: str, level: str = "info") -> None:
+    def write(self, message: str, level: LogLevel = "info") -> None:
         self._log_count += 1
         self.log.append(LogLine(self._log_count, message, level))
         self.version += 1
 
-    def set_phase(self, phase: str) -> None:
+    def set_phase(self, phase: Phase) -> None:
         self.phase = phase
         self.version += 1
 
@@ -164,7 +189,7 @@ class TrainState:
             self.epochs_version += 1
             self.write(format_epoch(event, self.epochs))
         elif isinstance(event, Log):
-            self.write(event.message, event.level)
+            self.write(event.message, log_level(event.level))
         elif isinstance(event, Started):
             self.started = event
             self.device = event.device
@@ -177,7 +202,7 @@ class TrainState:
             self.epochs_version += 1
         elif isinstance(event, Finished):
             self.finished = event
-            self.phase = event.state
+            self.phase = ENDED.get(event.state, "failed")
             self.control = None
             self.epochs_version += 1
             self.write(format_finished(event), "error" if event.state == "failed" else "info")
@@ -188,6 +213,11 @@ class TrainState:
         self.phase = "failed"
         self.control = None
         self.write(message, "error")
+
+
+def log_level(level: str) -> LogLevel:
+    """core's Log.level as one of the log's levels (an unknown one reads as info)."""
+    return "warning" if level == "warning" else "error" if level == "error" else "info"
 
 
 def _earlier_epochs(run_dir: str, up_to: int) -> list[EpochEnd]:

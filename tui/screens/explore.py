@@ -26,6 +26,7 @@ from typing import Any
 
 from cnn_tui.core.kernels import KERNEL_NOTES, KERNELS, KernelError, format_kernel, parse_kernel
 from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.widgets.heatmap import HeatMap, colour_bar
 from cnn_tui.tui.widgets.map_grid import MapGrid
@@ -38,7 +39,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
-from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -132,7 +132,7 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-class ExploreScreen(ReportsWorkerErrors, Screen):
+class ExploreScreen(ReportsWorkerErrors, AppScreen):
     """Feature maps, the kernel playground and conv1's kernels for the picked image."""
 
     CSS_PATH = str(Path(__file__).resolve().parent.parent / "explore.tcss")
@@ -266,7 +266,7 @@ class ExploreScreen(ReportsWorkerErrors, Screen):
             except OSError:
                 stamp = 0
             return (str(path), stamp), str(path), "", current.origin
-        name = getattr(self.app.options, "model", None) or "net"
+        name = self.session.options.model or "net"
         return ("untrained", name), None, name, "untrained"
 
     def _image_ref(self) -> tuple[Any, Any]:

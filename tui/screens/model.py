@@ -15,6 +15,7 @@ from typing import Any
 from cnn_tui.core.registry import MODELS
 from cnn_tui.core.weights_files import is_weights_file
 from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel
@@ -26,7 +27,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import ScreenResume
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
 
 LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "mult-adds", "train")
@@ -35,7 +35,11 @@ TAB_KEYS = Binding.Group("Views", compact=True)
 WEIGHT_KEYS = Binding.Group("Weights", compact=True)
 
 
-class ModelScreen(ReportsWorkerErrors, Screen):
+def _weights_suffix(path: Path) -> bool:
+    return path.suffix.lower() in (".pt", ".pth")
+
+
+class ModelScreen(ReportsWorkerErrors, AppScreen):
     """Inspect parameter counts and layer shapes; load and save the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -271,7 +275,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
         from cnn_tui.core.inspection import compare_models
 
         try:
-            rows = compare_models(classes, runs_dir=self.app.options.runs)
+            rows = compare_models(classes, runs_dir=self.session.options.runs)
         except Exception as error:
             self._from_thread(self.say, f"cannot compare the models: {error}", "error")
             return
@@ -421,7 +425,7 @@ class ModelScreen(ReportsWorkerErrors, Screen):
     def action_book(self) -> None:
         from cnn_tui.core.weights_files import BOOK_CHECKPOINT_NAMES, find_book_checkpoint
 
-        found = find_book_checkpoint(self.app.options.data)
+        found = find_book_checkpoint(self.session.options.data)
         if found is None:
             self.say(
                 f"the book's checkpoint ({' or '.join(BOOK_CHECKPOINT_NAMES)}) is not beside the "

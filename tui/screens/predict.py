@@ -25,6 +25,7 @@ from typing import Any
 
 from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.state import CurrentModel
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
@@ -36,7 +37,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     DirectoryTree,
@@ -74,7 +74,7 @@ class PickedImage:
     true_class: str | None = None  # where known
 
 
-class PredictScreen(ReportsWorkerErrors, Screen):
+class PredictScreen(ReportsWorkerErrors, AppScreen):
     """Classify validation images, files and folders with the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -175,7 +175,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
 
     def _start_folder(self) -> Path:
         """The Files tab starts in the data's validation folder if there is one."""
-        data = self.app.options.data
+        data = self.session.options.data
         if data:
             root = Path(data).expanduser()
             for name in ("test", "val", "valid", "validation"):
@@ -257,7 +257,7 @@ class PredictScreen(ReportsWorkerErrors, Screen):
                 if self.dataset is None or self._dataset_for != wanted:
                     self.dataset = load_dataset(
                         wanted,
-                        self.app.options.data,
+                        self.session.options.data,
                         download=False,
                         on_log=lambda message, level: notes.append(message),
                     )

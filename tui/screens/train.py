@@ -1,11 +1,12 @@
 """The Train screen: the form, live charts, the progress of the epoch and the log.
 
-The screen holds no training state of its own: it draws the App's TrainState a few times a
-second (only what changed), so leaving it and coming back loses nothing.
+The screen holds no training state of its own: it draws the session's TrainState a few
+times a second (only what changed), so leaving it and coming back loses nothing.
 """
 
 from __future__ import annotations
 
+from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.train_log import TrainLog
@@ -15,13 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
-from textual.screen import Screen
 from textual.widgets import Footer
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
 
 
-class TrainScreen(ChartKeys, Screen):
+class TrainScreen(ChartKeys, AppScreen):
     """Start, pause and stop training; watch loss and accuracy as epochs end."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -91,8 +91,8 @@ class TrainScreen(ChartKeys, Screen):
         self.built = True
         from cnn_tui.tui.widgets.train_form import TrainForm
 
-        app = self.app
-        form = TrainForm(app.initial_config, app.source_text, id="form")
+        session = self.session
+        form = TrainForm(session.initial_config, session.source_text, id="form")
         await self.query_one("#train-body").mount(form, before="#main-pane")
         await self.chart_panel.mount_charts()
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
@@ -104,19 +104,20 @@ class TrainScreen(ChartKeys, Screen):
     def _resumed(self) -> None:
         self.sync()
 
-    # -- drawing from the App's state ---------------------------------------------------
+    # -- drawing from the session's state -----------------------------------------------
 
     def sync(self) -> None:
-        """Draw what changed in the App's state since the last call (cheap when nothing did)."""
+        """Draw what changed in the session's state since the last call (cheap when nothing
+        did)."""
         if not self.is_current:
             return
-        app = self.app
-        state = app.train
-        if state.version == self._seen_version and app.engine_state == self._seen_engine:
+        session = self.session
+        state = session.train
+        if state.version == self._seen_version and session.engine_state == self._seen_engine:
             return
         self._seen_version = state.version
-        self._seen_engine = app.engine_state
-        self.query_one(TrainStatus).show(state, app.engine_state)
+        self._seen_engine = session.engine_state
+        self.query_one(TrainStatus).show(state, session.engine_state)
         if state.epochs_version != self._seen_epochs:
             self._seen_epochs = state.epochs_version
             best = state.best
@@ -139,9 +140,9 @@ class TrainScreen(ChartKeys, Screen):
         return self.query_one(ChartPanel)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        phase = self.app.train.phase
+        phase = self.session.train.phase
         if action in ("start", "background"):  # (b would not fit the footer while training)
-            return not self.app.train.active
+            return not self.session.train.active
         if action == "pause":
             return phase in ("starting", "running")
         if action == "resume":
@@ -151,23 +152,23 @@ class TrainScreen(ChartKeys, Screen):
         return True
 
     def action_start(self) -> None:
-        app = self.app
-        if app.engine_state == "loading":
+        session = self.session
+        if session.engine_state == "loading":
             self.notify(
                 "The engine is still loading (importing torch); try again in a moment.",
                 severity="warning",
             )
             return
-        if app.engine_state == "failed":
+        if session.engine_state == "failed":
             self.notify("The engine could not be loaded; see the log.", severity="error")
             return
         if not self.built:
             return
-        config = self.query_one("#form").config(app.options.data)
+        config = self.query_one("#form").config(session.options.data)
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
-        if app.start_training(config) and self.has_class("-narrow"):
+        if session.start_training(config) and self.has_class("-narrow"):
             # A narrow terminal gives the charts the whole width while the run goes;
             # the form is locked meanwhile anyway, and f shows it.
             form = self.query_one("#form")
@@ -179,24 +180,24 @@ class TrainScreen(ChartKeys, Screen):
         """Train the form's settings detached (core.detach); the Runs screen follows it."""
         if not self.built:
             return
-        config = self.query_one("#form").config(self.app.options.data)
+        config = self.query_one("#form").config(self.session.options.data)
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
         from cnn_tui.tui.background import start_background_run
 
-        start_background_run(self.app, self.app.runs_dir, config)
+        start_background_run(self.app, self.session.options.runs, config)
 
     def action_pause(self) -> None:
-        self.app.pause_training()
+        self.session.pause_training()
         self.sync()
 
     def action_resume(self) -> None:
-        self.app.resume_training()
+        self.session.resume_training()
         self.sync()
 
     def action_stop(self) -> None:
-        self.app.stop_training()
+        self.session.stop_training()
         self.sync()
 
     def action_toggle_form(self) -> None:

@@ -5,17 +5,9 @@ Each name is clickable (the mouse works too); the keys 1-5 do the same from the 
 
 from __future__ import annotations
 
+from cnn_tui.tui.screens.catalog import SCREENS
 from textual.content import Content
 from textual.widgets import Static
-
-# (mode, key, title); the App's MODES use the same names.
-SCREENS = [
-    ("train", "1", "Train"),
-    ("model", "2", "Model"),
-    ("predict", "3", "Predict"),
-    ("explore", "4", "Explore"),
-    ("runs", "5", "Runs"),
-]
 
 
 class NavBar(Static):
@@ -39,9 +31,12 @@ class NavBar(Static):
     @staticmethod
     def _render_bar(current: str) -> Content:
         markup = " [b]cnn-tui[/b] "
-        for mode, key, title in SCREENS:
-            if mode == current:
-                markup += f"[reverse] [b]{key}[/b] {title} [/reverse]"
+        for screen in SCREENS:
+            if screen.mode == current:
+                markup += f"[reverse] [b]{screen.key}[/b] {screen.title} [/reverse]"
             else:
-                markup += f"[@click=app.switch_mode('{mode}')] [b]{key}[/b] {title} [/]"
+                markup += (
+                    f"[@click=app.switch_mode('{screen.mode}')] [b]{screen.key}[/b] "
+                    f"{screen.title} [/]"
+                )
         return Content.from_markup(markup)

@@ -18,7 +18,7 @@ class TrainLog(RichLog):
 
     RichLog wraps a line once, when written; after a resize (a terminal resized, the form
     shown or hidden) old lines would keep the old width and be cut, so they are written
-    again from the App's state, which keeps them.
+    again from the lines last given to `show` (the session's log, which keeps them).
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -27,10 +27,12 @@ class TrainLog(RichLog):
         )
         self.shown = 0  # number of the last LogLine written
         self._wrapped_at = 0
+        self._lines: Sequence[LogLine] = ()
 
     def show(self, lines: Sequence[LogLine]) -> None:
         """Write the lines not written yet (cheap when there are none: called while
         training four times a second)."""
+        self._lines = lines
         if not lines or lines[-1].number <= self.shown:
             return
         variables = self.app.theme_variables
@@ -50,5 +52,5 @@ class TrainLog(RichLog):
         if width and self._wrapped_at and width != self._wrapped_at:
             self.clear()
             self.shown = 0
-            self.show(self.app.train.log)
+            self.show(self._lines)
         self._wrapped_at = width

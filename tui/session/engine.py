@@ -1,16 +1,23 @@
-"""The work the app does off the UI thread: loading torch, and calling core's training loop.
+"""The session's work off the UI thread: loading torch, and calling core's training loop.
 
-These functions run in Textual thread workers. They hold no training logic of their own:
-they import core, call it, and hand what it reports to a callback.
+These functions run in Textual thread workers (Session starts them). They hold no training
+logic of their own: they import core, call it, and hand what it reports to a callback.
+torch and core's torch modules are imported inside them, never at this module's import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from cnn_tui.core.events import Event
 from cnn_tui.tui.state import CurrentModel
+
+if TYPE_CHECKING:
+    from cnn_tui.core.config import TrainConfig
+    from cnn_tui.core.data import DataSet
+    from cnn_tui.core.train import TrainControl
 
 
 def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | None]:
@@ -58,11 +65,11 @@ def share_the_cpu() -> None:
 
 
 def run_training(
-    config: Any,
-    on_event: Callable[[Any], None],
-    control: Any,
+    config: TrainConfig,
+    on_event: Callable[[Event], None],
+    control: TrainControl,
     runs_dir: str | Path | None,
-    dataset: Any = None,
+    dataset: DataSet | None = None,
     resume: str | Path | None = None,
 ) -> str | None:
     """Run core.train.train; return None when it ran, else the one-line reason it could not.

@@ -1,28 +1,34 @@
-"""Messages that carry work done off the UI thread back to the App.
+"""Messages that carry the session's work done off the UI thread back to the App.
 
 Workers post these with `App.post_message`, which is thread-safe and does not block the
-worker, so training never waits for the screen.
+worker, so training never waits for the screen. They share one base class, so the App has
+one handler that hands them all to the session (Session.handle).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from cnn_tui.core.events import Event
+from cnn_tui.tui.state import CurrentModel
 from textual.message import Message
 
 
-class EngineReady(Message):
+class SessionMessage(Message):
+    """Something a session worker reports; the App passes it to Session.handle."""
+
+
+class EngineReady(SessionMessage):
     """torch and the training code are imported; training can start."""
 
-    def __init__(self, device: str, current_model: Any = None, refused: str | None = None) -> None:
+    def __init__(
+        self, device: str, current_model: CurrentModel | None = None, refused: str | None = None
+    ) -> None:
         super().__init__()
         self.device = device
         self.current_model = current_model
         self.refused = refused  # why the weights file was not used, in one line
 
 
-class EngineFailed(Message):
+class EngineFailed(SessionMessage):
     """torch could not be imported; the app still runs, training cannot."""
 
     def __init__(self, reason: str) -> None:
@@ -30,7 +36,7 @@ class EngineFailed(Message):
         self.reason = reason
 
 
-class TrainEvent(Message):
+class TrainEvent(SessionMessage):
     """One event from core.train.train, from the training worker."""
 
     def __init__(self, event: Event) -> None:
@@ -38,7 +44,7 @@ class TrainEvent(Message):
         self.event = event
 
 
-class TrainCrashed(Message):
+class TrainCrashed(SessionMessage):
     """train() raised instead of returning (bad data folder, unwritable runs folder...)."""
 
     def __init__(self, reason: str) -> None:
@@ -46,5 +52,5 @@ class TrainCrashed(Message):
         self.reason = reason
 
 
-class TrainDone(Message):
+class TrainDone(SessionMessage):
     """The training worker has returned; its thread is gone."""
