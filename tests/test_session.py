@@ -1,0 +1,98 @@
+"""The Session driven alone: a bare App hosts it, no screen is shown.
+
+What the screens rely on is checked here at the seam itself: the engine loads in a worker
+and says so, a run trains, pauses, resumes and ends, its weights become the current model
+(and the signal says so), and a second start is refused while one runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app_support import options, tiny_dataset, wait_for
+from cnn_tui.core.events import EpochEnd, Finished
+from cnn_tui.tui.session import Session, session_of
+from cnn_tui.tui.session.messages import SessionMessage, TrainEvent
+from cnn_tui.tui.session.service import initial_config
+from cnn_tui.tui.state import AppOptions, CurrentModel
+from textual import on
+from textual.app import App
+
+
+class Host(App[None]):
+    """The least an App does for a Session: host its workers and hand back its messages."""
+
+    def __init__(self, opts: AppOptions, dataset=None) -> None:
+        super().__init__()
+        self.session = Session(self, opts, dataset)
+        self.redraws = 0
+
+    @on(SessionMessage)
+    def _session_message(self, message: SessionMessage) -> None:
+        if self.session.handle(message):
+            self.redraws += 1
+
+
+def test_initial_config_says_which_options_it_could_not_use() -> None:
+    config, notes = initial_config(AppOptions(model="nope", preset="fast?", epochs=3))
+    assert (config.model, config.preset, config.epochs) == ("net", "book", 3)
+    assert notes == ["unknown model 'nope'; showing net", "unknown preset 'fast?'; showing book"]
+    config, notes = initial_config(AppOptions(dataset="mnist", data="/data"))
+    assert config.dataset == "cifar2" and config.data_dir == "/data"
+    assert notes == ["unknown data set 'mnist'; showing cifar2"]
+
+
+async def test_the_engine_loads_in_a_worker_and_refused_weights_are_said(tmp_path) -> None:
+    app = Host(options(tmp_path, weights=str(tmp_path / "missing.pt")))
+    async with app.run_test() as pilot:
+        session = session_of(app)
+        assert session is app.session and session.engine_state == "loading"
+        session.start_engine()
+        session.start_engine()  # once only
+        await wait_for(pilot, lambda: session.engine_state == "ready", timeout=60)
+        assert session.train.device and session.current_model is None
+        assert any("missing.pt" in line.message for line in session.train.log)
+        assert app.redraws == 1
+
+
+async def test_a_run_trains_pauses_resumes_and_its_weights_become_current(tmp_path) -> None:
+    app = Host(options(tmp_path), tiny_dataset())
+    async with app.run_test() as pilot:
+        session = app.session
+        session.start_engine()
+        await wait_for(pilot, lambda: session.engine_state == "ready", timeout=60)
+        heard: list[CurrentModel] = []
+        session.current_model_changed.subscribe(app, heard.append)
+        config = session.initial_config.with_changes(epochs=3, batch_size=16)
+        assert session.start_training(config)
+        assert not session.start_training(config)  # one run at a time
+        session.pause_training()
+        assert session.train.phase == "paused" and session.train.control.paused
+        session.resume_training()
+        assert session.train.phase == "running"
+        await wait_for(pilot, lambda: session.train.phase == "finished", timeout=60)
+        await session.training_ended()
+    assert [r.epoch for r in session.train.history] == [1, 2, 3]
+    weights = Path(session.train.finished.weights)
+    assert session.current_model == CurrentModel(weights, session.current_model.meta, "run")
+    assert heard == [session.current_model]
+
+
+async def test_stop_ends_the_run_stopped_and_events_are_taken_on_the_ui_thread(tmp_path) -> None:
+    app = Host(options(tmp_path), tiny_dataset(256, 32))
+    async with app.run_test() as pilot:
+        session = app.session
+        session.start_engine()
+        await wait_for(pilot, lambda: session.engine_state == "ready", timeout=60)
+        session.start_training(session.initial_config.with_changes(epochs=1000, batch_size=16))
+        await wait_for(pilot, lambda: len(session.train.history) >= 1, timeout=60)
+        session.stop_training()
+        assert session.train.phase == "stopping"
+        await wait_for(pilot, lambda: session.train.phase == "stopped", timeout=60)
+        assert session.train.control is None
+        # A message posted as the worker would is taken in by handle, in order.
+        epochs = len(session.train.history)
+        record = EpochEnd(epochs + 1, 0.5, 0.5, 0.5, 0.5, 1.0, 100.0)
+        app.post_message(TrainEvent(record))
+        await wait_for(pilot, lambda: len(session.train.history) == epochs + 1)
+    assert isinstance(session.train.finished, Finished)
