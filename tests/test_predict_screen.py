@@ -15,8 +15,9 @@ from cnn_tui.core.models import build_model
 from cnn_tui.core.predict import Predictor
 from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.screens.predict import PickedImage, PredictScreen
+from cnn_tui.tui.screens.predict import PredictScreen
 from cnn_tui.tui.screens.train import TrainScreen
+from cnn_tui.tui.state import PickedImage
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars
 from made_images import write_bad_images, write_odd_images

@@ -1,16 +1,18 @@
 """The Model screen: a network's layers, all networks side by side, and why `net` flattens.
 
 Everything shown is measured by core (torchinfo, a real forward pass, a real caught
-error) in thread workers; this screen only lays it out. Loading and saving weights also
-run in workers, and a file that does not fit leaves the current weights as they were.
+error), asked of the session's `models` in thread workers; this screen only lays it out.
+Loading and saving weights also run in workers, and a file that does not fit leaves the
+current weights as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cnn_tui.core.registry import MODELS
 from cnn_tui.core.weights_files import is_weights_file
@@ -18,7 +20,8 @@ from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
-from cnn_tui.tui.state import CurrentModel
+from cnn_tui.tui.session.errors import SessionError, TargetExists
+from cnn_tui.tui.state import CurrentModel, Origin
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
@@ -28,6 +31,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import ScreenResume
 from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
+
+if TYPE_CHECKING:
+    from cnn_tui.core.inspect_models import LayerTable, ModelComparison, ShapeLesson
 
 LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "mult-adds", "train")
 COMPARE_COLUMNS = ("model", "params", "mult-adds", "train", "val", "book", "weights")
@@ -74,8 +80,8 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
     def __init__(self) -> None:
         super().__init__(id="model-screen")
         self.picked = "net"
-        self._tables: dict[tuple[str, int], Any] = {}
-        self._comparison: list[Any] | None = None
+        self._tables: dict[tuple[str, int], LayerTable] = {}
+        self._comparison: list[ModelComparison] | None = None
         self._comparison_for: int | None = None
         self._lesson_drawn = False
         self._shown_table: tuple[str, int] | None = None
@@ -117,8 +123,8 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         compare = self.query_one("#models-table", DataTable)
         for column in COMPARE_COLUMNS:
             compare.add_column(column, key=column)
-        self.app.current_model_changed.subscribe(self, self._current_changed)
-        current = self.app.current_model
+        self.session.current_model_changed.subscribe(self, self._current_changed)
+        current = self.session.current_model
         if current is not None and current.meta.get("model") in MODELS:
             self.picked = current.meta["model"]
             self.query_one("#model-pick", Select).value = self.picked
@@ -134,7 +140,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
 
     @property
     def num_classes(self) -> int:
-        current = self.app.current_model
+        current = self.session.current_model
         if current is not None and current.meta.get("model") == self.picked:
             n = current.meta.get("num_classes")
             if isinstance(n, int) and n > 0:
@@ -143,7 +149,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
 
     def sync(self) -> None:
         """Redraw the line about the current weights (the App calls this on changes)."""
-        current = self.app.current_model
+        current = self.session.current_model
         if current is None:
             text = Text.assemble(("weights: ", "dim"), "none yet (l loads a file, 1 trains)")
         else:
@@ -199,22 +205,20 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def _layers_job(self, key: tuple[str, int]) -> None:
-        from cnn_tui.core.inspection import layer_table
-
         try:
-            table = layer_table(key[0], key[1])
+            table = self.session.models.layer_table(key[0], key[1])
         except Exception as error:  # said on screen; the app carries on
             self._from_thread(self.say, f"cannot measure {key[0]}: {error}", "error")
             return
         self._from_thread(self._layers_done, key, table)
 
-    def _layers_done(self, key: tuple[str, int], table: Any) -> None:
+    def _layers_done(self, key: tuple[str, int], table: LayerTable) -> None:
         self._tables[key] = table
         if key == (self.picked, self.num_classes):
             self._draw_layers(key, table)
 
-    def _draw_layers(self, key: tuple[str, int], table: Any) -> None:
-        from cnn_tui.core.inspection import format_kernel_size, format_shape
+    def _draw_layers(self, key: tuple[str, int], table: LayerTable) -> None:
+        from cnn_tui.core.inspect_models import format_kernel, format_shape
 
         if self._shown_table == key:
             return
@@ -233,7 +237,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
                 "yes" if row.trainable else "-",
                 key=row.name,
             )
-        current = self.app.current_model
+        current = self.session.current_model
         which = (
             " (current weights)"
             if current is not None and current.meta.get("model") == key[0]
@@ -272,17 +276,15 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def _compare_job(self, classes: int) -> None:
-        from cnn_tui.core.inspection import compare_models
-
         try:
-            rows = compare_models(classes, runs_dir=self.session.options.runs)
+            rows = self.session.models.compare(classes)
         except Exception as error:
             self._from_thread(self.say, f"cannot compare the models: {error}", "error")
             return
         self._from_thread(self._compare_done, classes, rows)
 
-    def _compare_done(self, classes: int, rows: list[Any]) -> None:
-        from cnn_tui.core.inspection import format_count
+    def _compare_done(self, classes: int, rows: list[ModelComparison]) -> None:
+        from cnn_tui.core.inspect_models import format_count
 
         self._comparison = rows
         self._comparison_for = classes
@@ -355,17 +357,16 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
     # -- the shape lesson ---------------------------------------------------------------
 
     def _lesson_job(self) -> None:
-        from cnn_tui.core.inspection import shape_lesson
-
+        models = self.session.models
         try:
-            one, many = shape_lesson(1), shape_lesson(64)
+            one, many = models.shape_lesson(1), models.shape_lesson(64)
         except Exception as error:
             self._from_thread(self.say, f"cannot run the shape lesson: {error}", "error")
             return
         self._from_thread(self._lesson_done, one, many)
 
-    def _lesson_done(self, lesson: Any, batch: Any) -> None:
-        from cnn_tui.core.inspection import format_shape
+    def _lesson_done(self, lesson: ShapeLesson, batch: ShapeLesson) -> None:
+        from cnn_tui.core.inspect_models import format_shape
 
         self._lesson_drawn = True
         width = max(len(step.layer) for step in lesson.with_flatten) + 1
@@ -406,7 +407,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         self.set_focus(None)
 
     def _start_folder(self) -> Path:
-        current = self.app.current_model
+        current = self.session.current_model
         if current is not None and current.origin != "shipped" and current.path.parent.is_dir():
             return current.path.parent
         return Path.cwd()
@@ -423,9 +424,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def action_book(self) -> None:
-        from cnn_tui.core.weights_files import BOOK_CHECKPOINT_NAMES, find_book_checkpoint
+        from cnn_tui.core.model_files import BOOK_CHECKPOINT_NAMES
 
-        found = find_book_checkpoint(self.session.options.data)
+        found = self.session.models.book_checkpoint()
         if found is None:
             self.say(
                 f"the book's checkpoint ({' or '.join(BOOK_CHECKPOINT_NAMES)}) is not beside the "
@@ -435,10 +436,10 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             return
         self._load(found, origin="book")
 
-    def _load(self, path: Path | None, origin: str = "file") -> None:
+    def _load(self, path: Path | None, origin: Origin = "file") -> None:
         if path is None:
             return
-        if self.app.engine_state != "ready":
+        if self.session.engine_state != "ready":
             self.say("the engine is still loading (importing torch); try again in a moment")
             return
         self.busy = "load"
@@ -451,13 +452,10 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             exit_on_error=False,
         )
 
-    def _load_job(self, path: Path, origin: str, picked: str) -> None:
-        from cnn_tui.core.weights import WeightsError
-        from cnn_tui.core.weights_files import load_weights_file
-
+    def _load_job(self, path: Path, origin: Origin, picked: str) -> None:
         try:
-            _, meta = load_weights_file(path, compare_with=picked)
-        except WeightsError as error:
+            meta = self.session.models.load(path, picked)
+        except SessionError as error:
             self._from_thread(self._load_failed, str(error))
             return
         except Exception as error:  # one line, never a traceback
@@ -470,9 +468,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         self.say(reason + "; the current weights are unchanged", "error")
         self.notify(reason, title="Weights not loaded", severity="error")
 
-    def _loaded(self, path: Path, meta: dict[str, Any], origin: str) -> None:
+    def _loaded(self, path: Path, meta: dict[str, object], origin: Origin) -> None:
         self.busy = ""
-        self.app.set_current_model(CurrentModel(path, meta, origin))
+        self.session.set_current_model(CurrentModel(path, meta, origin))
         model = meta.get("model", "?")
         self.say(f"loaded {path.name}: {model}, {meta.get('num_classes')} classes", "success")
         if model in MODELS and model != self.picked:
@@ -482,7 +480,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             self._show_layers()
 
     def action_save(self) -> None:
-        current = self.app.current_model
+        current = self.session.current_model
         if current is None:
             self.say("no current weights to save: load a file (l) or train (1)", "error")
             return
@@ -501,7 +499,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def _save(self, path: Path | None, overwrite: bool = False) -> None:
-        current = self.app.current_model
+        current = self.session.current_model
         if path is None or current is None:
             return
         self.busy = "save"
@@ -515,18 +513,15 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def _save_job(self, source: Path, target: Path, overwrite: bool) -> None:
-        from cnn_tui.core.weights import WeightsError
-        from cnn_tui.core.weights_files import WeightsExist, save_current_weights
-
         try:
-            written = save_current_weights(source, target, overwrite=overwrite)
-        except WeightsExist as exists:
+            written, sidecar = self.session.models.save(source, target, overwrite=overwrite)
+        except TargetExists as exists:
             self._from_thread(self._ask_overwrite, target, str(exists))
             return
-        except (WeightsError, OSError) as error:
+        except SessionError as error:
             self._from_thread(self._save_failed, str(error))
             return
-        self._from_thread(self._saved, written)
+        self._from_thread(self._saved, written, sidecar)
 
     def _ask_overwrite(self, target: Path, what: str) -> None:
         self.busy = ""
@@ -540,15 +535,13 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         self.say(reason, "error")
         self.notify(reason, title="Not saved", severity="error")
 
-    def _saved(self, path: Path) -> None:
-        from cnn_tui.core.weights import sidecar_path
-
+    def _saved(self, path: Path, sidecar: Path) -> None:
         self.busy = ""
-        self.say(f"saved {path} (and {sidecar_path(path).name})", "success")
+        self.say(f"saved {path} (and {sidecar.name})", "success")
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _from_thread(self, callback: Any, *args: Any) -> None:
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
         """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)

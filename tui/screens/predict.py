@@ -9,25 +9,26 @@
 - Mistakes: the confusion matrix and the most confident mistakes (fastai's top losses).
 
 The picked image is shown large beside its class probabilities (widgets/picture.py) and
-kept as `App.picked_image` for the Explore screen. torch runs only in thread workers, through
-core.predict and core.validation_results; this module imports neither at import time.
+kept as the session's `picked_image` for the Explore screen. torch runs only in thread
+workers, through the session's `predicting` (one predictor and data set for the app).
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
-from cnn_tui.tui.state import CurrentModel
+from cnn_tui.tui.session.errors import SessionError
+from cnn_tui.tui.session.predicting import ModelKey, Validation, model_key
+from cnn_tui.tui.state import CurrentModel, PickedImage
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.picture import PicturePanel, load_textual_image
@@ -49,12 +50,20 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from cnn_tui.core.gallery import Entry, ValidationResults
+    from cnn_tui.core.predict import FileAnswer
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 ORDER_NAMES = {
     "index": "in order",
     "least-confident": "least sure first",
     "most-confident": "most sure first",
 }
 TOP_LOSSES = 20
+FolderState = Literal["idle", "running", "stopped", "done", "failed"]
 LIST_PAGE = 500  # validation rows added to the table at a time
 TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
@@ -62,16 +71,6 @@ FILTER_KEYS = Binding.Group("Filters", compact=True)
 
 def _is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
-
-
-@dataclass(frozen=True)
-class PickedImage:
-    """The image picked on this screen, for the Explore screen (App.picked_image)."""
-
-    pixels: Any  # (32, 32, 3) uint8 numpy: what the network reads
-    label: str  # where it comes from, in words
-    path: str | None = None  # the file, for an image from disk
-    true_class: str | None = None  # where known
 
 
 class PredictScreen(ReportsWorkerErrors, AppScreen):
@@ -103,24 +102,17 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     def __init__(self) -> None:
         super().__init__(id="predict-screen")
-        self.predictor: Any = None
-        self._predictor_key: Any = None
-        self.results: Any = None  # core.validation_results.ValidationResults of the current weights
-        self._results_key: Any = None
-        self._val_pixels: Any = None  # (N, 32, 32, 3) uint8 numpy
-        self.dataset: Any = None  # loaded here when the App was given none
-        self._dataset_for = ""
-        self._predictor_lock = threading.Lock()
+        self.results: ValidationResults | None = None  # of the current weights
+        self._results_key: ModelKey | None = None
+        self._val_pixels: npt.NDArray[np.uint8] | None = None  # (N, 32, 32, 3)
         self.wrong_only = False
         self.true_class: int | None = None
         self.predicted_class: int | None = None
         self.order = "index"
-        self._entries: list[
-            Any
-        ] = []  # core.validation_results.Entry of the list, filtered and ordered
-        self.folder_rows: list[Any] = []  # core.predict.FileAnswer, as they came
+        self._entries: list[Entry] = []  # of the list, filtered and ordered
+        self.folder_rows: list[FileAnswer] = []  # as they came
         self.folder: Path | None = None
-        self.folder_state = "idle"  # idle, running, stopped, done, failed
+        self.folder_state: FolderState = "idle"
         self._validating = False
 
     # -- layout -------------------------------------------------------------------------
@@ -164,7 +156,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         start = self._start_folder()
         if start != Path.cwd():
             self.query_one("#file-tree", FilteredTree).path = start
-        self.app.current_model_changed.subscribe(self, self._current_changed)
+        self.session.current_model_changed.subscribe(self, self._current_changed)
         self._draw_filters()
         self.query_one("#val-table").focus()
         self.sync()
@@ -187,36 +179,30 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     # -- the current weights and the validation set -------------------------------------
 
-    def _model_key(self) -> Any:
-        current = self.app.current_model
-        if current is None:
-            return None
-        try:
-            stamp = current.path.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        return (str(current.path), stamp)
+    def _model_key(self) -> ModelKey | None:
+        current = self.session.current_model
+        return None if current is None else model_key(current)
 
     def sync(self) -> None:
         """Start what the app's state asks for and is not done yet (cheap when nothing is)."""
         if not self.is_current:
             return
-        app = self.app
-        if app.engine_state == "loading":
+        session = self.session
+        if session.engine_state == "loading":
             self._status("loading the engine (importing torch)...")
             return
-        if app.engine_state == "failed":
+        if session.engine_state == "failed":
             self._status("the engine could not be loaded: nothing can be classified", "error")
             return
-        if app.current_model is None:
+        if session.current_model is None:
             self._status("no current weights: load a file on the Model screen (2) or train (1)")
             return
         key = self._model_key()
         if key != self._results_key and not self._validating:
             self._validating = True
-            self._status(f"classifying the validation set with {app.current_model.label}...")
+            self._status(f"classifying the validation set with {session.current_model.label}...")
             self.run_worker(
-                partial(self._validate_job, app.current_model, key),
+                partial(self._validate_job, session.current_model, key),
                 thread=True,
                 group="validate",
                 exclusive=True,
@@ -231,47 +217,11 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         line.update(Text(message))
         line.set_class(level == "error", "-error")
 
-    def _get_predictor(self, current: CurrentModel, key: Any) -> Any:
-        """The Predictor for these weights (built once per file; call in a worker)."""
-        with self._predictor_lock:
-            if self._predictor_key != key or self.predictor is None:
-                from cnn_tui.core.predict import Predictor
-
-                self.predictor = Predictor.from_weights(current.path)
-                self._predictor_key = key
-            return self.predictor
-
-    def _validate_job(self, current: CurrentModel, key: Any) -> None:
-        from cnn_tui.core.data import DataError, load_dataset
-        from cnn_tui.core.validation_results import check_classes, dataset_for, score_split
-        from cnn_tui.core.weights import WeightsError
-
+    def _validate_job(self, current: CurrentModel, key: ModelKey) -> None:
         load_textual_image()  # here, off the UI thread, before the first image is drawn
-        notes: list[str] = []
         try:
-            predictor = self._get_predictor(current, key)
-            classes = predictor.classes
-            wanted = dataset_for(len(classes))
-            data = self.app.dataset
-            if data is None:
-                if self.dataset is None or self._dataset_for != wanted:
-                    self.dataset = load_dataset(
-                        wanted,
-                        self.session.options.data,
-                        download=False,
-                        on_log=lambda message, level: notes.append(message),
-                    )
-                    self._dataset_for = wanted
-                data = self.dataset
-            mismatch = check_classes(classes, data)
-            if mismatch:
-                self._from_thread(
-                    self._validation_failed, key, f"cannot score these weights: {mismatch}"
-                )
-                return
-            results = score_split(predictor.model, data.val, classes, data.name)
-            pixels = data.val.images.permute(0, 2, 3, 1).contiguous().numpy()
-        except (WeightsError, DataError, OSError) as error:
+            validation = self.session.predicting.validate(current)
+        except SessionError as error:
             self._from_thread(self._validation_failed, key, str(error))
             return
         except Exception as error:  # one line on screen; the app carries on
@@ -279,24 +229,24 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
             return
         if get_current_worker().is_cancelled:
             return
-        self._from_thread(self._validated, key, results, pixels, notes)
+        self._from_thread(self._validated, key, validation)
 
-    def _validation_failed(self, key: Any, reason: str) -> None:
+    def _validation_failed(self, key: ModelKey, reason: str) -> None:
         self._validating = False
         self._results_key = key  # do not retry the same weights over and over
         self.results = None
         self._status(reason, "error")
         self.query_one("#val-table", DataTable).clear()
 
-    def _validated(self, key: Any, results: Any, pixels: Any, notes: list[str]) -> None:
+    def _validated(self, key: ModelKey, validation: Validation) -> None:
         self._validating = False
         self._results_key = key
-        self.results = results
-        self._val_pixels = pixels
+        self.results = results = validation.results
+        self._val_pixels = validation.pixels
         if self.true_class is not None and self.true_class >= len(results.classes):
             self.true_class = None
         self.predicted_class = None
-        note = f" · {notes[-1]}" if notes else ""
+        note = f" · {validation.note}" if validation.note else ""
         self._status(
             f"accuracy {results.accuracy:.3f} · loss {results.loss:.3f} · "
             f"{results.dataset_name}{note}"
@@ -409,7 +359,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         self.query_one(PicturePanel).show(
             pixels, f"validation #{index}", probabilities, true=true, note=f"loss {entry.loss:.3f}"
         )
-        self.app.picked_image = PickedImage(pixels, f"validation #{index} ({true})", None, true)
+        self.session.picked_image = PickedImage(pixels, f"validation #{index} ({true})", None, true)
 
     def action_wrong(self) -> None:
         self.wrong_only = not self.wrong_only
@@ -527,31 +477,29 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     def classify_file(self, path: Path) -> None:
         """Classify one file in a worker; a bad file gets its one-line reason on the panel."""
-        current = self.app.current_model
-        if current is None or self.app.engine_state != "ready":
+        current = self.session.current_model
+        if current is None or self.session.engine_state != "ready":
             self.query_one(PicturePanel).fail(path.name, "no current weights yet (Model screen: l)")
             return
         self.run_worker(
-            partial(self._file_job, current, self._model_key(), path),
+            partial(self._file_job, current, path),
             thread=True,
             group="predict-file",
             exclusive=True,
             exit_on_error=False,
         )
 
-    def _file_job(self, current: CurrentModel, key: Any, path: Path) -> None:
-        from cnn_tui.core.weights import WeightsError
-
+    def _file_job(self, current: CurrentModel, path: Path) -> None:
         load_textual_image()
         try:
-            answer = self._get_predictor(current, key).classify_file(path)
-        except WeightsError as error:
+            answer = self.session.predicting.classify_file(current, path)
+        except SessionError as error:
             self._from_thread(self.query_one(PicturePanel).fail, path.name, str(error))
             return
         if not get_current_worker().is_cancelled:
             self._from_thread(self._show_answer, answer)
 
-    def _show_answer(self, answer: Any) -> None:
+    def _show_answer(self, answer: FileAnswer) -> None:
         panel = self.query_one(PicturePanel)
         name = Path(answer.path).name
         if answer.error is not None:
@@ -559,11 +507,11 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
             return
         true = self._true_class_of(Path(answer.path))
         panel.show(answer.pixels, name, answer.probabilities, true=true, note=answer.note)
-        self.app.picked_image = PickedImage(answer.pixels, name, answer.path, true)
+        self.session.picked_image = PickedImage(answer.pixels, name, answer.path, true)
 
     def _true_class_of(self, path: Path) -> str | None:
         """A file under a folder named after a class (train/bird/0001.jpg) is that class."""
-        classes = self.predictor.classes if self.predictor is not None else []
+        classes = self.session.predicting.classes
         return path.parent.name if path.parent.name in classes else None
 
     # -- a whole folder -----------------------------------------------------------------
@@ -585,8 +533,8 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     def classify_folder(self, folder: Path | None) -> None:
         if folder is None:
             return
-        current = self.app.current_model
-        if current is None or self.app.engine_state != "ready":
+        current = self.session.current_model
+        if current is None or self.session.engine_state != "ready":
             self._folder_status(
                 "no current weights yet: load some on the Model screen (2)", "error"
             )
@@ -599,24 +547,20 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         self.query_one("#folder-table", DataTable).clear()
         self._folder_status(f"{self.folder.name}/: reading the folder...")
         self.run_worker(
-            partial(self._folder_job, current, self._model_key(), Path(folder)),
+            partial(self._folder_job, current, Path(folder)),
             thread=True,
             group="predict-folder",
             exclusive=True,
             exit_on_error=False,
         )
 
-    def _folder_job(self, current: CurrentModel, key: Any, folder: Path) -> None:
-        from cnn_tui.core.predict import image_files
-        from cnn_tui.core.weights import WeightsError
-
+    def _folder_job(self, current: CurrentModel, folder: Path) -> None:
         worker = get_current_worker()
         try:
-            predictor = self._get_predictor(current, key)
-            total = len(image_files(folder))
-            batch: list[Any] = []
+            total, answers = self.session.predicting.classify_folder(current, folder)
+            batch: list[FileAnswer] = []
             sent = time.monotonic()
-            for answer in predictor.classify_folder(folder):
+            for answer in answers:
                 if worker.is_cancelled:
                     return
                 batch.append(answer)
@@ -626,16 +570,13 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
                     self._from_thread(self._folder_rows, batch, total)
                     batch, sent = [], time.monotonic()
             self._from_thread(self._folder_rows, batch, total)
-        except (FileNotFoundError, NotADirectoryError, PermissionError, WeightsError) as error:
+        except SessionError as error:
             self._from_thread(self._folder_failed, str(error))
-            return
-        except OSError as error:
-            self._from_thread(self._folder_failed, f"{folder}: {error.strerror or error}")
             return
         if not worker.is_cancelled:
             self._from_thread(self._folder_done, total)
 
-    def _folder_rows(self, answers: list[Any], total: int) -> None:
+    def _folder_rows(self, answers: list[FileAnswer], total: int) -> None:
         if self.folder_state != "running":
             return
         table = self.query_one("#folder-table", DataTable)
@@ -733,7 +674,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
             return self.folder_state == "running"
         return True
 
-    def _from_thread(self, callback: Any, *args: Any) -> None:
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
         """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)

@@ -5,6 +5,8 @@ the current model and its signal, the picked image, the engine (torch, loaded in
 worker after the first frame) and the training worker (start, pause, resume, stop). Its
 workers report through SessionMessages posted to the App, which hands each back to
 `Session.handle` on the UI thread; so the state below changes only on that thread.
+The work screens run in their own workers goes through its parts: `predicting` (the
+current weights' predictor and validation data) and `models` (weights files, layers).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from cnn_tui.tui.session.messages import (
     TrainDone,
     TrainEvent,
 )
+from cnn_tui.tui.session.models import Models
+from cnn_tui.tui.session.predicting import Predicting
 from cnn_tui.tui.state import AppOptions, CurrentModel, EngineState, PickedImage, TrainState
 from textual.app import App
 from textual.signal import Signal
@@ -58,7 +62,9 @@ class Session:
         self.engine_state: EngineState = "loading"
         self.current_model: CurrentModel | None = None
         self.current_model_changed: Signal[CurrentModel] = Signal(host, "current-model")
-        self.picked_image: PickedImage | None = None
+        self.picked_image: PickedImage | None = None  # on Predict, for Explore
+        self.predicting = Predicting(options.data, lambda: self.dataset)
+        self.models = Models(options.data, options.runs)
         self.initial_config, self.startup_notes = initial_config(options)
         self._source_text: str | None = None
         self._engine_started = False
