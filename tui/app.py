@@ -74,7 +74,18 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
     """Train, inspect and query the chapter's network from a terminal."""
 
     TITLE = "cnn-tui"
-    CSS_PATH = ["app.tcss", "train.tcss", "model.tcss", "predict.tcss", "runs.tcss"]
+    # Every screen's stylesheet is a .tcss file beside this module, read once here as the
+    # app starts (one way for all: what styles a screen is found in one place, and a
+    # screen opened late restyles nothing). A reusable widget keeps its own look in
+    # DEFAULT_CSS, which any of these files may override.
+    CSS_PATH = [
+        "app.tcss",
+        "train.tcss",
+        "model.tcss",
+        "predict.tcss",
+        "runs.tcss",
+        "explore.tcss",
+    ]
     ENABLE_COMMAND_PALETTE = True
     MODES = Modes(
         {

@@ -6,7 +6,8 @@ worker after the first frame) and the training worker (start, pause, resume, sto
 workers report through SessionMessages posted to the App, which hands each back to
 `Session.handle` on the UI thread; so the state below changes only on that thread.
 The work screens run in their own workers goes through its parts: `predicting` (the
-current weights' predictor and validation data) and `models` (weights files, layers).
+current weights' predictor and validation data), `models` (weights files, layers) and
+`exploring` (feature maps and kernels of the current weights).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import cnn_tui.tui.session.engine as engine
 from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
 from cnn_tui.core.events import Event, Finished, Progress
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.session.exploring import Exploring
 from cnn_tui.tui.session.messages import (
     EngineFailed,
     EngineReady,
@@ -65,6 +67,7 @@ class Session:
         self.picked_image: PickedImage | None = None  # on Predict, for Explore
         self.predicting = Predicting(options.data, lambda: self.dataset)
         self.models = Models(options.data, options.runs)
+        self.exploring = Exploring(lambda: self.dataset)
         self.initial_config, self.startup_notes = initial_config(options)
         self._source_text: str | None = None
         self._engine_started = False
