@@ -2,19 +2,25 @@
 
 What the screens rely on is checked here at the seam itself: the engine loads in a worker
 and says so, a run trains, pauses, resumes and ends, its weights become the current model
-(and the signal says so), and a second start is refused while one runs.
+(and the signal says so), and a second start is refused while one runs; the parts the
+screens' workers call (predicting, models, exploring) answer and refuse as they say.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from app_support import options, tiny_dataset, wait_for
 from cnn_tui.core.events import EpochEnd, Finished
 from cnn_tui.tui.session import Session, session_of
+from cnn_tui.tui.session.errors import SessionError, TargetExists
+from cnn_tui.tui.session.exploring import Exploring, ModelRef, apply, image_chw
 from cnn_tui.tui.session.messages import SessionMessage, TrainEvent
+from cnn_tui.tui.session.models import Models
+from cnn_tui.tui.session.predicting import Predicting
 from cnn_tui.tui.session.service import initial_config
-from cnn_tui.tui.state import AppOptions, CurrentModel
+from cnn_tui.tui.state import AppOptions, CurrentModel, PickedImage
 from textual import on
 from textual.app import App
 
@@ -96,3 +102,66 @@ async def test_stop_ends_the_run_stopped_and_events_are_taken_on_the_ui_thread(t
         app.post_message(TrainEvent(record))
         await wait_for(pilot, lambda: len(session.train.history) == epochs + 1)
     assert isinstance(session.train.finished, Finished)
+
+
+def shipped() -> CurrentModel:
+    from cnn_tui.core.paths import default_weights
+
+    return CurrentModel(default_weights(), {"model": "net"}, "shipped")
+
+
+def test_predicting_scores_the_given_data_and_builds_one_predictor() -> None:
+    data = tiny_dataset(8, 12)
+    predicting = Predicting(None, lambda: data)
+    assert predicting.classes == []
+    validation = predicting.validate(shipped())
+    assert len(validation.results) == 12 and validation.pixels.shape == (12, 32, 32, 3)
+    assert (validation.pixels[3] == data.val.images[3].permute(1, 2, 0).numpy()).all()
+    assert predicting.predictor(shipped()) is predicting.predictor(shipped())
+    assert predicting.classes == ["airplane", "bird"]
+
+
+def test_predicting_says_why_in_one_session_error(tmp_path) -> None:
+    predicting = Predicting(None, lambda: tiny_dataset(8, 4))
+    with pytest.raises(SessionError, match="missing"):
+        predicting.classify_folder(shipped(), tmp_path / "missing")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(SessionError):
+        predicting.validate(CurrentModel(bad, {}, "file"))
+
+
+def test_models_load_save_and_refuse_to_replace_without_asking(tmp_path) -> None:
+    models = Models(None, str(tmp_path / "runs"))
+    assert models.load(shipped().path, "net")["model"] == "net"
+    target = tmp_path / "copy.pt"
+    written, sidecar = models.save(shipped().path, target)
+    assert written == target and sidecar == tmp_path / "copy.json" and sidecar.is_file()
+    with pytest.raises(TargetExists, match="copy.pt"):
+        models.save(shipped().path, target)
+    assert models.save(shipped().path, target, overwrite=True)[0] == target
+    with pytest.raises(SessionError):
+        models.load(sidecar, "net")
+
+
+def test_exploring_computes_maps_and_kernels_for_a_picked_or_sample_image() -> None:
+    import numpy as np
+
+    exploring = Exploring(lambda: None)
+    ref = ModelRef.of(shipped(), "net")
+    picture, side = exploring.compute(ref, ("index", 1), None, 1, None, lambda: False)
+    assert picture.label.startswith("sample val #1 (") and picture.pixels.shape == (3, 32, 32)
+    assert side.label == "net from birds_vs_airplanes.pt (shipped)" and side.layers
+    assert side.kernel_layer == "conv1" and len(side.kernel_tiles) == len(side.kernel_bias)
+    pixels = np.full((32, 32, 3), 7, dtype=np.uint8)
+    picked = PickedImage(pixels, "cat.png")
+    again = exploring.compute(ref, ("picked", 1), picked, 0, picture, lambda: False)
+    assert again[0].label == "picked: cat.png" and int(again[0].pixels.max()) == 7
+    assert exploring.compute(ref, ("index", 0), None, 0, None, lambda: True) is None
+    untrained = ModelRef.of(None, "net-width")
+    assert exploring.compute(untrained, ("index", 0), None, 0, None, lambda: False)[1].label == (
+        "net-width with untrained random weights (no weights file)"
+    )
+    view = apply(picture, [[0, 0, 0], [0, 1, 0], [0, 0, 0]], padding=False, pool="max")
+    assert view.output_shape[2:] == (15, 15) and len(view.output) == 15
+    assert image_chw(np.zeros((32, 32), dtype=np.uint8)) is None
