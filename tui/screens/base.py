@@ -3,6 +3,9 @@ the App makes on the screen shown."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from cnn_tui.tui.session import Session, session_of
 from textual.screen import Screen
 
@@ -23,3 +26,9 @@ class AppScreen(Screen):
 
     async def build(self) -> None:
         """Mount what the first frame did without (nothing by default)."""
+
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        """Run callback on the UI thread (from a thread worker); quietly nothing if the app
+        has gone meanwhile."""
+        with contextlib.suppress(RuntimeError):
+            self.app.call_from_thread(callback, *args)

@@ -8,8 +8,6 @@ current weights as they were.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +21,12 @@ from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError, TargetExists
 from cnn_tui.tui.state import CurrentModel, Origin
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
+from cnn_tui.tui.widgets.model_tables import (
+    fill_comparison,
+    fill_layers,
+    layer_totals,
+    lesson_texts,
+)
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
 from textual import on
@@ -218,45 +222,13 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             self._draw_layers(key, table)
 
     def _draw_layers(self, key: tuple[str, int], table: LayerTable) -> None:
-        from cnn_tui.core.inspect_models import format_kernel, format_shape
-
         if self._shown_table == key:
             return
         self._shown_table = key
-        view = self.query_one("#layer-table", DataTable)
-        view.clear()
-        for row in table.rows:
-            view.add_row(
-                row.name,
-                row.type,
-                format_shape(row.output_shape),
-                Text(f"{row.params:,}", justify="right"),
-                Text(f"{row.share:.1%}" if row.params else "-", justify="right"),
-                format_kernel_size(row.kernel_size),
-                Text(f"{row.mult_adds:,}", justify="right"),
-                "yes" if row.trainable else "-",
-                key=row.name,
-            )
+        fill_layers(self.query_one("#layer-table", DataTable), table)
         current = self.session.current_model
-        which = (
-            " (current weights)"
-            if current is not None and current.meta.get("model") == key[0]
-            else ""
-        )
-        frozen = table.total_params - table.trainable_params
-        totals = Text.assemble(
-            (f"{key[0]}", "bold"),
-            f"{which}: ",
-            (f"{table.total_params:,}", "bold"),
-            " parameters",
-            f" ({frozen:,} frozen)" if frozen else "",
-            " · ",
-            (f"{table.total_mult_adds:,}", "bold"),
-            f" mult-adds per {format_shape(table.input_shape)} image\n",
-            ("book's list form: ", "dim"),
-            table.list_form,
-        )
-        self.query_one("#layer-totals", Static).update(totals)
+        is_current = current is not None and current.meta.get("model") == key[0]
+        self.query_one("#layer-totals", Static).update(layer_totals(key[0], is_current, table))
 
     # -- all models side by side --------------------------------------------------------
 
@@ -284,33 +256,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         self._from_thread(self._compare_done, classes, rows)
 
     def _compare_done(self, classes: int, rows: list[ModelComparison]) -> None:
-        from cnn_tui.core.inspect_models import format_count
-
         self._comparison = rows
         self._comparison_for = classes
-        view = self.query_one("#models-table", DataTable)
-        view.clear()
-
-        def score(value: float | None) -> Text:
-            return Text("-" if value is None else f"{value:.3f}", justify="right")
-
-        for row in rows:
-            best = row.best
-            book = f"{row.book[0]:.2f}/{row.book[1]:.2f}" if row.book else "-"
-            view.add_row(
-                row.model,
-                Text(format_count(row.params), justify="right"),
-                Text(format_count(row.mult_adds), justify="right"),
-                score(best.train_accuracy if best else None),
-                score(best.val_accuracy if best else None),
-                book,
-                Text(
-                    ("shipped" if best.origin == "shipped" else best.path.parent.name)
-                    if best
-                    else "-"
-                ),
-                key=row.model,
-            )
+        fill_comparison(self.query_one("#models-table", DataTable), rows)
         self._compare_note()
 
     @on(DataTable.RowHighlighted, "#models-table")
@@ -366,30 +314,8 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         self._from_thread(self._lesson_done, one, many)
 
     def _lesson_done(self, lesson: ShapeLesson, batch: ShapeLesson) -> None:
-        from cnn_tui.core.inspect_models import format_shape
-
         self._lesson_drawn = True
-        width = max(len(step.layer) for step in lesson.with_flatten) + 1
-        without = Text()
-        without.append("The book's nn.Sequential without flatten\n", style="bold")
-        without.append(f"on one image {format_shape(lesson.input_shape)}:\n", style="dim")
-        for step in lesson.without_flatten:
-            without.append(f"  {step.layer:<{width}}")
-            if step.shape is None:
-                without.append("✗ RuntimeError\n", style="bold red")
-            else:
-                without.append(f"→ {format_shape(step.shape)}\n")
-        without.append(f"RuntimeError: {lesson.error}\n", style="red")
-        without.append("\n".join(lesson.explanation) + "\n")
-        without.append(f"A batch of 64 gives {batch.rows} rows: {batch.error}.\n", style="dim")
-        with_flatten = Text()
-        with_flatten.append("net, with its flatten step:\n", style="bold")
-        for step in lesson.with_flatten:
-            style = "bold green" if step.layer.split()[0] == "flatten" else ""
-            with_flatten.append(
-                f"  {step.layer:<{width}}→ {format_shape(step.shape)}\n", style=style
-            )
-        with_flatten.append(f"output {format_shape(lesson.output_shape)}: one score per class.")
+        without, with_flatten = lesson_texts(lesson, batch)
         self.query_one("#lesson-without", Static).update(without)
         self.query_one("#lesson-with", Static).update(with_flatten)
 
@@ -538,10 +464,3 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
     def _saved(self, path: Path, sidecar: Path) -> None:
         self.busy = ""
         self.say(f"saved {path} (and {sidecar.name})", "success")
-
-    # -- helpers ------------------------------------------------------------------------
-
-    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
-        """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
-        with contextlib.suppress(RuntimeError):
-            self.app.call_from_thread(callback, *args)

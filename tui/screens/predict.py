@@ -15,12 +15,9 @@ workers, through the session's `predicting` (one predictor and data set for the 
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.tui.errors import ReportsWorkerErrors
@@ -29,9 +26,18 @@ from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError
 from cnn_tui.tui.session.predicting import ModelKey, Validation, model_key
 from cnn_tui.tui.state import CurrentModel, PickedImage
-from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
+from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree, is_image
+from cnn_tui.tui.widgets.folder_pane import FolderPane, FolderState
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.picture import PicturePanel, load_textual_image
+from cnn_tui.tui.widgets.prediction_tables import (
+    ORDER_NAMES,
+    add_entries,
+    fill_confusion,
+    fill_top_losses,
+    filters_text,
+    row_key,
+)
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -56,21 +62,10 @@ if TYPE_CHECKING:
     from cnn_tui.core.gallery import Entry, ValidationResults
     from cnn_tui.core.predict import FileAnswer
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
-ORDER_NAMES = {
-    "index": "in order",
-    "least-confident": "least sure first",
-    "most-confident": "most sure first",
-}
 TOP_LOSSES = 20
-FolderState = Literal["idle", "running", "stopped", "done", "failed"]
 LIST_PAGE = 500  # validation rows added to the table at a time
 TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
-
-
-def _is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 class PredictScreen(ReportsWorkerErrors, AppScreen):
@@ -110,9 +105,6 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         self.predicted_class: int | None = None
         self.order = "index"
         self._entries: list[Entry] = []  # of the list, filtered and ordered
-        self.folder_rows: list[FileAnswer] = []  # as they came
-        self.folder: Path | None = None
-        self.folder_state: FolderState = "idle"
         self._validating = False
 
     # -- layout -------------------------------------------------------------------------
@@ -131,10 +123,8 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
                         id="file-path",
                         compact=True,
                     )
-                    yield FilteredTree(Path.cwd(), _is_image, id="file-tree")
-                with TabPane("Folder", id="folder"):
-                    yield Static("d picks a folder to classify", id="folder-status")
-                    yield DataTable(id="folder-table", cursor_type="row")
+                    yield FilteredTree(Path.cwd(), is_image, id="file-tree")
+                yield FolderPane("Folder", id="folder")
                 with TabPane("Mistakes", id="mistakes"):
                     yield Static("", id="confusion-title")
                     yield DataTable(id="confusion-table", cursor_type="cell")
@@ -149,14 +139,12 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
             return
         for column in ("#", "true", "predicted", "conf", ""):
             self.query_one("#val-table", DataTable).add_column(column, key=column or "ok")
-        for column in ("file", "class", "conf"):
-            self.query_one("#folder-table", DataTable).add_column(column, key=column)
         for column in ("#", "true", "predicted", "conf", "loss"):
             self.query_one("#losses-table", DataTable).add_column(column, key=column)
-        start = self._start_folder()
+        start = self.session.predicting.files_folder()
         if start != Path.cwd():
             self.query_one("#file-tree", FilteredTree).path = start
-        self.session.current_model_changed.subscribe(self, self._current_changed)
+        self.session.current_model_changed.subscribe(self, lambda _current: self.sync())
         self._draw_filters()
         self.query_one("#val-table").focus()
         self.sync()
@@ -164,18 +152,6 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     @on(ScreenResume)
     def _resumed(self) -> None:
         self.sync()
-
-    def _start_folder(self) -> Path:
-        """The Files tab starts in the data's validation folder if there is one."""
-        data = self.session.options.data
-        if data:
-            root = Path(data).expanduser()
-            for name in ("test", "val", "valid", "validation"):
-                if (root / name).is_dir():
-                    return root / name
-            if root.is_dir():
-                return root
-        return Path.cwd()
 
     # -- the current weights and the validation set -------------------------------------
 
@@ -208,9 +184,6 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
                 exclusive=True,
                 exit_on_error=False,
             )
-
-    def _current_changed(self, current: CurrentModel) -> None:
-        self.sync()
 
     def _status(self, message: str, level: str = "info") -> None:
         line = self.query_one("#val-status", Static)
@@ -259,21 +232,12 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     # -- the validation list ------------------------------------------------------------
 
     def _draw_filters(self) -> None:
-        parts = ["wrong" if self.wrong_only else "all"]
         classes = self.results.classes if self.results is not None else []
-        if self.true_class is not None and self.true_class < len(classes):
-            parts.append(f"true {classes[self.true_class]}")
-        else:
-            parts.append("all classes")
-        if self.predicted_class is not None and self.predicted_class < len(classes):
-            parts.append(f"predicted {classes[self.predicted_class]}")
-        parts.append(ORDER_NAMES[self.order])
-        shown = ""
-        if self.results is not None:
-            shown = f"{len(self._entries)}/{len(self.results)} "
-        self.query_one("#val-filters", Static).update(
-            Text.assemble((shown, "bold"), " · ".join(parts))
-        )
+        true = self.true_class if self.true_class is not None else -1
+        predicted = self.predicted_class if self.predicted_class is not None else -1
+        shown = "" if self.results is None else f"{len(self._entries)}/{len(self.results)} "
+        text = filters_text(shown, self.wrong_only, classes, true, predicted, self.order)
+        self.query_one("#val-filters", Static).update(text)
 
     def _fill_validation(self) -> None:
         table = self.query_one("#val-table", DataTable)
@@ -305,23 +269,14 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         table = self.query_one("#val-table", DataTable)
         classes = self.results.classes if self.results is not None else []
         start = table.row_count
-        for entry in self._entries[start : start + LIST_PAGE]:
-            ok = Text("✓", style="green") if entry.correct else Text("✗", style="bold red")
-            table.add_row(
-                Text(str(entry.index), justify="right"),
-                Text(classes[entry.true]),  # class names as written: no markup
-                Text(classes[entry.predicted]),
-                Text(f"{entry.confidence:.1%}", justify="right"),
-                ok,
-                key=str(entry.index),
-            )
+        add_entries(table, self._entries[start : start + LIST_PAGE], classes)
 
     @on(DataTable.RowHighlighted, "#val-table")
     def _val_highlighted(self, event: DataTable.RowHighlighted) -> None:
         table = event.data_table
         if event.cursor_row >= table.row_count - 5 and table.row_count < len(self._entries):
             self._list_more()
-        key = _row_key(event)
+        key = row_key(event)
         if self._active("validation") and key is not None:
             self._show_entry(int(key))
 
@@ -393,45 +348,9 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         losses.clear()
         if results is None:
             return
-        classes = results.classes
-        short = [name[:6] for name in classes]
-        matrix.add_column("true \\ predicted", key="true")
-        for index, name in enumerate(short):
-            matrix.add_column(Text(name), key=str(index))
-        matrix.add_column("recall", key="recall")
-        recalls = results.per_class_accuracy()
-        for row_index, row in enumerate(results.confusion):
-            cells = []
-            for col_index, count in enumerate(row):
-                style = "bold green" if row_index == col_index else ("red" if count else "dim")
-                cells.append(Text(str(count), style=style, justify="right"))
-            recall = recalls[row_index]
-            cells.append(Text("-" if recall is None else f"{recall:.1%}", justify="right"))
-            matrix.add_row(Text(classes[row_index]), *cells, key=str(row_index))
-        self.query_one("#confusion-title", Static).update(
-            Text.assemble(
-                ("Confusion matrix", "bold"),
-                f" (rows: true class) · accuracy {results.accuracy:.3f}",
-                (" · Enter on a cell lists its images", "dim"),
-            )
-        )
-        top = results.top_losses(TOP_LOSSES)
-        for entry in top:
-            losses.add_row(
-                Text(str(entry.index), justify="right"),
-                Text(classes[entry.true]),  # class names as written: no markup
-                Text(classes[entry.predicted]),
-                Text(f"{entry.confidence:.1%}", justify="right"),
-                Text(f"{entry.loss:.2f}", justify="right"),
-                key=str(entry.index),
-            )
-        wrong = sum(1 for t, p in zip(results.labels, results.predictions, strict=True) if t != p)
-        self.query_one("#losses-title", Static).update(
-            Text.assemble(
-                ("Most confident mistakes", "bold"),
-                f" ({len(top)} of {wrong} wrong; highest loss first)",
-            )
-        )
+        self.query_one("#confusion-title", Static).update(fill_confusion(matrix, results))
+        title = fill_top_losses(losses, results, TOP_LOSSES)
+        self.query_one("#losses-title", Static).update(title)
 
     @on(DataTable.CellSelected, "#confusion-table")
     def _cell_chosen(self, event: DataTable.CellSelected) -> None:
@@ -445,7 +364,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     @on(DataTable.RowHighlighted, "#losses-table")
     def _loss_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = _row_key(event)
+        key = row_key(event)
         if self._active("mistakes") and key is not None:
             self._show_entry(int(key))
 
@@ -505,20 +424,25 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         if answer.error is not None:
             panel.fail(name, f"{name}: {answer.error}")
             return
-        true = self._true_class_of(Path(answer.path))
+        true = self.session.predicting.true_class_of(Path(answer.path))
         panel.show(answer.pixels, name, answer.probabilities, true=true, note=answer.note)
         self.session.picked_image = PickedImage(answer.pixels, name, answer.path, true)
 
-    def _true_class_of(self, path: Path) -> str | None:
-        """A file under a folder named after a class (train/bird/0001.jpg) is that class."""
-        classes = self.session.predicting.classes
-        return path.parent.name if path.parent.name in classes else None
-
     # -- a whole folder -----------------------------------------------------------------
+
+    @property
+    def folder_state(self) -> FolderState:
+        panes = self.query(FolderPane)
+        return panes.first().state if panes else "idle"
+
+    @property
+    def folder_rows(self) -> list[FileAnswer]:
+        return self.query_one(FolderPane).rows
 
     def action_folder(self) -> None:
         self.action_tab("folder")
-        start = self.folder or Path(self.query_one("#file-tree", FilteredTree).path)
+        pane = self.query_one(FolderPane)
+        start = pane.folder or Path(self.query_one("#file-tree", FilteredTree).path)
         self.app.push_screen(
             FilePickerScreen(
                 "Classify every image in a folder",
@@ -533,109 +457,20 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     def classify_folder(self, folder: Path | None) -> None:
         if folder is None:
             return
+        pane = self.query_one(FolderPane)
         current = self.session.current_model
         if current is None or self.session.engine_state != "ready":
-            self._folder_status(
-                "no current weights yet: load some on the Model screen (2)", "error"
-            )
+            pane.say("no current weights yet: load some on the Model screen (2)", "error")
             return
         self.query_one(TabbedContent).active = "folder"
-        self.folder = Path(folder)
-        self.folder_rows = []
-        self.folder_state = "running"
-        self.refresh_bindings()
-        self.query_one("#folder-table", DataTable).clear()
-        self._folder_status(f"{self.folder.name}/: reading the folder...")
-        self.run_worker(
-            partial(self._folder_job, current, Path(folder)),
-            thread=True,
-            group="predict-folder",
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _folder_job(self, current: CurrentModel, folder: Path) -> None:
-        worker = get_current_worker()
-        try:
-            total, answers = self.session.predicting.classify_folder(current, folder)
-            batch: list[FileAnswer] = []
-            sent = time.monotonic()
-            for answer in answers:
-                if worker.is_cancelled:
-                    return
-                batch.append(answer)
-                # rows go to the screen in small groups: often enough to watch them come,
-                # not so often that the UI thread does nothing else
-                if len(batch) >= 32 or time.monotonic() - sent > 0.1:
-                    self._from_thread(self._folder_rows, batch, total)
-                    batch, sent = [], time.monotonic()
-            self._from_thread(self._folder_rows, batch, total)
-        except SessionError as error:
-            self._from_thread(self._folder_failed, str(error))
-            return
-        if not worker.is_cancelled:
-            self._from_thread(self._folder_done, total)
-
-    def _folder_rows(self, answers: list[FileAnswer], total: int) -> None:
-        if self.folder_state != "running":
-            return
-        table = self.query_one("#folder-table", DataTable)
-        for answer in answers:
-            self.folder_rows.append(answer)
-            name = Path(answer.path).name
-            if answer.error is not None:
-                table.add_row(Text(name), Text(answer.error, style="red"), "", key=answer.path)
-            else:
-                table.add_row(
-                    Text(name),  # file and class names as written: no markup
-                    Text(answer.label),
-                    Text(f"{answer.confidence:.1%}", justify="right"),
-                    key=answer.path,
-                )
-        self._folder_status(f"{self.folder.name}/: {len(self.folder_rows)} of {total}... (x stops)")
-
-    def _folder_done(self, total: int) -> None:
-        if self.folder_state != "running":
-            return
-        self.folder_state = "done"
-        self.refresh_bindings()
-        bad = sum(1 for a in self.folder_rows if a.error is not None)
-        counts: dict[str, int] = {}
-        for answer in self.folder_rows:
-            if answer.label is not None:
-                counts[answer.label] = counts.get(answer.label, 0) + 1
-        summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
-        if total == 0:
-            self._folder_status(f"{self.folder}: no image files here")
-            return
-        self._folder_status(
-            f"{self.folder.name}/ {total}: {summary or 'none classified'}"
-            + (f" · {bad} unreadable" if bad else "")
-        )
-
-    def _folder_failed(self, reason: str) -> None:
-        self.folder_state = "failed"
-        self.refresh_bindings()
-        self._folder_status(reason, "error")
-
-    def _folder_status(self, message: str, level: str = "info") -> None:
-        line = self.query_one("#folder-status", Static)
-        line.update(Text(message))
-        line.set_class(level == "error", "-error")
+        pane.start(current, Path(folder))
 
     def action_stop_folder(self) -> None:
-        if self.folder_state != "running":
-            self._folder_status("nothing is being classified")
-            return
-        self.workers.cancel_group(self, "predict-folder")
-        self.folder_state = "stopped"
-        self.refresh_bindings()
-        done = len(self.folder_rows)
-        self._folder_status(f"{self.folder}: stopped after {done} file{'' if done == 1 else 's'}")
+        self.query_one(FolderPane).stop()
 
     @on(DataTable.RowHighlighted, "#folder-table")
     def _folder_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = _row_key(event)
+        key = row_key(event)
         if self._active("folder") and key is not None:
             self.classify_file(Path(key))
 
@@ -654,17 +489,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     def action_halfcell(self) -> None:
         panel = self.query_one(PicturePanel)
         panel.set_halfcell(not panel.force_halfcell)
-        graphics = {"tgp": "kitty graphics", "sixel": "Sixel graphics"}.get(panel.graphics)
-        if panel.force_halfcell:
-            message = "Images are drawn with half blocks (h: back to the terminal's best)."
-        elif graphics:
-            message = f"Images are drawn with {graphics} (h: half blocks, for tmux or SSH)."
-        else:
-            message = (
-                "This terminal gets half blocks anyway; CNN_TUI_GRAPHICS=sixel or tgp "
-                "tries graphics."
-            )
-        self.notify(message)
+        self.notify(panel.drawn_with())
 
     def action_leave_field(self) -> None:
         self.set_focus(None)
@@ -673,15 +498,3 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         if action == "stop_folder":
             return self.folder_state == "running"
         return True
-
-    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
-        """Run callback on the UI thread; quietly nothing if the app has gone meanwhile."""
-        with contextlib.suppress(RuntimeError):
-            self.app.call_from_thread(callback, *args)
-
-
-def _row_key(event: DataTable.RowHighlighted) -> str | None:
-    """The highlighted row's key; None for "no row" (an empty table highlights row -1,
-    with no key)."""
-    key = event.row_key.value if event.row_key is not None else None
-    return None if key is None else str(key)

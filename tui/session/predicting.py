@@ -59,10 +59,26 @@ class Predicting:
         self._loaded: DataSet | None = None
         self._loaded_for = ""
 
+    def files_folder(self) -> Path:
+        """Where browsing image files starts: the data's validation folder if there is one,
+        else the data folder, else the current folder."""
+        if self._data_dir:
+            root = Path(self._data_dir).expanduser()
+            for name in ("test", "val", "valid", "validation"):
+                if (root / name).is_dir():
+                    return root / name
+            if root.is_dir():
+                return root
+        return Path.cwd()
+
     @property
     def classes(self) -> list[str]:
         """The class names of the last predictor built (none before the first)."""
         return self._predictor.classes if self._predictor is not None else []
+
+    def true_class_of(self, path: Path) -> str | None:
+        """A file under a folder named after a class (train/bird/0001.jpg) is that class."""
+        return path.parent.name if path.parent.name in self.classes else None
 
     def predictor(self, current: CurrentModel) -> Predictor:
         """The Predictor for these weights (built once per file as it is)."""

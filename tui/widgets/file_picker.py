@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from cnn_tui.core.data import IMAGE_SUFFIXES
 from cnn_tui.core.safe_files import FileRefused, is_regular, regular_stat
 from rich.text import Text
 from textual import events, on
@@ -18,6 +19,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Footer, Input, Static
+
+
+def is_image(path: Path) -> bool:
+    """An image file by its suffix (the ones core reads)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 class FilteredTree(DirectoryTree):

@@ -240,6 +240,17 @@ class PicturePanel(Vertical):
         note.set_class(True, "-error")
         self._draw()
 
+    def drawn_with(self) -> str:
+        """How images are drawn now, in a sentence for the user (after h)."""
+        graphics = {"tgp": "kitty graphics", "sixel": "Sixel graphics"}.get(self.graphics)
+        if self.force_halfcell:
+            return "Images are drawn with half blocks (h: back to the terminal's best)."
+        if graphics:
+            return f"Images are drawn with {graphics} (h: half blocks, for tmux or SSH)."
+        return (
+            "This terminal gets half blocks anyway; CNN_TUI_GRAPHICS=sixel or tgp tries graphics."
+        )
+
     def set_halfcell(self, force: bool) -> None:
         self.force_halfcell = force
         if self._image is not None:
