@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from cnn_tui.core.config import TrainConfig
-    from cnn_tui.core.train import TrainControl
+    from cnn_tui.core.control import TrainControl
 
 LOG_LINES = 1000  # the log keeps this many lines (wrapped lines in the widget); older ones go
 

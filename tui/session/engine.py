@@ -16,8 +16,8 @@ from cnn_tui.tui.state import CurrentModel
 
 if TYPE_CHECKING:
     from cnn_tui.core.config import TrainConfig
+    from cnn_tui.core.control import TrainControl
     from cnn_tui.core.data import DataSet
-    from cnn_tui.core.train import TrainControl
 
 
 def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | None]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import cnn_tui.tui.session.engine as engine
 from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
+from cnn_tui.core.control import TrainControl
 from cnn_tui.core.events import Event, Finished, Progress
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.session.exploring import Exploring
@@ -42,7 +43,6 @@ from textual.worker import Worker
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
-    from cnn_tui.core.train import TrainControl
 
 TRAIN_SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while a run trains (see _train_job)
 PROGRESS_SECONDS = 0.25  # the fastest the Train screen redraws (REDRAW_SECONDS)
@@ -154,8 +154,6 @@ class Session:
         if self.train.active:
             self.host.notify("A run is already going.", severity="warning")
             return False
-        from cnn_tui.core.train import TrainControl
-
         control = TrainControl()
         self.train.begin(config, control)
         self.train.write(
