@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.tui.errors import ReportsWorkerErrors, describe, record_error, where_logged
@@ -36,6 +36,9 @@ from textual.theme import Theme
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
+    from textual.command import CommandListItem
+    from textual.notifications import SeverityLevel
+    from textual.widget import AwaitMount
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
 FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
@@ -293,11 +296,19 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             if screen.check_action(action, ()):
                 yield SystemCommand(title, help_text, partial(screen.run_action, action))
 
-    def notify(self, message: str, *args: Any, markup: bool = True, **kwargs: Any) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Textual's notify, never reading markup: the app's messages hold file, folder,
         class and run names, and an error's text, as they are (`[/oops]` raised MarkupError,
         `[bold red]y.png` lost its brackets). Screens' notify comes here too."""
-        super().notify(message, *args, markup=False, **kwargs)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # The palette is ours (tui/palette.py: a Textual bug worked around) wherever Textual
     # would open its own: ctrl+p, the Theme command and search_commands.
@@ -316,7 +327,9 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             CommandPalette(providers=[ThemeProvider], placeholder="Search for themes…")
         )
 
-    def search_commands(self, commands: Any, placeholder: str = "Search for commands…") -> Any:
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
         from cnn_tui.tui.palette import CommandPalette
         from textual.command import SimpleProvider
 

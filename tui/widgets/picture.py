@@ -28,6 +28,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import PIL.Image
     from textual_image.widget import BaseImage
 
 GRAPHICS = ("tgp", "sixel", "halfcell")
@@ -111,7 +114,7 @@ def widget_class(graphics: str) -> type[BaseImage]:
     )
 
 
-def to_picture(pixels: Any) -> Any:
+def to_picture(pixels: npt.ArrayLike) -> PIL.Image.Image:
     """A (32, 32, 3) uint8 array as a PIL image, enlarged with sharp pixels.
 
     Any other array is made one first: NaN becomes 0, values are clipped to 0..255.
@@ -193,7 +196,7 @@ class PicturePanel(Vertical):
         super().__init__(id=id)
         self.graphics = detect_graphics()
         self.force_halfcell = False
-        self.pixels: Any = None
+        self.pixels: npt.NDArray[np.uint8] | None = None  # (32, 32, 3), shown now
         self._image: BaseImage | None = None
 
     def compose(self) -> ComposeResult:
@@ -215,7 +218,7 @@ class PicturePanel(Vertical):
 
     def show(
         self,
-        pixels: Any,
+        pixels: npt.NDArray[np.uint8],
         title: str,
         probabilities: dict[str, float] | None,
         *,
