@@ -13,6 +13,12 @@ The rule for screens (tui/screens) and widgets (tui/widgets):
   SessionMessage (tui/session/messages.py) or through `call_from_thread`.
 - Nothing here or in a screen patches process-wide state while a thread runs a model.
 
+One training setting (say the learning rate) on its way to the loop, and where it is
+checked: widgets/train_form.py (the field, checked by core/config.py's check_lr, the one
+place values are validated) -> screens/train.py (the start key reads the form's
+TrainConfig) -> session/service.py (start_training, the worker) -> session/engine.py
+(run_training) -> core/train.py.
+
 The Session is modelled on Harlequin's adapter/connection seam (screens talk to one
 object, not to the engine's modules) and Posting's typed app state (records with types,
 not attributes found by name).
