@@ -118,7 +118,6 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             options = AppOptions.from_namespace(options)
         self.session = Session(self, options, dataset)
         self._quitting = False
-        self.first_frame_shown = False
         self._remember_theme = False  # save the user's theme picks (run_app only)
         self._theme_shown: str | None = None
         self.crash: str | None = None  # what ended the app, when an error did (note_crash)
@@ -159,7 +158,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         torch imported: the import holds the interpreter for seconds, and either would
         otherwise hold back that first frame.
         """
-        self.first_frame_shown = True
+        self.session.first_frame_shown = True
         self.set_timer(FIRST_FRAME_SECONDS, self._after_first_frame)
 
     async def _after_first_frame(self) -> None:

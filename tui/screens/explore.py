@@ -21,6 +21,7 @@ through those).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from cnn_tui.core.kernels import KERNEL_NOTES, KERNELS, KernelError, format_kernel, parse_kernel
 from cnn_tui.tui.errors import ReportsWorkerErrors
@@ -234,14 +235,17 @@ class ExploreScreen(ReportsWorkerErrors, AppScreen):
             return self.side.kernel_weights[index], self.side.kernel_bias[index], name
         return KERNELS[self.choice], 0.0, self.choice
 
+    def _playground_settings(self) -> tuple[object, ...]:
+        """Everything the playground's output depends on besides the image."""
+        return (self.choice, self.learned_index, self.typed, self.padding, self.pool, self.scale)
+
     @work(thread=True, exclusive=True, group="explore-playground", exit_on_error=False)
     def _compute_playground(self) -> None:
         picture = self.picture
         kernel, bias, name = self._kernel_now()
         if picture is None or kernel is None:
             return
-        settings = (self.choice, self.learned_index, self.typed, self.padding, self.pool)
-        settings += (self.scale,)
+        settings = self._playground_settings()
         try:
             result = apply(
                 picture, kernel, padding=self.padding, pool=self.pool, bias=bias, scale=self.scale
@@ -257,9 +261,7 @@ class ExploreScreen(ReportsWorkerErrors, AppScreen):
         self._draw_playground_text()
 
     def _show_playground(self, shown: KernelView, settings: tuple[object, ...]) -> None:
-        current = (self.choice, self.learned_index, self.typed, self.padding, self.pool)
-        current += (self.scale,)
-        if settings != current:
+        if settings != self._playground_settings():
             return  # a newer setting is on its way
         self.query_one(PlaygroundView).show_result(self.picture, shown, self.scale)
         self._playground_note = shape_path(shown, self.padding, self.pool)
@@ -365,7 +367,8 @@ class ExploreScreen(ReportsWorkerErrors, AppScreen):
     def _typed_changed(self, event: Input.Changed) -> None:
         result = event.validation_result
         valid = result is None or result.is_valid or not event.value.strip()
-        self._typed_error = "" if valid else result.failures[0].description
+        failures = result.failures if result is not None else []
+        self._typed_error = "" if valid or not failures else str(failures[0].description)
         self._draw_playground_text()
 
     @on(Input.Submitted, "#kp-typed")
@@ -466,8 +469,8 @@ class ExploreScreen(ReportsWorkerErrors, AppScreen):
         field_ = self.query_one("#kp-typed", Input)
         if not field_.value and self.choice != "learned":
             kernel = self._kernel_now()[0]
-            if kernel is not None:
-                field_.value = format_kernel(kernel)
+            if kernel is not None:  # 3x3: a playground kernel, not one of conv1's
+                field_.value = format_kernel(cast("Sequence[Sequence[float]]", kernel))
         field_.focus()
 
     def action_use_learned(self) -> None:

@@ -128,9 +128,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         for column in COMPARE_COLUMNS:
             compare.add_column(column, key=column)
         self.session.current_model_changed.subscribe(self, self._current_changed)
-        current = self.session.current_model
-        if current is not None and current.meta.get("model") in MODELS:
-            self.picked = current.meta["model"]
+        model = self.session.current_model.meta.get("model") if self.session.current_model else None
+        if isinstance(model, str) and model in MODELS:
+            self.picked = model
             self.query_one("#model-pick", Select).value = self.picked
         self.sync()
         self._show_layers()

@@ -43,6 +43,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.events import ScreenResume
 from textual.widgets import (
     DataTable,
@@ -173,7 +174,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         if session.current_model is None:
             self._status("no current weights: load a file on the Model screen (2) or train (1)")
             return
-        key = self._model_key()
+        key = model_key(session.current_model)
         if key != self._results_key and not self._validating:
             self._validating = True
             self._status(f"classifying the validation set with {session.current_model.label}...")
@@ -296,7 +297,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
             return
         table = self.query_one(table_id, DataTable)
         if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
             if key is not None and table_id == "#folder-table":
                 self.classify_file(Path(key))
             elif key is not None:

@@ -6,6 +6,8 @@ times a second (only what changed), so leaving it and coming back loses nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
 from cnn_tui.tui.widgets.nav import NavBar
@@ -17,6 +19,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
 from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from cnn_tui.tui.widgets.train_form import TrainForm
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
 
@@ -81,7 +86,7 @@ class TrainScreen(ChartKeys, AppScreen):
         # The form, the charts and the footer are most of this screen's work: the App has
         # them mounted (build) once the first frame is on the terminal, so that frame comes
         # sooner; a Train screen made later builds at once.
-        if self.app.first_frame_shown:
+        if self.session.first_frame_shown:
             self.call_after_refresh(self.build)
 
     async def build(self) -> None:
@@ -133,6 +138,11 @@ class TrainScreen(ChartKeys, AppScreen):
                     form.display = True
             self.refresh_bindings()
 
+    def _form(self) -> TrainForm:
+        from cnn_tui.tui.widgets.train_form import TrainForm  # (imported by build already)
+
+        return self.query_one("#form", TrainForm)
+
     # -- keys ---------------------------------------------------------------------------
 
     @property
@@ -164,7 +174,7 @@ class TrainScreen(ChartKeys, AppScreen):
             return
         if not self.built:
             return
-        config = self.query_one("#form").config(session.options.data)
+        config = self._form().config(session.options.data)
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
@@ -180,7 +190,7 @@ class TrainScreen(ChartKeys, AppScreen):
         """Train the form's settings detached (core.detach); the Runs screen follows it."""
         if not self.built:
             return
-        config = self.query_one("#form").config(self.session.options.data)
+        config = self._form().config(self.session.options.data)
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return

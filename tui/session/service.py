@@ -64,6 +64,7 @@ class Session:
         self.engine_state: EngineState = "loading"
         self.current_model: CurrentModel | None = None
         self.current_model_changed: Signal[CurrentModel] = Signal(host, "current-model")
+        self.first_frame_shown = False  # the first screen has been drawn (App.on_ready)
         self.picked_image: PickedImage | None = None  # on Predict, for Explore
         self.predicting = Predicting(options.data, lambda: self.dataset)
         self.models = Models(options.data, options.runs)

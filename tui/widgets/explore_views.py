@@ -8,6 +8,7 @@ Clickable words run the screen's actions (`screen.…`), as its keys do.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from cnn_tui.core.kernels import KernelError, parse_kernel
 from cnn_tui.tui.session.exploring import KernelView, LayerView, ModelSide, Picture
@@ -273,14 +274,14 @@ def kernel_text(
         text.append("t: type nine\nnumbers, then\nEnter\n")
         return text
     if tile is not None:
-        for row in tile:
-            for rgb in row:
+        for tile_row in tile:
+            for rgb in tile_row:
                 text.append("   ", Style(bgcolor=Color.from_rgb(*rgb)))
             text.append("\n")
         text.append(f"R, G and B\neach its own\n3x3; bias {bias:+.2f}\n")
         text.append("\nthe model's own\nconv1 channel", style="dim")
         return text
-    for row in kernel:
+    for row in cast("Sequence[Sequence[float]]", kernel):  # 3x3 when no tile is given
         text.append(" ".join(f"{_short(v):>4}" for v in row) + "\n")
     text.append("on R, G and B,\nadded; bias 0\n")
     if note:

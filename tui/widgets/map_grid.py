@@ -128,14 +128,14 @@ class MapGrid(Widget, can_focus=True):
 
     def show(
         self,
-        maps: list[Sequence[Sequence]],
+        maps: Sequence[Sequence[Sequence]],
         *,
         ranges: list[tuple[float, float]] | None = None,
         labels: list[str] | None = None,
         selected: int | None = None,
     ) -> None:
         """Draw these maps; ranges: one (lo, hi) per map (default: each map's own)."""
-        self._maps = maps
+        self._maps = list(maps)
         self._ranges = ranges
         self._labels = labels or [str(i) for i in range(len(maps))]
         if selected is not None:
