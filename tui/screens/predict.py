@@ -156,10 +156,6 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     # -- the current weights and the validation set -------------------------------------
 
-    def _model_key(self) -> ModelKey | None:
-        current = self.session.current_model
-        return None if current is None else model_key(current)
-
     def sync(self) -> None:
         """Start what the app's state asks for and is not done yet (cheap when nothing is)."""
         if not self.is_current:
@@ -227,7 +223,8 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         )
         self._fill_validation()
         self._fill_mistakes()
-        if self._model_key() != key:
+        current = self.session.current_model
+        if current is None or model_key(current) != key:
             self.sync()  # the weights changed while this ran
 
     # -- the validation list ------------------------------------------------------------
