@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.tui.errors import ReportsWorkerErrors, describe, record_error, where_logged
@@ -33,12 +33,12 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.theme import Theme
+from textual.widget import AwaitMount, Widget
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
     from textual.command import CommandListItem
     from textual.notifications import SeverityLevel
-    from textual.widget import AwaitMount
 
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
 FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
@@ -118,6 +118,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             options = AppOptions.from_namespace(options)
         self.session = Session(self, options, dataset)
         self._quitting = False
+        self._exit_asked = False  # exit() was called (see closing)
         self._remember_theme = False  # save the user's theme picks (run_app only)
         self._theme_shown: str | None = None
         self.crash: str | None = None  # what ended the app, when an error did (note_crash)

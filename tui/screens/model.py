@@ -37,16 +37,12 @@ from textual.events import ScreenResume
 from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
-    from cnn_tui.core.inspect_models import LayerTable, ModelComparison, ShapeLesson
+    from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
 
 LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "mult-adds", "train")
 COMPARE_COLUMNS = ("model", "params", "mult-adds", "train", "val", "book", "weights")
 TAB_KEYS = Binding.Group("Views", compact=True)
 WEIGHT_KEYS = Binding.Group("Weights", compact=True)
-
-
-def _weights_suffix(path: Path) -> bool:
-    return path.suffix.lower() in (".pt", ".pth")
 
 
 class ModelScreen(ReportsWorkerErrors, AppScreen):
@@ -350,7 +346,7 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         )
 
     def action_book(self) -> None:
-        from cnn_tui.core.model_files import BOOK_CHECKPOINT_NAMES
+        from cnn_tui.core.weights_files import BOOK_CHECKPOINT_NAMES
 
         found = self.session.models.book_checkpoint()
         if found is None:

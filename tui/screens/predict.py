@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
@@ -60,8 +59,8 @@ from textual.worker import get_current_worker
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-    from cnn_tui.core.gallery import Entry, ValidationResults
     from cnn_tui.core.predict import FileAnswer
+    from cnn_tui.core.validation_results import Entry, ValidationResults
 
 TOP_LOSSES = 20
 LIST_PAGE = 500  # validation rows added to the table at a time

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from cnn_tui.tui.session.errors import SessionError, TargetExists
 
 if TYPE_CHECKING:
-    from cnn_tui.core.inspect_models import LayerTable, ModelComparison, ShapeLesson
+    from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
 
 
 class Models:
@@ -27,8 +27,8 @@ class Models:
 
         compare_with: the model on screen, named where the file fits none.
         """
-        from cnn_tui.core.model_files import load_weights_file
         from cnn_tui.core.weights import WeightsError
+        from cnn_tui.core.weights_files import load_weights_file
 
         try:
             _, meta = load_weights_file(path, compare_with=compare_with)
@@ -39,8 +39,8 @@ class Models:
     def save(self, source: Path, target: Path, overwrite: bool = False) -> tuple[Path, Path]:
         """Write the weights of `source` to `target`, atomically; the files written (the
         weights and the .json beside them). TargetExists when it would replace a file."""
-        from cnn_tui.core.model_files import WeightsExist, save_current_weights
         from cnn_tui.core.weights import WeightsError, sidecar_path
+        from cnn_tui.core.weights_files import WeightsExist, save_current_weights
 
         try:
             written = save_current_weights(source, target, overwrite=overwrite)
@@ -52,24 +52,24 @@ class Models:
 
     def book_checkpoint(self) -> Path | None:
         """The book's own checkpoint where it is usually kept, or None."""
-        from cnn_tui.core.model_files import find_book_checkpoint
+        from cnn_tui.core.weights_files import find_book_checkpoint
 
         return find_book_checkpoint(self._data_dir)
 
     def layer_table(self, model: str, num_classes: int) -> LayerTable:
         """A model's layers, measured by a real forward pass (torchinfo)."""
-        from cnn_tui.core.inspect_models import layer_table
+        from cnn_tui.core.inspection import layer_table
 
         return layer_table(model, num_classes)
 
     def compare(self, num_classes: int) -> list[ModelComparison]:
         """Every model's size and the best scores of its shipped weights and runs."""
-        from cnn_tui.core.inspect_models import compare_models
+        from cnn_tui.core.inspection import compare_models
 
         return compare_models(num_classes, runs_dir=self._runs_dir)
 
     def shape_lesson(self, batch: int) -> ShapeLesson:
         """The book's Sequential without flatten, run on a batch: where it breaks."""
-        from cnn_tui.core.inspect_models import shape_lesson
+        from cnn_tui.core.inspection import shape_lesson
 
         return shape_lesson(batch)

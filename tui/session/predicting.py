@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from cnn_tui.core.data import DataSet
-    from cnn_tui.core.gallery import ValidationResults
     from cnn_tui.core.predict import FileAnswer, Predictor
+    from cnn_tui.core.validation_results import ValidationResults
 
 ModelKey = tuple[str, int]  # a weights file and its modification time: changes when it does
 
@@ -95,7 +95,7 @@ class Predicting:
         """Score the validation set matching the weights' classes; SessionError says why
         it cannot (weights refused, no data, classes that do not match)."""
         from cnn_tui.core.data import DataError
-        from cnn_tui.core.gallery import check_classes, dataset_for, validate
+        from cnn_tui.core.validation_results import check_classes, dataset_for, score_split
         from cnn_tui.core.weights import WeightsError
 
         notes: list[str] = []
@@ -106,7 +106,7 @@ class Predicting:
             mismatch = check_classes(classes, data)
             if mismatch:
                 raise SessionError(f"cannot score these weights: {mismatch}")
-            results = validate(predictor.model, data.val, classes, data.name)
+            results = score_split(predictor.model, data.val, classes, data.name)
             pixels = data.val.images.permute(0, 2, 3, 1).contiguous().numpy()
         except (WeightsError, DataError, OSError) as error:
             raise SessionError(str(error)) from error

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cnn_tui.tui.session.engine as engine
-from cnn_tui.core.config import PRESETS, TrainConfig, preset_config
+from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.control import TrainControl
 from cnn_tui.core.events import Event, Finished, Progress
 from cnn_tui.core.registry import MODELS
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 TRAIN_SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while a run trains (see _train_job)
 PROGRESS_SECONDS = 0.25  # the fastest the Train screen redraws (REDRAW_SECONDS)
-DATASETS = ("cifar2", "cifar10")
 
 
 class Session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from cnn_tui.core.data import IMAGE_SUFFIXES
+from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.core.safe_files import FileRefused, is_regular, regular_stat
 from rich.text import Text
 from textual import events, on

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cnn_tui.core.inspect_models import format_count, format_kernel, format_shape
+from cnn_tui.core.inspection import format_count, format_kernel_size, format_shape
 from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from cnn_tui.core.inspect_models import LayerTable, ModelComparison, ShapeLesson
+    from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
 
 
 def fill_layers(view: DataTable, table: LayerTable) -> None:
@@ -26,7 +26,7 @@ def fill_layers(view: DataTable, table: LayerTable) -> None:
             format_shape(row.output_shape),
             Text(f"{row.params:,}", justify="right"),
             Text(f"{row.share:.1%}" if row.params else "-", justify="right"),
-            format_kernel(row.kernel_size),
+            format_kernel_size(row.kernel_size),
             Text(f"{row.mult_adds:,}", justify="right"),
             "yes" if row.trainable else "-",
             key=row.name,

@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from cnn_tui.core.gallery import Entry, ValidationResults
     from cnn_tui.core.predict import FileAnswer
+    from cnn_tui.core.validation_results import Entry, ValidationResults
 
 ORDER_NAMES = {
     "index": "in order",
