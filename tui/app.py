@@ -37,6 +37,7 @@ from textual.widget import AwaitMount, Widget
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
+    from cnn_tui.core.resume import Resume
     from textual.command import CommandListItem
     from textual.notifications import SeverityLevel
 
@@ -230,7 +231,9 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
     def runs_dir(self) -> str | None:
         return self.session.options.runs
 
-    def start_training(self, config: TrainConfig, resume: str | Path | None = None) -> bool:
+    def start_training(
+        self, config: TrainConfig, resume: str | Path | Resume | None = None
+    ) -> bool:
         return self.session.start_training(config, resume)
 
     def stop_training(self) -> None:

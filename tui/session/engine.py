@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from cnn_tui.core.config import TrainConfig
     from cnn_tui.core.control import TrainControl
     from cnn_tui.core.data import DataSet
+    from cnn_tui.core.resume import Resume
 
 
 def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | None]:
@@ -70,7 +71,7 @@ def run_training(
     control: TrainControl,
     runs_dir: str | Path | None,
     dataset: DataSet | None = None,
-    resume: str | Path | None = None,
+    resume: str | Path | Resume | None = None,
 ) -> str | None:
     """Run core.train.train; return None when it ran, else the one-line reason it could not.
 

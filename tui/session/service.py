@@ -43,6 +43,7 @@ from textual.worker import Worker
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
+    from cnn_tui.core.resume import Resume
 
 TRAIN_SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while a run trains (see _train_job)
 PROGRESS_SECONDS = 0.25  # the fastest the Train screen redraws (REDRAW_SECONDS)
@@ -146,10 +147,13 @@ class Session:
 
     # -- training -----------------------------------------------------------------------
 
-    def start_training(self, config: TrainConfig, resume: str | Path | None = None) -> bool:
+    def start_training(
+        self, config: TrainConfig, resume: str | Path | Resume | None = None
+    ) -> bool:
         """Start a run in a thread worker; False (with a notice) when one is going.
 
-        resume: a run folder to continue from its last checkpoint (the Runs screen).
+        resume: a run folder to continue from its last checkpoint, or core.resume's Resume
+        saying how (the Runs screens).
         """
         if self.train.active:
             self.host.notify("A run is already going.", severity="warning")
@@ -174,7 +178,7 @@ class Session:
         return True
 
     def _train_job(
-        self, config: TrainConfig, control: TrainControl, resume: str | Path | None
+        self, config: TrainConfig, control: TrainControl, resume: str | Path | Resume | None
     ) -> None:
         """Runs in the worker thread: every event becomes a message to the App.
 
