@@ -45,7 +45,7 @@ from cnn_tui.tui.widgets.explore_views import (
     kernel_text,
     shape_path,
 )
-from cnn_tui.tui.widgets.heatmap import MapGrid
+from cnn_tui.tui.widgets.map_grid import MapGrid
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.style import Style
 from rich.text import Text

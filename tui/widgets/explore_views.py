@@ -12,7 +12,8 @@ from typing import cast
 
 from cnn_tui.core.kernels import KernelError, parse_kernel
 from cnn_tui.tui.session.exploring import KernelView, LayerView, ModelSide, Picture
-from cnn_tui.tui.widgets.heatmap import HeatMap, MapGrid, colour_bar
+from cnn_tui.tui.widgets.heatmap import HeatMap, colour_bar
+from cnn_tui.tui.widgets.map_grid import MapGrid
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
