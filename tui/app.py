@@ -183,7 +183,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         if isinstance(self.screen, AppScreen):
             self.screen.sync()
 
-    # -- the session's state, as the Runs screens and the tests reach it ----------------
+    # -- the session's state, as the tests reach it through the App ----------------------
 
     @property
     def train(self) -> TrainState:

@@ -75,6 +75,11 @@ class Session:
         self._train_worker: Worker[None] | None = None
 
     @property
+    def runs_dir(self) -> str | None:
+        """The --runs folder, or None for the default one."""
+        return self.options.runs
+
+    @property
     def source_text(self) -> str:
         """What training would read, in words (looked up once, after the first frame)."""
         if self._source_text is None:

@@ -1,26 +1,26 @@
 """What the Runs screens need of the app beside Textual's own, typed: the training
 worker's state, the engine's, the current model and the runs folder.
 
-The screens reach it as `runs_host(self.app)`; when the session service takes over the
-app's state, this protocol is what it offers them.
+The screens reach it as `runs_host(self.app)`: the app's session (tui/session), which
+offers exactly this.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.resume import Resume
-from cnn_tui.tui.state import CurrentModel, TrainState
+from cnn_tui.tui.session import session_of
+from cnn_tui.tui.state import CurrentModel, EngineState, TrainState
 
 
-@runtime_checkable
 class RunsHost(Protocol):
-    """The app as the Runs screens use it (CnnTuiApp is one)."""
+    """What the Runs screens use of the app's session."""
 
     train: TrainState  # the app's own training worker
-    engine_state: str  # loading, ready, failed
+    engine_state: EngineState
     current_model: CurrentModel | None
 
     @property
@@ -38,7 +38,5 @@ class RunsHost(Protocol):
 
 
 def runs_host(app: object) -> RunsHost:
-    """The app a Runs screen belongs to, as what the screen needs of it."""
-    if isinstance(app, RunsHost):
-        return app
-    raise TypeError(f"{type(app).__name__} is not the cnn-tui app")
+    """The session of the app a Runs screen belongs to, as what the screen needs of it."""
+    return session_of(app)
