@@ -12,11 +12,14 @@
   where it is absent (`needs_shared_data` is the same as a marker); `shared_cifar2` is
   its CIFAR-2 as a DataSet, decoded once per session.
 - OMP_NUM_THREADS=1 (unless set): see below.
+- `_idle_means_the_event_loop_is_idle` (autouse): Pilot's idle wait looks at the event
+  loop's thread only, so a training thread does not make every key press wait 2 s.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +39,22 @@ needs_shared_data = pytest.mark.skipif(
     not (SHARED_JPEG / "train").is_dir(),
     reason=f"shared test data not present at {SHARED_DATA} (only developers and CI have it)",
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _idle_means_the_event_loop_is_idle():
+    """Pilot's press and pause wait until the app is idle: Textual takes a 20 ms sleep
+    that used under 1 ms of the process's CPU time as idle, else waits up to 1 s (twice
+    per key). A run training in a worker thread keeps the process busy, so every key
+    pressed during a run cost 2 s (a third of the suite's time on a 2-core machine).
+    The app's keys, messages and redraws all run on the event loop's thread, and that
+    thread's CPU time is what tells whether they are done: measured so, a key press
+    during a run takes as long as one between runs."""
+    from textual import _wait
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_wait, "process_time", time.thread_time, raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)
