@@ -143,7 +143,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def svg_snapshot(snapshot):
     """pytest-textual-snapshot's SVG comparison, its files kept in
-    tests/snapshots/<test file>/ (the snapshot tests' `assert svg == svg_snapshot`)."""
+    tests/tui/snapshots/<test file>/ (the snapshot tests' `assert svg == svg_snapshot`)."""
     from pytest_textual_snapshot import SVGImageExtension
 
     class TestsSnapshotsFolder(SVGImageExtension):

@@ -5,7 +5,7 @@
 
 The book preset's run is one run of --book-epochs epochs, trained in as many chunks as
 there are fast seeds and resumed from its last.pt between them (a resumed run equals a
-straight one, tests/test_train.py checks it), so that book and fast runs alternate and
+straight one, tests/core/test_train.py checks it), so that book and fast runs alternate and
 load from other processes hits both alike. A fast run's time is the wall time from calling
 train() (model, run folder) to the end of its first epoch with val >= 0.89, validation and
 checkpoints included; the book's is the wall time of all its chunks. The data are loaded

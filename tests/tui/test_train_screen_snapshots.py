@@ -5,8 +5,8 @@ and the finished run is a fixed list of core events replayed through the same me
 training worker posts (TrainEvent), so no timing, date or machine-dependent number reaches
 the screen. Real runs are exercised by test_train_screen.py.
 
-Update after an intended change: `pytest tests/test_train_screen_snapshots.py
---snapshot-update`, then look at the SVGs in tests/snapshots/ before committing them.
+Update after an intended change: `pytest tests/tui/test_train_screen_snapshots.py
+--snapshot-update`, then look at the SVGs in tests/tui/snapshots/ before committing them.
 """
 
 from __future__ import annotations

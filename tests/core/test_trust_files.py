@@ -359,7 +359,8 @@ def test_predict_json_prints_non_utf8_names_as_valid_utf8(tmp_path):
 @posix_only
 @pytest.mark.timeout(60)
 async def test_special_files_typed_in_predict_get_one_line_and_the_app_quits(tmp_path, monkeypatch):
-    from test_predict_screen import make_app, open_predict, panel_text
+    from screen_support import make_predict_app as make_app
+    from screen_support import open_predict, panel_text
     from textual.widgets import Input
 
     monkeypatch.setenv("CNN_TUI_GRAPHICS", "halfcell")
@@ -388,7 +389,8 @@ async def test_special_files_typed_in_predict_get_one_line_and_the_app_quits(tmp
 @pytest.mark.timeout(60)
 async def test_the_file_dialog_refuses_a_named_pipe_and_hides_special_files(tmp_path):
     from cnn_tui.tui.widgets.file_picker import FilteredTree
-    from test_model_screen import make_app, open_model_screen, type_path
+    from screen_support import make_model_app as make_app
+    from screen_support import open_model_screen, type_path
 
     folder = tmp_path / "weights-here"
     folder.mkdir()

@@ -115,7 +115,7 @@ def test_config_errors_shorten_long_values():
 # ---- SIGTERM --------------------------------------------------------------------------------
 
 
-# SIGTERM to a foreground train: tests/test_cli.py::
+# SIGTERM to a foreground train: tests/cli/test_cli.py::
 # test_train_in_a_pipe_prints_plain_lines_and_ctrl_c_or_sigterm_stops_cleanly[sigterm]
 
 

@@ -4,8 +4,8 @@ Deterministic by construction: the shipped weights and the bundled sample's firs
 validation image (both in the package), and the screen computes in float64, so no
 machine's float32 summation order can move a colour or a printed digit.
 
-Update after an intended change: `pytest tests/test_explore_screen_snapshots.py
---snapshot-update`, then look at the SVGs in tests/snapshots/ before committing them.
+Update after an intended change: `pytest tests/tui/test_explore_screen_snapshots.py
+--snapshot-update`, then look at the SVGs in tests/tui/snapshots/ before committing them.
 """
 
 from __future__ import annotations

@@ -434,7 +434,8 @@ async def test_model_screen_save_asks_before_replacing_an_unrelated_json(tmp_pat
     from app_support import static_text, wait_for
     from cnn_tui.tui.screens.confirm import ConfirmScreen
     from cnn_tui.tui.screens.model import ModelScreen
-    from test_model_screen import make_app, open_model_screen, type_path
+    from screen_support import make_model_app as make_app
+    from screen_support import open_model_screen, type_path
 
     monkeypatch.chdir(tmp_path)
     target = tmp_path / "out.pt"
@@ -460,7 +461,8 @@ async def test_model_screen_save_asks_before_replacing_an_unrelated_json(tmp_pat
 @pytest.mark.parametrize("kind", ["fifo", "nan"])
 async def test_the_model_screen_refuses_bad_weights_in_one_line_and_goes_on(tmp_path, kind):
     from app_support import static_text, wait_for
-    from test_model_screen import make_app, open_model_screen, type_path
+    from screen_support import make_model_app as make_app
+    from screen_support import open_model_screen, type_path
 
     if kind == "fifo":
         bad = tmp_path / "bad.pt"

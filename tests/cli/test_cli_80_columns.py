@@ -33,7 +33,7 @@ from PIL import Image
 from rich.console import Console
 
 pytestmark = needs_cli
-SHARED_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpeg" / "test"
+SHARED_TEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "cifar10-jpeg" / "test"
 
 
 def console_80() -> tuple[Output, io.StringIO]:

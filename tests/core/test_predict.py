@@ -17,7 +17,7 @@ from cnn_tui.core.predict import Predictor, predict_files
 from cnn_tui.core.weights import WeightsError, save_weights
 from PIL import Image
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference"
 
 
 @pytest.fixture

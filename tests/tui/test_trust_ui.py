@@ -17,7 +17,7 @@ from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.session.messages import TrainEvent
 from cnn_tui.tui.widgets.charts import MetricChart
 from runs_support import write_run
-from test_train_screen import _record
+from screen_support import epoch_record as _record
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,8 +5,8 @@ not depend on the image (every parameter zero but the last bias: 70% airplane, 3
 a weights file named the same everywhere, half-block images with a fixed cell size, and
 no notifications or timing on screen.
 
-Update after an intended change: `pytest tests/test_model_predict_snapshots.py
---snapshot-update`, then look at the SVGs in tests/snapshots/ before committing them.
+Update after an intended change: `pytest tests/tui/test_model_predict_snapshots.py
+--snapshot-update`, then look at the SVGs in tests/tui/snapshots/ before committing them.
 """
 
 from __future__ import annotations

@@ -9,18 +9,16 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from app_support import options, ready, static_text, tiny_dataset, wait_for
-from cnn_tui.core.models import build_model
 from cnn_tui.core.predict import Predictor
-from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.app import CnnTuiApp
-from cnn_tui.tui.screens.predict import PredictScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.state import PickedImage
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars
 from made_images import write_bad_images, write_odd_images
+from screen_support import make_predict_app as make_app
+from screen_support import open_predict, panel_text, status, weights_file
 from textual.widgets import DataTable, Input, TabbedContent
 
 
@@ -31,43 +29,9 @@ def _in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_TUI_GRAPHICS", "halfcell")
 
 
-def weights_file(folder: Path, classes: int = 2, seed: int = 0) -> Path:
-    torch.manual_seed(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = ["airplane", "bird"] if classes == 2 else [f"c{i}" for i in range(classes)]
-    meta = {"model": "net", "num_classes": classes, "classes": names}
-    return save_weights(folder / "w.pt", build_model("net", classes), meta)
-
-
-def make_app(tmp_path: Path, **changes) -> CnnTuiApp:
-    changes.setdefault("weights", str(weights_file(tmp_path / "weights")))
-    return CnnTuiApp(options(tmp_path, **changes), dataset=tiny_dataset(16, 24))
-
-
-async def open_predict(pilot) -> PredictScreen:
-    await ready(pilot)
-    await pilot.press("3")
-    screen = pilot.app.screen
-    assert isinstance(screen, PredictScreen)
-    await wait_for(pilot, lambda: screen.results is not None or "cannot" in status(pilot))
-    return screen
-
-
-def status(pilot) -> str:
-    return static_text(pilot, "#val-status")
-
-
 def rows(screen, selector: str) -> list[list[str]]:
     table = screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-def panel_text(screen) -> str:
-    panel = screen.query_one(PicturePanel)
-    parts = [
-        str(panel.query_one(f"#picture-{name}").render()) for name in ("title", "verdict", "note")
-    ]
-    return " | ".join(parts)
 
 
 async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):

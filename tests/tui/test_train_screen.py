@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.config import PRESETS
-from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
+from cnn_tui.core.events import Finished, Log, Progress, Started
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.session.messages import TrainEvent
 from cnn_tui.tui.session.service import TRAIN_SWITCH_SECONDS
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
+from screen_support import epoch_record as _record
 from textual.color import Color
 from textual.widgets import Checkbox, Input, ProgressBar, Select
 
@@ -198,12 +199,6 @@ async def test_net_res_deep_follows_the_books_smaller_learning_rate(tmp_path: Pa
 
 
 # -- charts, log and layout ---------------------------------------------------------------
-
-
-def _record(epoch: int, seconds: float = 2.0) -> EpochEnd:
-    return EpochEnd(
-        epoch, 1 / epoch, 0.5 + epoch / 100, 1.2 / epoch, 0.5 + epoch / 120, seconds, 900
-    )
 
 
 async def test_chart_toggles_smooth_log_scale_and_time_axis(tmp_path: Path) -> None:

@@ -5,40 +5,19 @@ files that do not fit) and atomic saving with a question before overwriting."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import torch
-from app_support import options, ready, static_text, tiny_dataset, wait_for
+from app_support import static_text, wait_for
 from cnn_tui.core.models import build_model
 from cnn_tui.core.weights import read_state_dict, save_weights
-from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.model import ModelScreen
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree
+from screen_support import make_model_app as make_app
+from screen_support import net_weights, open_model_screen, type_path
 from textual.widgets import DataTable, Input, Select, TabbedContent
-
-
-def net_weights(folder: Path, name: str = "w.pt", model: str = "net", seed: int = 0) -> Path:
-    torch.manual_seed(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"model": model, "num_classes": 2, "classes": ["airplane", "bird"]}
-    return save_weights(folder / name, build_model(model), meta)
-
-
-def make_app(tmp_path: Path, **changes) -> CnnTuiApp:
-    changes.setdefault("weights", str(net_weights(tmp_path / "weights")))
-    return CnnTuiApp(options(tmp_path, **changes), dataset=tiny_dataset())
-
-
-async def open_model_screen(pilot) -> ModelScreen:
-    await ready(pilot)
-    await pilot.press("2")
-    screen = pilot.app.screen
-    assert isinstance(screen, ModelScreen)
-    await wait_for(pilot, lambda: screen.query_one("#layer-table", DataTable).row_count > 0)
-    return screen
 
 
 def table_rows(screen, selector: str) -> list[list[str]]:
@@ -50,19 +29,6 @@ def table_rows(screen, selector: str) -> list[list[str]]:
 def _in_tmp(tmp_path, monkeypatch):
     """Run in tmp_path, so the tests type short relative paths, as users often do."""
     monkeypatch.chdir(tmp_path)
-
-
-async def type_path(pilot, path: Path | str) -> None:
-    """In the file dialog: clear the path field, type a path (relative to the current
-    folder where it is under it), press Enter."""
-    dialog = pilot.app.screen
-    assert isinstance(dialog, FilePickerScreen)
-    box = dialog.query_one("#picker-path", Input)
-    box.focus()
-    box.value = ""
-    text = os.path.relpath(path)
-    await pilot.press(*(str(path) if text.startswith("..") else text))
-    await pilot.press("enter")
 
 
 async def test_layers_of_net_with_shares_totals_and_the_books_list(tmp_path):

@@ -5,8 +5,8 @@ numbers, names and start times (runs_support.py), times are shown in UTC, and th
 folder is given as a relative path from a fixed working folder, so no date, path or
 machine-dependent number reaches the screen. Live runs are left to test_runs_screen.py.
 
-Update after an intended change: `pytest tests/test_runs_screen_snapshots.py
---snapshot-update`, then look at the SVGs in tests/snapshots/ before committing them.
+Update after an intended change: `pytest tests/tui/test_runs_screen_snapshots.py
+--snapshot-update`, then look at the SVGs in tests/tui/snapshots/ before committing them.
 """
 
 from __future__ import annotations
