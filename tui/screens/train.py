@@ -194,7 +194,7 @@ class TrainScreen(ChartKeys, AppScreen):
         if config is None:
             self.notify("Some settings are refused; the reasons are beside them.", severity="error")
             return
-        from cnn_tui.tui.background import start_background_run
+        from cnn_tui.tui.session.background import start_background_run
 
         start_background_run(self.app, self.session.options.runs, config)
 

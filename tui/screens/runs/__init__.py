@@ -11,8 +11,8 @@ model, export its metrics as CSV, stop it (a live run) and delete it (asking fir
 
 The package's parts: listing (the list), run (one run), compare (runs compared), keys
 (the keys that act on a run), resume_dialog (here or in the background?), describe (a run
-in words) and actions (what the keys ask of the engine, no widget code). Run folders are
-read through ../runs_cache.py.
+in words). What the keys ask of the engine is the session's (tui/session/run_actions.py);
+run folders are read through tui/runs_cache.py.
 """
 
 from cnn_tui.tui.screens.runs.compare import CompareScreen

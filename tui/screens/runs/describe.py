@@ -11,7 +11,7 @@ import os
 from cnn_tui.core.events import Progress
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.core.states import RunState
-from cnn_tui.tui.screens.runs.actions import has_weights
+from cnn_tui.tui.session.run_actions import has_weights
 from cnn_tui.tui.state import format_duration
 from rich.text import Text
 

@@ -4,8 +4,8 @@ the list of runs and one run's screen.
 RunKeys is mixed into a screen that says which run the keys act on and redraws after
 them: what it needs of that screen is declared as the RunKeysHost protocol, and each
 action takes its screen as that (no attribute it does not declare). What is asked of the
-engine goes through actions.py; here are the questions, the notifications and the app's
-own training worker.
+engine goes through the session (tui/session/run_actions.py); here are the questions,
+the notifications and the app's own training worker.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-import cnn_tui.tui.screens.runs.actions as actions
+import cnn_tui.tui.session.run_actions as actions
 from cnn_tui.core.resume import ResumePlan
 from cnn_tui.core.runs import RunSummary
-from cnn_tui.tui.background import start_background_run
 from cnn_tui.tui.screens.confirm import ConfirmScreen
-from cnn_tui.tui.screens.runs.actions import CSV_NAME, ActionRefused, Which
 from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.describe import RESUMABLE, is_own_run
 from cnn_tui.tui.screens.runs.resume_dialog import ResumeScreen
+from cnn_tui.tui.session.background import start_background_run
+from cnn_tui.tui.session.run_actions import CSV_NAME, ActionRefused, Which
 from cnn_tui.tui.state import CurrentModel
 from textual.app import App
 from textual.binding import Binding

@@ -7,16 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnn_tui.core.runs import RunSummary
-from cnn_tui.tui.background import RunStarted
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
 from cnn_tui.tui.screens.mounting import closed_before_mounting
-from cnn_tui.tui.screens.runs.actions import runs_folder
 from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.compare import CompareScreen
 from cnn_tui.tui.screens.runs.describe import keys_hint
 from cnn_tui.tui.screens.runs.keys import RunKeys
 from cnn_tui.tui.screens.runs.run import RunScreen
+from cnn_tui.tui.session.background import RunStarted
+from cnn_tui.tui.session.run_actions import runs_folder
 from cnn_tui.tui.widgets.chart_view import ChartView
 from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.nav import NavBar

@@ -1,11 +1,10 @@
-"""What the Runs screens ask of the engine: plan a resume, start a run in the background,
-stop, delete and export a run, find and load its weights.
+"""The session's work on run folders, which the Runs screens ask for: plan a resume, start a
+run in the background, stop, delete and export a run, find and load its weights.
 
 Each is one call of core's public functions, with core's refusals (CnnTuiError) and a
 file system's errors turned into one ActionRefused, whose message is the line a
-notification shows. No widget code here: the
-screens (keys.py, listing.py) decide what to ask and show the answer, and a later step
-puts this module behind the session service.
+notification shows. No widget code here: the screens (screens/runs/keys.py, listing.py)
+decide what to ask and show the answer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Starting (or resuming) a run in a process of its own, from the Train screen or the Runs
 screens, and showing it on the Runs screen once it started.
 
-The start (the Runs screens' actions.start_in_background: core.detach) runs in a thread
+The start (run_actions.start_in_background: core.detach) runs in a thread
 worker, as it checks the data folder and takes the run's lock, which may wait a second; a
 refusal is one line in a notification. The Runs screens hear of the new run through
 RunStarted, so the screen that starts a run needs not know them.
@@ -36,9 +36,9 @@ def start_background_run(
     """Start (or resume) a run detached (core.detach) in runs_dir (None: the default runs
     folder); open it on the Runs screen when started if open_it."""
 
-    # (imported here: the Runs screens import this module, and the Train screen's first
-    # frame does not wait for them)
-    from cnn_tui.tui.screens.runs.actions import ActionRefused, start_in_background
+    # (imported here: core.resume and core.config's checks are not needed for the first
+    # frame, which the Train screen's import of this module would otherwise wait for)
+    from cnn_tui.tui.session.run_actions import ActionRefused, start_in_background
 
     def job() -> None:
         try:
