@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
+from cnn_tui.core.states import LogLevel
+from cnn_tui.core.states import TrainingPhase as Phase
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,10 +28,6 @@ if TYPE_CHECKING:
 LOG_LINES = 1000  # the log keeps this many lines (wrapped lines in the widget); older ones go
 
 EngineState = Literal["loading", "ready", "failed"]  # whether torch is imported yet
-Phase = Literal[
-    "idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed"
-]
-LogLevel = Literal["info", "warning", "error"]
 Origin = Literal["shipped", "file", "run", "book"]  # where the current weights came from
 ENDED: dict[str, Phase] = {"finished": "finished", "stopped": "stopped", "failed": "failed"}
 
