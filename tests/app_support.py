@@ -53,7 +53,9 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
 async def ready(pilot: Pilot) -> None:
     """Wait until torch is imported and the Train screen has its form and charts."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.engine_state == "ready" and getattr(app.screen, "built", 1))
+    await wait_for(
+        pilot, lambda: app.session.engine_state == "ready" and getattr(app.screen, "built", 1)
+    )
     await pilot.pause()
 
 

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from cnn_tui.core.config import TrainConfig
 from cnn_tui.tui.errors import ReportsWorkerErrors, describe, record_error, where_logged
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.catalog import SCREENS, ScreenEntry
@@ -24,21 +23,19 @@ from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.session import Session
 from cnn_tui.tui.session.messages import SessionMessage
-from cnn_tui.tui.state import AppOptions, CurrentModel, EngineState, PickedImage, TrainState
+from cnn_tui.tui.state import AppOptions
 from textual import on, work
 from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.signal import Signal
 from textual.theme import Theme
 from textual.widget import AwaitMount, Widget
 from textual.widgets import OptionList
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
-    from cnn_tui.core.resume import Resume
     from textual.command import CommandListItem
     from textual.notifications import SeverityLevel
 
@@ -182,63 +179,6 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         self.refresh_bindings()
         if isinstance(self.screen, AppScreen):
             self.screen.sync()
-
-    # -- the session's state, as the tests reach it through the App ----------------------
-
-    @property
-    def train(self) -> TrainState:
-        return self.session.train
-
-    @property
-    def engine_state(self) -> EngineState:
-        return self.session.engine_state
-
-    @engine_state.setter
-    def engine_state(self, state: EngineState) -> None:
-        self.session.engine_state = state
-
-    @property
-    def dataset(self) -> DataSet | None:
-        return self.session.dataset
-
-    @dataset.setter
-    def dataset(self, dataset: DataSet | None) -> None:
-        self.session.dataset = dataset
-
-    @property
-    def current_model(self) -> CurrentModel | None:
-        return self.session.current_model
-
-    @property
-    def current_model_changed(self) -> Signal[CurrentModel]:
-        return self.session.current_model_changed
-
-    def set_current_model(self, model: CurrentModel) -> None:
-        self.session.set_current_model(model)
-
-    @property
-    def picked_image(self) -> PickedImage | None:
-        return self.session.picked_image
-
-    @picked_image.setter
-    def picked_image(self, picked: PickedImage | None) -> None:
-        self.session.picked_image = picked
-
-    @property
-    def initial_config(self) -> TrainConfig:
-        return self.session.initial_config
-
-    @property
-    def runs_dir(self) -> str | None:
-        return self.session.options.runs
-
-    def start_training(
-        self, config: TrainConfig, resume: str | Path | Resume | None = None
-    ) -> bool:
-        return self.session.start_training(config, resume)
-
-    def stop_training(self) -> None:
-        self.session.stop_training()
 
     # -- keys, commands and quitting ----------------------------------------------------
 

@@ -472,9 +472,9 @@ async def test_app_resume_without_last_pt_offers_best_pt_and_says_what_is_cut(tm
         assert _files(run) == before, "cancelled: nothing changed"
         await pilot.press("r")
         await pilot.press("h")
-        await wait_for(pilot, lambda: app.train.phase == "finished", timeout=60)
+        await wait_for(pilot, lambda: app.session.train.phase == "finished", timeout=60)
         assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3, 4, 5]
-        assert app.train.finished.run_dir == str(run)
+        assert app.session.train.finished.run_dir == str(run)
 
 
 @pytest.mark.timeout(20)

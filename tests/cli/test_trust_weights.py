@@ -478,7 +478,7 @@ async def test_the_model_screen_refuses_bad_weights_in_one_line_and_goes_on(tmp_
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_model_screen(pilot)
-        before = app.current_model
+        before = app.session.current_model
         await pilot.press("l")
         await type_path(pilot, bad)
         if kind == "fifo":  # the file dialog itself names it (core/safe_files.regular_stat)
@@ -489,7 +489,7 @@ async def test_the_model_screen_refuses_bad_weights_in_one_line_and_goes_on(tmp_
         await wait_for(pilot, lambda: getattr(app.screen, "busy", "x") == "")
         message = static_text(pilot, "#model-message")
         assert expected in message and "unchanged" in message
-        assert app.current_model is before and app.is_running
+        assert app.session.current_model is before and app.is_running
 
 
 @pytest.mark.timeout(60)
@@ -511,7 +511,7 @@ async def test_the_app_started_with_bad_weights_says_so_and_goes_on(tmp_path, ki
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await wait_for(pilot, lambda: expected in log_text(pilot))
-        assert app.current_model is None or app.current_model.path != bad
+        assert app.session.current_model is None or app.session.current_model.path != bad
         for key in ("2", "3", "4", "5", "1"):  # every screen opens with no weights
             await pilot.press(key)
             await pilot.pause(0.1)

@@ -51,11 +51,11 @@ def test_first_frame_paints_before_torch_is_imported(tmp_path: Path) -> None:
                     while not app.screen.built:
                         await pilot.pause(0.05)
                     await pilot.press("s")
-                    print("REFUSED", app.train.phase, len(app._notifications))
+                    print("REFUSED", app.session.train.phase, len(app._notifications))
                     gate.set()
-                    while app.engine_state == "loading":
+                    while app.session.engine_state == "loading":
                         await pilot.pause(0.05)
-                    print("READY", app.engine_state, "torch" in sys.modules)
+                    print("READY", app.session.engine_state, "torch" in sys.modules)
 
             asyncio.run(main())
             """
@@ -91,7 +91,7 @@ async def test_keys_typed_in_a_text_field_stay_there(tmp_path: Path) -> None:
         app.screen.query_one("#epochs").focus()
         await pilot.press("1", "2", "s", "q")
         assert app.screen.query_one("#epochs").value == "12sq"
-        assert app.current_mode == "train" and app.train.phase == "idle" and app.is_running
+        assert app.current_mode == "train" and app.session.train.phase == "idle" and app.is_running
         await pilot.press("escape", "2")  # escape leaves the field; keys work again
         assert app.current_mode == "model"
 
@@ -108,7 +108,7 @@ async def test_command_palette_lists_and_runs_the_actions(tmp_path: Path) -> Non
         await pilot.press(*"Train: start")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await wait_for(pilot, lambda: app.session.train.phase == "finished")
 
 
 async def test_q_quits_at_once_when_not_training(tmp_path: Path) -> None:
@@ -130,22 +130,22 @@ async def test_quit_while_training_asks_then_saves_and_exits(tmp_path: Path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(app.train.history) >= 1)
+        await wait_for(pilot, lambda: len(app.session.train.history) >= 1)
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # keep training
         assert not isinstance(app.screen, ConfirmScreen)
-        assert app.is_running and app.train.active
+        assert app.is_running and app.session.train.active
         await pilot.press("q")
         await pilot.press("y")
         await asyncio.wait_for(_until_exited(app), 30)
-    assert app.train.phase == "stopped"
-    run_dir = Path(app.train.finished.run_dir)
+    assert app.session.train.phase == "stopped"
+    run_dir = Path(app.session.train.finished.run_dir)
     assert run_dir.parent == tmp_path / "runs"
     state = json.loads((run_dir / "state.json").read_text())
     assert state["state"] == "stopped"
     assert (run_dir / "last.pt").is_file() and (run_dir / "weights.pt").is_file()
-    assert state["epochs_done"] == len(app.train.history) < 500
+    assert state["epochs_done"] == len(app.session.train.history) < 500
 
 
 async def test_a_bad_data_folder_is_refused_with_one_line(tmp_path: Path) -> None:
@@ -157,8 +157,8 @@ async def test_a_bad_data_folder_is_refused_with_one_line(tmp_path: Path) -> Non
         await ready(pilot)
         assert "has no CIFAR-10 layout" in static_text(pilot, "#source")
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.train.phase == "failed")
-        last = app.train.log[-1]
+        await wait_for(pilot, lambda: app.session.train.phase == "failed")
+        last = app.session.train.log[-1]
         assert last.level == "error" and "holds neither" in last.message
         assert "Traceback" not in last.message
         assert app.is_running
@@ -175,24 +175,26 @@ async def test_bad_command_line_values_fall_back_with_a_warning(tmp_path, given,
     app = CnnTuiApp(options(tmp_path, **given), dataset=tiny_dataset())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert any(shown in line.message and line.level == "warning" for line in app.train.log)
+        assert any(
+            shown in line.message and line.level == "warning" for line in app.session.train.log
+        )
 
 
 async def test_weights_of_a_finished_run_become_the_current_model(tmp_path: Path) -> None:
     app = CnnTuiApp(options(tmp_path, epochs=2, weights=str(tmp_path / "missing.pt")))
-    app.dataset = tiny_dataset()
+    app.session.dataset = tiny_dataset()
     heard = []
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        assert app.current_model is None
-        assert any("missing.pt: no such file" in line.message for line in app.train.log)
-        app.current_model_changed.subscribe(app.screen, heard.append)
+        assert app.session.current_model is None
+        assert any("missing.pt: no such file" in line.message for line in app.session.train.log)
+        app.session.current_model_changed.subscribe(app.screen, heard.append)
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await wait_for(pilot, lambda: app.session.train.phase == "finished")
         await pilot.pause()
-    current = app.current_model
+    current = app.session.current_model
     assert current is not None and current.origin == "run"
-    assert current.path == Path(app.train.finished.weights) and current.path.is_file()
+    assert current.path == Path(app.session.train.finished.weights) and current.path.is_file()
     assert current.meta["model"] == "net" and current.meta["epochs"] == 2
     assert heard == [current]
 
@@ -207,8 +209,8 @@ def test_run_app_opens_and_quits_cleanly(tmp_path: Path) -> None:
         async def run():
             app = appmod.CnnTuiApp(argparse.Namespace(model="net-width", epochs=3))
             async with app.run_test() as pilot:
-                assert app.initial_config.model == "net-width"
-                assert app.initial_config.epochs == 3
+                assert app.session.initial_config.model == "net-width"
+                assert app.session.initial_config.epochs == 3
                 await pilot.press("q")
             print("EXIT", app.return_code)
 
@@ -229,10 +231,10 @@ def test_training_thread_is_stopped_when_the_app_goes(tmp_path: Path) -> None:
         async with app.run_test() as pilot:
             await ready(pilot)
             await pilot.press("s")
-            await wait_for(pilot, lambda: app.train.phase == "running")
+            await wait_for(pilot, lambda: app.session.train.phase == "running")
             app.exit()  # not through q: no question, no waiting
         done.set()
 
     asyncio.run(run())
     assert done.is_set()
-    assert app.train.control is None or app.train.control.stopped
+    assert app.session.train.control is None or app.session.train.control.stopped

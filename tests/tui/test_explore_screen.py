@@ -55,7 +55,7 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def open_explore(pilot: Pilot) -> ExploreScreen:
-    await wait_for(pilot, lambda: pilot.app.engine_state == "ready")
+    await wait_for(pilot, lambda: pilot.app.session.engine_state == "ready")
     await pilot.press("4")
     screen = screen_of(pilot)
     await wait_for(pilot, lambda: screen.side is not None)
@@ -326,7 +326,7 @@ async def test_the_image_picked_on_predict_is_used(tmp_path):
         screen = await open_explore(pilot)
         generator = np.random.default_rng(5)
         pixels = generator.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-        app.picked_image = Picked(pixels, "validation #7 (bird)")
+        app.session.picked_image = Picked(pixels, "validation #7 (bird)")
         await pilot.press("1", "4")  # leave and come back: the screen looks again
         await wait_for(pilot, lambda: screen.picture.key[0] == "picked")
         await settle(pilot)
@@ -348,7 +348,7 @@ async def test_the_image_picked_on_predict_is_used(tmp_path):
         await pilot.press("I")  # back one
         await wait_for(pilot, lambda: screen.picture.key == ("index", 0))
         # A new pick is used again.
-        app.picked_image = Picked(pixels.copy(), "cat.png")
+        app.session.picked_image = Picked(pixels.copy(), "cat.png")
         screen.sync()
         await wait_for(pilot, lambda: "cat.png" in screen.picture.label)
 
@@ -374,7 +374,7 @@ async def test_images_of_the_apps_own_data(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_explore(pilot)
         assert screen.picture.label.startswith("data val #0 (")
-        assert torch.equal(screen.picture.pixels, app.dataset.val.images[0])
+        assert torch.equal(screen.picture.pixels, app.session.dataset.val.images[0])
 
 
 async def test_a_new_current_model_is_explored(tmp_path):
@@ -382,7 +382,7 @@ async def test_a_new_current_model_is_explored(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_explore(pilot)
         depth = shipped_weights_dir() / "net-depth.pt"
-        app.set_current_model(CurrentModel(depth, {"model": "net-depth"}, "file"))
+        app.session.set_current_model(CurrentModel(depth, {"model": "net-depth"}, "file"))
         await wait_for(pilot, lambda: screen.side.label.startswith("net-depth"))
         await settle(pilot)
         assert len(screen.side.layers) == 9
@@ -401,7 +401,7 @@ async def test_a_model_without_convolutions_says_so(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_explore(pilot)
-        app.set_current_model(CurrentModel(path, {"model": "fc-small"}, "file"))
+        app.session.set_current_model(CurrentModel(path, {"model": "fc-small"}, "file"))
         await wait_for(pilot, lambda: screen.side.label.startswith("fc-small"))
         await settle(pilot)
         assert "no convolution or pooling layer" in static_text(pilot, "#maps-head")
@@ -421,7 +421,7 @@ async def test_a_weights_file_that_cannot_be_read_is_one_line(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_explore(pilot)
         before = screen.side
-        app.set_current_model(CurrentModel(bad, {}, "file"))
+        app.session.set_current_model(CurrentModel(bad, {}, "file"))
         await wait_for(pilot, lambda: "cannot show this" in screen._status)
         assert "broken.pt" in screen._status and "\n" not in screen._status
         assert screen.side is before  # what was shown stays
@@ -433,13 +433,13 @@ async def test_a_weights_file_that_cannot_be_read_is_one_line(tmp_path):
 async def test_the_screen_waits_for_the_engine(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.engine_state == "ready")
-        app.engine_state = "loading"
+        await wait_for(pilot, lambda: app.session.engine_state == "ready")
+        app.session.engine_state = "loading"
         await pilot.press("4")
         screen = screen_of(pilot)
         await pilot.pause()
         assert "loading the engine" in static_text(pilot, "#maps-head")
         assert screen.side is None
-        app.engine_state = "ready"
+        app.session.engine_state = "ready"
         screen.sync()
         await wait_for(pilot, lambda: screen.side is not None)

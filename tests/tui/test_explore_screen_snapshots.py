@@ -39,7 +39,7 @@ async def settle(pilot: Pilot) -> None:
 def test_explore_screen(size: str, view: str, tmp_path: Path, svg_snapshot) -> None:
     async def show(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: app.engine_state == "ready")
+        await wait_for(pilot, lambda: app.session.engine_state == "ready")
         await pilot.press("4")
         screen = app.screen
         assert isinstance(screen, ExploreScreen)

@@ -69,7 +69,7 @@ async def settle(pilot: Pilot) -> None:
 def model_run_before(tab: str):
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await until(pilot, lambda: app.engine_state == "ready")
+        await until(pilot, lambda: app.session.engine_state == "ready")
         await pilot.press("2")
         screen = app.screen
         await until(pilot, lambda: screen.query_one("#layer-table", DataTable).row_count == 10)
@@ -84,7 +84,7 @@ def model_run_before(tab: str):
 def predict_run_before(tab: str):
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await until(pilot, lambda: app.engine_state == "ready")
+        await until(pilot, lambda: app.session.engine_state == "ready")
         await pilot.press("3")
         screen = app.screen
         await until(pilot, lambda: screen.results is not None)

@@ -98,9 +98,11 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
         await pilot.press("c")
         assert table.cursor_row == 7
         await pilot.press("u")
-        await wait_for(pilot, lambda: pilot.app.current_model.meta.get("model") == "fc-small")
-        assert pilot.app.current_model.path == run / "weights.pt"
-        assert pilot.app.current_model.origin == "run"
+        await wait_for(
+            pilot, lambda: pilot.app.session.current_model.meta.get("model") == "fc-small"
+        )
+        assert pilot.app.session.current_model.path == run / "weights.pt"
+        assert pilot.app.session.current_model.origin == "run"
 
 
 async def test_the_flatten_lesson_shows_the_caught_error_and_the_shapes(tmp_path):
@@ -129,12 +131,12 @@ async def test_load_a_legacy_format_file_through_the_dialog(tmp_path):
     async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_model_screen(pilot)
         heard = []
-        pilot.app.current_model_changed.subscribe(screen, heard.append)
+        pilot.app.session.current_model_changed.subscribe(screen, heard.append)
         await pilot.press("l")
         await type_path(pilot, legacy)
-        await wait_for(pilot, lambda: pilot.app.current_model.path == legacy)
+        await wait_for(pilot, lambda: pilot.app.session.current_model.path == legacy)
         assert isinstance(pilot.app.screen, ModelScreen)
-        current = pilot.app.current_model
+        current = pilot.app.session.current_model
         assert current.meta["model"] == "net" and current.origin == "file"
         assert heard == [current]
         assert "loaded old_net.pt: net, 2 classes" in static_text(pilot, "#model-message")
@@ -157,8 +159,8 @@ async def test_the_dialogs_tree_lists_weights_files_and_enter_loads_one(tmp_path
         shown = [node.data.path.name for node in tree.root.children]
         assert shown == ["sub", "another.pth", "w.pt"]  # no .json, no .txt
         await pilot.press("down", "down", "enter")  # root's children: sub, another.pth
-        await wait_for(pilot, lambda: pilot.app.current_model.path == other)
-        assert pilot.app.current_model.meta["model"] == "net-depth"
+        await wait_for(pilot, lambda: pilot.app.session.current_model.path == other)
+        assert pilot.app.session.current_model.meta["model"] == "net-depth"
         screen = pilot.app.screen
         assert screen.query_one("#model-pick", Select).value == "net-depth"
         await wait_for(pilot, lambda: "16,130 parameters" in static_text(pilot, "#layer-totals"))
@@ -189,19 +191,19 @@ async def test_a_file_that_does_not_fit_says_why_and_keeps_the_current_weights(t
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_model_screen(pilot)
-        before = app.current_model
+        before = app.session.current_model
         await pilot.press("l")
         if kind == "missing":  # the dialog itself refuses a missing file
             await type_path(pilot, bad)
             assert expected in static_text(pilot, "#picker-error")
             await pilot.press("escape")
-            assert isinstance(app.screen, ModelScreen) and app.current_model is before
+            assert isinstance(app.screen, ModelScreen) and app.session.current_model is before
             return
         await type_path(pilot, bad)
         await wait_for(pilot, lambda: app.screen.busy == "")
         message = static_text(pilot, "#model-message")
         assert expected in message and "current weights are unchanged" in message
-        assert app.current_model is before
+        assert app.session.current_model is before
         assert "net from w.pt (file)" in static_text(pilot, "#model-weights")
 
 
@@ -216,8 +218,8 @@ async def test_the_books_checkpoint_is_found_beside_the_data(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_model_screen(pilot)
         await pilot.press("b")
-        await wait_for(pilot, lambda: app.current_model.path == book)
-        assert app.current_model.origin == "book"
+        await wait_for(pilot, lambda: app.session.current_model.path == book)
+        assert app.session.current_model.origin == "book"
         assert "book_birds_vs_airplanes.pt (book)" in static_text(pilot, "#model-weights")
 
 
@@ -227,10 +229,10 @@ async def test_no_books_checkpoint_says_where_it_looked(tmp_path):
     app = make_app(tmp_path, data=str(data))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_model_screen(pilot)
-        before = app.current_model
+        before = app.session.current_model
         await pilot.press("b")
         assert "checkpoint" in static_text(pilot, "#model-message")
-        assert app.current_model is before
+        assert app.session.current_model is before
 
 
 async def test_save_writes_atomically_and_asks_before_overwriting(tmp_path):
@@ -246,7 +248,7 @@ async def test_save_writes_atomically_and_asks_before_overwriting(tmp_path):
         await type_path(pilot, target)
         await wait_for(pilot, lambda: "saved" in static_text(pilot, "#model-message"))
         assert f"saved {target} (and saved.json)" in static_text(pilot, "#model-message")
-        source = read_state_dict(app.current_model.path)
+        source = read_state_dict(app.session.current_model.path)
         for key, value in read_state_dict(target).items():
             assert torch.equal(value, source[key])
         assert json.loads(target.with_suffix(".json").read_text())["model"] == "net"
@@ -287,7 +289,7 @@ async def test_without_weights_save_says_what_to_do(tmp_path):
     app = make_app(tmp_path, weights=str(tmp_path / "missing.pt"))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_model_screen(pilot)
-        assert app.current_model is None
+        assert app.session.current_model is None
         assert "none yet" in static_text(pilot, "#model-weights")
         await pilot.press("s")
         assert "no current weights" in static_text(pilot, "#model-message")

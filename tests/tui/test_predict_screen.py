@@ -42,13 +42,15 @@ async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):
         assert len(results) == 24 and "accuracy" in status(pilot)
         assert f"accuracy {results.accuracy:.3f}" in status(pilot)
         # the same numbers as the model run by hand
-        expected = Predictor.from_weights(app.current_model.path).predict(app.dataset.val.images)
+        expected = Predictor.from_weights(app.session.current_model.path).predict(
+            app.session.dataset.val.images
+        )
         table = rows(screen, "#val-table")
         assert len(table) == 24 and "24/24" in static_text(pilot, "#val-filters")
         for index, row in enumerate(table[:5]):
             probs = expected[index]
             top = int(probs.argmax())
-            true = int(app.dataset.val.labels[index])
+            true = int(app.session.dataset.val.labels[index])
             assert row[0] == str(index)
             assert row[1] == ["airplane", "bird"][true] and row[2] == ["airplane", "bird"][top]
             assert row[3] == f"{float(probs[top]):.1%}"
@@ -58,13 +60,16 @@ async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):
         bars = screen.query_one(ProbabilityBars)
         assert list(bars.probabilities) == ["airplane", "bird"]
         assert bars.true == table[0][1]
-        assert isinstance(app.picked_image, PickedImage)
-        assert app.picked_image.pixels.shape == (32, 32, 3)
+        assert isinstance(app.session.picked_image, PickedImage)
+        assert app.session.picked_image.pixels.shape == (32, 32, 3)
         # arrows browse
         await pilot.press("down", "down")
         assert "validation #2" in panel_text(screen)
-        assert app.picked_image.label.startswith("validation #2")
-        assert (app.picked_image.pixels == app.dataset.val.images[2].permute(1, 2, 0).numpy()).all()
+        assert app.session.picked_image.label.startswith("validation #2")
+        assert (
+            app.session.picked_image.pixels
+            == app.session.dataset.val.images[2].permute(1, 2, 0).numpy()
+        ).all()
 
 
 async def test_a_long_list_is_added_a_page_at_a_time_as_the_cursor_goes_down(tmp_path):
@@ -205,7 +210,7 @@ async def test_a_file_in_a_class_folder_shows_its_true_class(tmp_path):
         await pilot.press(*"test/bird/plain.png", "enter")
         await wait_for(pilot, lambda: "plain.png" in panel_text(screen))
         assert "true bird" in panel_text(screen)
-        assert app.picked_image.path == str(tmp_path / "test" / "bird" / "plain.png")
+        assert app.session.picked_image.path == str(tmp_path / "test" / "bird" / "plain.png")
 
 
 async def test_classify_a_whole_folder(tmp_path):
@@ -308,7 +313,7 @@ async def test_new_weights_are_scored_again(tmp_path):
         other = weights_file(tmp_path / "other", seed=5)
         from cnn_tui.tui.state import CurrentModel
 
-        app.set_current_model(CurrentModel(other, {"model": "net"}, "file"))
+        app.session.set_current_model(CurrentModel(other, {"model": "net"}, "file"))
         await wait_for(pilot, lambda: screen.results is not first and screen.results is not None)
         assert screen.results.probabilities != first.probabilities
 

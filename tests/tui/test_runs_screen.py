@@ -329,10 +329,12 @@ async def test_resume_here_continues_a_stopped_run_in_the_app(tmp_path, trained)
         await pilot.press("r")
         assert isinstance(app.screen, ResumeScreen)
         await pilot.press("h")
-        await wait_for(pilot, lambda: app.train.phase == "finished", timeout=60)
+        await wait_for(pilot, lambda: app.session.train.phase == "finished", timeout=60)
         assert [r.epoch for r in read_metrics(run).epochs] == [1, 2, 3]
-        assert [r.epoch for r in app.train.history] == [1, 2, 3], "earlier epochs charted too"
-        assert app.train.finished.run_dir == str(run)
+        assert [r.epoch for r in app.session.train.history] == [1, 2, 3], (
+            "earlier epochs charted too"
+        )
+        assert app.session.train.finished.run_dir == str(run)
         await wait_for(pilot, lambda: table_rows(screen)[0][5] == "finished", timeout=30)
         assert table_rows(screen)[0][3] == "3/3"
 
@@ -357,14 +359,14 @@ async def test_use_a_runs_final_or_best_weights_as_the_current_model(tmp_path, t
     heard = []
     async with app.run_test(size=(80, 24)) as pilot:
         await show_runs(pilot)
-        app.current_model_changed.subscribe(app.screen, heard.append)
+        app.session.current_model_changed.subscribe(app.screen, heard.append)
         await pilot.press("w")
-        await wait_for(pilot, lambda: app.current_model is not None, timeout=30)
-        current = app.current_model
+        await wait_for(pilot, lambda: app.session.current_model is not None, timeout=30)
+        current = app.session.current_model
         assert current.path == run / "weights.pt" and current.origin == "run"
         assert current.meta["model"] == "net" and current.meta["num_classes"] == 2
         await pilot.press("b")
-        await wait_for(pilot, lambda: app.current_model.path == run / "best.pt", timeout=30)
+        await wait_for(pilot, lambda: app.session.current_model.path == run / "best.pt", timeout=30)
         assert [m.path.name for m in heard] == ["weights.pt", "best.pt"]
         assert "best weights of" in notices(app)
 
@@ -421,7 +423,7 @@ async def test_stopping_the_apps_own_run_from_the_runs_screen(tmp_path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(app.train.history) >= 1, timeout=60)
+        await wait_for(pilot, lambda: len(app.session.train.history) >= 1, timeout=60)
         screen = await show_runs(pilot)
         await wait_for(pilot, lambda: table_rows(screen)[0][5] == "running", timeout=30)
         await pilot.press("enter")
@@ -434,7 +436,7 @@ async def test_stopping_the_apps_own_run_from_the_runs_screen(tmp_path) -> None:
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=30)
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.train.phase == "stopped", timeout=30)
+        await wait_for(pilot, lambda: app.session.train.phase == "stopped", timeout=30)
 
 
 @posix_only
@@ -446,13 +448,13 @@ async def test_watch_stop_on_a_run_trained_in_the_app_stops_the_run_not_the_app(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(app.train.history) >= 1, timeout=60)
-        run = Path(app.train.started.run_dir)
+        await wait_for(pilot, lambda: len(app.session.train.history) >= 1, timeout=60)
+        run = Path(app.session.train.started.run_dir)
         watch = await asyncio.create_subprocess_exec(
             str(CLI), "watch", "--stop", str(run),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await wait_for(pilot, lambda: app.train.phase == "stopped", timeout=60)
+        await wait_for(pilot, lambda: app.session.train.phase == "stopped", timeout=60)
         out, err = await asyncio.wait_for(watch.communicate(), 60)
         assert watch.returncode == 0, err.decode()
         assert f"(pid {os.getpid()}) to stop" in out.decode()

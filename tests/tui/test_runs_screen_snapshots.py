@@ -45,7 +45,7 @@ def app(tmp_path, monkeypatch) -> CnnTuiApp:
 async def settle(pilot: Pilot) -> None:
     """Engine ready, no toasts, redrawn: the same frame on every machine."""
     app = pilot.app
-    while app.engine_state == "loading" or not getattr(app.screen, "built", True):
+    while app.session.engine_state == "loading" or not getattr(app.screen, "built", True):
         await pilot.pause(0.05)
     app.clear_notifications()
     await pilot.pause(0.2)

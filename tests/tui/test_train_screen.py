@@ -55,9 +55,9 @@ async def test_a_run_reaches_the_charts_status_and_log(tmp_path: Path) -> None:
         await ready(pilot)
         assert "ready · press s to start" in static_text(pilot, "#status-line")
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await wait_for(pilot, lambda: app.session.train.phase == "finished")
         await pilot.pause(0.3)  # one redraw tick
-        history = app.train.history
+        history = app.session.train.history
         assert [r.epoch for r in history] == [1, 2, 3]
         loss = app.screen.query_one("#loss-chart", MetricChart)
         accuracy = app.screen.query_one("#accuracy-chart", MetricChart)
@@ -73,7 +73,7 @@ async def test_a_run_reaches_the_charts_status_and_log(tmp_path: Path) -> None:
         assert status.endswith("cpu") or "cuda" in status or "mps" in status
         text = log_text(pilot)
         assert "epoch 3/3" in text and "made-up test data" in text
-        run_dir = Path(app.train.finished.run_dir)
+        run_dir = Path(app.session.train.finished.run_dir)
         assert str(run_dir) in text.replace("\n", "")
         assert (run_dir / "weights.pt").is_file()
         bar = app.screen.query_one(ProgressBar)
@@ -86,28 +86,28 @@ async def test_pause_resume_and_stop_keep_the_checkpoint(tmp_path: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(app.train.history) >= 1)
+        await wait_for(pilot, lambda: len(app.session.train.history) >= 1)
         await pilot.press("p")
-        assert app.train.phase == "paused" and app.train.control.paused
+        assert app.session.train.phase == "paused" and app.session.train.control.paused
         # while a run trains the interpreter lock changes hands every 0.5 ms (see _train_job)
         assert sys.getswitchinterval() == pytest.approx(TRAIN_SWITCH_SECONDS)
         await pilot.pause(0.4)  # the worker reaches the pause between two batches
-        frozen = (len(app.train.history), app.train.progress)
+        frozen = (len(app.session.train.history), app.session.train.progress)
         await pilot.pause(0.5)
-        assert (len(app.train.history), app.train.progress) == frozen
+        assert (len(app.session.train.history), app.session.train.progress) == frozen
         await pilot.pause(0.3)
         assert static_text(pilot, "#status-line").startswith("paused")
         assert "p Resume" in _footer_text(app) or "Resume" in _footer_text(app)
         await pilot.press("p")
-        assert app.train.phase == "running" and not app.train.control.paused
-        await wait_for(pilot, lambda: len(app.train.history) > frozen[0])
+        assert app.session.train.phase == "running" and not app.session.train.control.paused
+        await wait_for(pilot, lambda: len(app.session.train.history) > frozen[0])
         await pilot.press("x")
-        await wait_for(pilot, lambda: app.train.phase == "stopped")
-        finished = app.train.finished
+        await wait_for(pilot, lambda: app.session.train.phase == "stopped")
+        finished = app.session.train.finished
         run_dir = Path(finished.run_dir)
         assert finished.state == "stopped" and 1 <= finished.epochs_done < 200
         assert (run_dir / "last.pt").is_file() and (run_dir / "best.pt").is_file()
-        assert app.current_model.path == run_dir / "weights.pt"
+        assert app.session.current_model.path == run_dir / "weights.pt"
         await pilot.pause(0.3)
         text = log_text(pilot)
         assert "paused" in text and "resumed" in text and "run stopped after" in text
@@ -125,18 +125,20 @@ async def test_switching_screens_neither_stops_training_nor_loses_charts(tmp_pat
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: len(app.train.history) >= 1)
+        await wait_for(pilot, lambda: len(app.session.train.history) >= 1)
         await pilot.press("2")
         assert app.current_mode == "model"
-        seen = len(app.train.history)
-        await wait_for(pilot, lambda: len(app.train.history) > seen)  # still training
+        seen = len(app.session.train.history)
+        await wait_for(pilot, lambda: len(app.session.train.history) > seen)  # still training
         await pilot.press("1", "p")
         assert isinstance(app.screen, TrainScreen)
         chart = app.screen.query_one("#loss-chart", MetricChart)
-        await wait_for(pilot, lambda: len(chart.x) == len(app.train.history) > seen)
-        assert chart.series["train"] == [r.train_loss for r in app.train.history[: len(chart.x)]]
+        await wait_for(pilot, lambda: len(chart.x) == len(app.session.train.history) > seen)
+        assert chart.series["train"] == [
+            r.train_loss for r in app.session.train.history[: len(chart.x)]
+        ]
         await pilot.press("x")
-        await wait_for(pilot, lambda: not app.train.active)
+        await wait_for(pilot, lambda: not app.session.train.active)
 
 
 # -- the form ---------------------------------------------------------------------------
@@ -158,8 +160,8 @@ async def test_invalid_values_are_refused_at_the_field(tmp_path: Path) -> None:
             assert reason in str(error.render()) and error.display
             assert app.screen.query_one(field, Input).has_class("-invalid")
         await pilot.press("escape", "s")
-        assert app.train.phase == "idle"  # nothing started
-        assert app.train.control is None
+        assert app.session.train.phase == "idle"  # nothing started
+        assert app.session.train.control is None
         app.screen.query_one("#epochs", Input).focus()
         await pilot.press("2")
         await pilot.pause()
@@ -209,7 +211,7 @@ async def test_chart_toggles_smooth_log_scale_and_time_axis(tmp_path: Path) -> N
             app.post_message(TrainEvent(_record(epoch, seconds=epoch)))
         await pilot.pause(0.3)
         loss = app.screen.query_one("#loss-chart", MetricChart)
-        raw = [r.train_loss for r in app.train.history]
+        raw = [r.train_loss for r in app.session.train.history]
         assert loss.series["train"] == raw
         await pilot.press("m")
         assert loss.view.smooth and loss.series["train"] == ema(raw)
@@ -237,7 +239,7 @@ async def test_charts_redraw_a_few_times_a_second_however_fast_epochs_come(
             app.post_message(TrainEvent(_record(epoch)))
             if epoch % 50 == 0:
                 await pilot.pause(0.05)
-        await wait_for(pilot, lambda: len(app.train.history) == 400)
+        await wait_for(pilot, lambda: len(app.session.train.history) == 400)
         await pilot.pause(0.3)
         seconds = time.monotonic() - started
         chart = app.screen.query_one("#loss-chart", MetricChart)
@@ -266,7 +268,7 @@ async def test_warnings_nan_stops_and_fallbacks_reach_the_log(tmp_path: Path) ->
         assert "run failed after 0 epochs" in text and "/runs/r1" in text
         assert static_text(pilot, "#status-line").startswith("failed")
         # a run that made no weights leaves the current model as it was
-        assert app.current_model is None or app.current_model.origin != "run"
+        assert app.session.current_model is None or app.session.current_model.origin != "run"
 
 
 async def test_narrow_terminal_gives_the_charts_the_width_while_training(tmp_path: Path) -> None:
@@ -280,11 +282,11 @@ async def test_narrow_terminal_gives_the_charts_the_width_while_training(tmp_pat
         await pilot.press("f")
         assert form.display and form.disabled  # shown on asking, locked while training
         await pilot.press("f", "x")
-        await wait_for(pilot, lambda: app.train.phase == "stopped")
+        await wait_for(pilot, lambda: app.session.train.phase == "stopped")
         await pilot.pause(0.3)
         assert not form.display and not form.disabled  # hidden by hand: stays so
         await pilot.press("f", "s", "p", "x")
-        await wait_for(pilot, lambda: app.train.phase == "stopped")
+        await wait_for(pilot, lambda: app.session.train.phase == "stopped")
         await pilot.pause(0.3)
         assert form.display  # hidden for the run only, back once it ended
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())

@@ -54,10 +54,10 @@ def make_app(tmp_path: Path) -> CnnTuiApp:
 async def settle(pilot: Pilot) -> None:
     """Engine ready, device pinned, no toasts: the same frame on every machine."""
     app = pilot.app
-    while app.engine_state == "loading" or not app.screen.built:
+    while app.session.engine_state == "loading" or not app.screen.built:
         await pilot.pause(0.05)
-    app.train.device = "cpu"
-    app.train.version += 1
+    app.session.train.device = "cpu"
+    app.session.train.version += 1
     app.clear_notifications()
     app.screen.set_focus(None)
     app.screen.sync()
@@ -75,10 +75,10 @@ def test_train_screen_after_a_short_run(size: str, tmp_path: Path, svg_snapshot)
     async def replay(pilot: Pilot) -> None:
         await settle(pilot)
         app = pilot.app
-        app.train.begin(app.initial_config, None)
+        app.session.train.begin(app.session.initial_config, None)
         for event in short_run():
             app.post_message(TrainEvent(event))
-        while app.train.phase != "finished":
+        while app.session.train.phase != "finished":
             await pilot.pause(0.05)
         await settle(pilot)
 

@@ -187,8 +187,8 @@ async def test_an_app_that_dies_mid_run_ends_the_run_failed(tmp_path: Path) -> N
         async with app.run_test(size=(80, 24)) as pilot:
             await ready(pilot)
             await pilot.press("s")
-            await wait_for(pilot, lambda: len(app.train.history) >= 1)
-            run = Path(app.train.started.run_dir)
+            await wait_for(pilot, lambda: len(app.session.train.history) >= 1)
+            run = Path(app.session.train.started.run_dir)
             app.call_later(boom)
             await pilot.pause(0.5)
     deadline = time.monotonic() + 30
@@ -274,7 +274,7 @@ async def test_markup_in_class_file_and_data_names_is_shown_as_written(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("s")  # its weights, with the odd classes, become the current model
-        await wait_for(pilot, lambda: app.train.phase == "finished")
+        await wait_for(pilot, lambda: app.session.train.phase == "finished")
         await pilot.pause(0.3)
         await pilot.press("3")
         await wait_for(pilot, lambda: getattr(app.screen, "results", None) is not None, 30)
@@ -386,8 +386,8 @@ async def test_an_unexpected_error_in_training_is_logged_with_its_traceback(
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: app.train.phase == "failed")
-        last = app.train.log[-1].message
+        await wait_for(pilot, lambda: app.session.train.phase == "failed")
+        last = app.session.train.log[-1].message
         assert last.startswith("training crashed: ZeroDivisionError: made-up bug in training")
         assert str(error_log_path()) in last
     assert "in broken" in error_log_path().read_text()
