@@ -102,6 +102,13 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             for entry in SCREENS
         ),
         Binding("q", "quit", "Quit", tooltip="Quit (asks first while training)"),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            show=False,
+            tooltip="This screen's keys, the global ones, what each screen is for",
+        ),
     ]
 
     def __init__(
@@ -201,9 +208,19 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         return await super().run_action(action, default_namespace, namespaces)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Behind a question (quit?), screen keys and q wait for the answer.
+        # Behind a question (quit?), screen keys and q wait for the answer; help opens
+        # over a screen, never over a dialog or over itself.
         modal = isinstance(self.screen, ModalScreen)
-        return not (modal and action in ("switch_mode", "quit"))
+        return not (modal and action in ("switch_mode", "quit", "help"))
+
+    def action_help(self) -> None:
+        """Open the help over the current screen (not over a dialog, nor over itself)."""
+        from cnn_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, ModalScreen) or self.closing:
+            return
+        titles = {entry.mode: entry.title for entry in SCREENS}
+        self.push_screen(HelpScreen(self.screen, titles.get(self.current_mode, "")))
 
     @property
     def closing(self) -> bool:
@@ -228,7 +245,16 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         return super().switch_mode(mode)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's "Keys" (a side panel that lists Scroll Up/Down before any key of the
+        # app) is replaced by the help screen.
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand(
+            "Keys",
+            "This screen's keys, the global ones, and what each screen is for (? or F1)",
+            self.action_help,
+        )
         for entry in SCREENS:
             yield SystemCommand(
                 f"Screen: {entry.title}",
