@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 
+from cnn_tui.tui.screens.mounting import DismissOnce
 from textual import work
 from textual.command import CommandList
 from textual.command import CommandPalette as TextualCommandPalette
@@ -21,7 +22,7 @@ from textual.css.query import NoMatches
 PAGE_ACTIONS = ("page_down", "page_up")
 
 
-class CommandPalette(TextualCommandPalette):
+class CommandPalette(DismissOnce, TextualCommandPalette):
     """Textual's command palette; page keys in a list with no rows to page do nothing."""
 
     def _action_command_list(self, action: str) -> None:

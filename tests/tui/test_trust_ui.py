@@ -555,3 +555,33 @@ async def test_page_keys_in_a_focused_list_with_no_room(tmp_path: Path, key: str
         await pilot.press("pagedown")
         assert choices.highlighted == 2
     assert app._exception is None
+
+
+@pytest.mark.parametrize("dialog", ["palette", "confirm", "picker"])
+async def test_a_dialog_dismissed_twice_closes_once(tmp_path: Path, dialog: str) -> None:
+    """Found by tui-monkey (seeds 408, 417): two Enters in the command palette. The first
+    ran its command and closed the palette; the second, already on its way, closed it again,
+    and Textual's dismiss pops whatever screen is on top: `ScreenStackError: Can't pop
+    screen` ended the app (with a screen under the palette it would have closed that one)."""
+    from cnn_tui.tui.palette import CommandPalette
+    from cnn_tui.tui.screens.confirm import ConfirmScreen
+    from cnn_tui.tui.widgets.file_picker import FilePickerScreen
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")  # the Model screen, so a screen lies under any dialog
+        await pilot.pause(0.3)
+        under = app.screen
+        screen = {
+            "palette": lambda: CommandPalette(),
+            "confirm": lambda: ConfirmScreen("Sure?", yes="Yes", no="No"),
+            "picker": lambda: FilePickerScreen("Open", tmp_path),
+        }[dialog]()
+        await app.push_screen(screen)
+        await pilot.pause(0.2)
+        screen.dismiss()
+        screen.dismiss()  # the second gesture, already on its way
+        await pilot.pause(0.3)
+        assert app.is_running and app.screen is under
+    assert app._exception is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnn_tui.tui.screens.mounting import DismissOnce
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DismissOnce, ModalScreen[bool]):
     """Dismisses with True for yes (y, or the Yes button), False for no (n, escape)."""
 
     BINDINGS = [

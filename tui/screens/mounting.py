@@ -8,8 +8,9 @@ being removed, and a query_one there ended the app (found by tui-monkey: NoMatch
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
+from textual.await_complete import AwaitComplete
 from textual.screen import Screen
 
 
@@ -35,3 +36,19 @@ def closed_before_mounting(screen: Screen) -> bool:
         except KeyError:  # a mode not yet opened has no stack
             continue
     return True
+
+
+class DismissOnce:
+    """For dialogs (a ModalScreen first in the bases after this): a dismissal of a dialog
+    that is no longer the screen on top does nothing.
+
+    Textual's dismiss pops whatever screen is on top. Two gestures on their way (two Enters
+    in the command palette, Enter then Escape) dismissed a dialog twice, and the second
+    popped the screen under it, or ended the app with `ScreenStackError: Can't pop screen`
+    (found by tui-monkey, seeds 408 and 417)."""
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        screen = cast(Screen[Any], self)
+        if screen.app.screen is not screen:
+            return AwaitComplete()
+        return super().dismiss(result)  # type: ignore[misc]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cnn_tui.core.images import IMAGE_SUFFIXES
 from cnn_tui.core.safe_files import FileRefused, is_regular, regular_stat
+from cnn_tui.tui.screens.mounting import DismissOnce
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -55,7 +56,7 @@ class FilteredTree(DirectoryTree):
         return shown
 
 
-class FilePickerScreen(ModalScreen[Path | None]):
+class FilePickerScreen(DismissOnce, ModalScreen[Path | None]):
     """A file (or folder) dialog: browse the tree with the arrows, or type a path.
 
     mode "open": dismisses with an existing file that `accept` allows; "save": with a file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cnn_tui.core.resume import ResumePlan, ResumeRefused
 from cnn_tui.core.runs import RunSummary
+from cnn_tui.tui.screens.mounting import DismissOnce
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 
-class ResumeScreen(ModalScreen[str | None]):
+class ResumeScreen(DismissOnce, ModalScreen[str | None]):
     """Where to resume a run: here (the app's training worker) or in the background.
 
     When a plain resume is refused (no last.pt, other data), the dialog offers the choice
