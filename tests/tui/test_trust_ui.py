@@ -557,7 +557,7 @@ async def test_page_keys_in_a_focused_list_with_no_room(tmp_path: Path, key: str
     assert app._exception is None
 
 
-@pytest.mark.parametrize("dialog", ["palette", "confirm", "picker"])
+@pytest.mark.parametrize("dialog", ["palette", "confirm", "picker", "help"])
 async def test_a_dialog_dismissed_twice_closes_once(tmp_path: Path, dialog: str) -> None:
     """Found by tui-monkey (seeds 408, 417): two Enters in the command palette. The first
     ran its command and closed the palette; the second, already on its way, closed it again,
@@ -565,6 +565,7 @@ async def test_a_dialog_dismissed_twice_closes_once(tmp_path: Path, dialog: str)
     screen` ended the app (with a screen under the palette it would have closed that one)."""
     from cnn_tui.tui.palette import CommandPalette
     from cnn_tui.tui.screens.confirm import ConfirmScreen
+    from cnn_tui.tui.screens.help import HelpScreen
     from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
@@ -577,6 +578,7 @@ async def test_a_dialog_dismissed_twice_closes_once(tmp_path: Path, dialog: str)
             "palette": lambda: CommandPalette(),
             "confirm": lambda: ConfirmScreen("Sure?", yes="Yes", no="No"),
             "picker": lambda: FilePickerScreen("Open", tmp_path),
+            "help": lambda: HelpScreen(under, "Model"),
         }[dialog]()
         await app.push_screen(screen)
         await pilot.pause(0.2)

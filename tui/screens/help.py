@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cnn_tui.tui.screens.catalog import SCREENS
+from cnn_tui.tui.screens.mounting import DismissOnce
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -26,7 +27,7 @@ GLOBAL_HIDDEN = ("command_palette", "help")
 EVERY_SCREEN = {binding.action for binding in Binding.make_bindings(Screen.BINDINGS)}
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnce, ModalScreen[None]):
     """What each key does here and everywhere; escape, q or ? closes it."""
 
     DEFAULT_CSS = """
