@@ -587,3 +587,35 @@ async def test_a_dialog_dismissed_twice_closes_once(tmp_path: Path, dialog: str)
         await pilot.pause(0.3)
         assert app.is_running and app.screen is under
     assert app._exception is None
+
+
+@pytest.mark.parametrize("where", ["train", "model", "predict", "explore", "runs", "dialog"])
+async def test_a_stale_resize_is_not_laid_out(tmp_path: Path, where: str) -> None:
+    """tui-monkey froze the app (seeds 404 and 414: no repaint for 300 s after its keys had
+    stopped): the UI thread was laying screens out, again and again, for sizes the window
+    had left long before (py-spy: a ModelScreen at 120x40 in a window of 80x24). A Resize
+    whose size is no longer the app's is stale; a newer one follows it, so a screen skips
+    it, rather than lay itself out at a size it will not keep (and redo it after)."""
+    from cnn_tui.tui.screens.confirm import ConfirmScreen
+    from textual import events
+    from textual.geometry import Size
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        if where == "dialog":
+            await app.push_screen(ConfirmScreen("Sure?"))
+        else:
+            await pilot.press(
+                {"train": "1", "model": "2", "predict": "3", "explore": "4"}.get(where, "5")
+            )
+        await pilot.pause(0.3)
+        screen = app.screen
+        stale = Size(120, 40)
+        screen.post_message(events.Resize(stale, stale))
+        await pilot.pause(0.3)
+        assert screen._compositor.size == Size(80, 24), "laid out for a size long gone"
+        await pilot.resize_terminal(100, 30)  # a current one is laid out as before
+        await pilot.pause(0.3)
+        assert app.screen._compositor.size == Size(100, 30)
+    assert app._exception is None

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from cnn_tui.tui.screens.mounting import SkipsStaleResizes
 from cnn_tui.tui.session import Session, session_of
 from textual.screen import Screen
 
 
-class AppScreen(Screen):
+class AppScreen(SkipsStaleResizes, Screen):
     """A screen that draws from the session and asks its work of it.
 
     The App calls `sync` when the session changed (a run ended, the engine loaded) and

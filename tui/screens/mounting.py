@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast, runtime_checkable
 
+from textual import events
 from textual.await_complete import AwaitComplete
 from textual.screen import Screen
 
@@ -38,7 +39,24 @@ def closed_before_mounting(screen: Screen) -> bool:
     return True
 
 
-class DismissOnce:
+class SkipsStaleResizes:
+    """For every screen of the app (a Screen first in the bases after this): a Resize whose
+    size is no longer the app's is skipped.
+
+    The App sends each screen the terminal's size after a change; when the UI thread falls
+    behind (a loaded machine, a window dragged through many sizes), screens were laid out,
+    their breakpoint classes restyled and the screens beneath laid out again, for sizes the
+    window had already left, one after the other: tui-monkey saw the app do nothing else for
+    minutes (seeds 404, 414). A newer Resize always follows a stale one."""
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        screen = cast(Screen[Any], self)
+        if event.size != screen.app.size:
+            event.prevent_default()  # Screen's own _on_resize (the layout) is not run
+            event.stop()
+
+
+class DismissOnce(SkipsStaleResizes):
     """For dialogs (a ModalScreen first in the bases after this): a dismissal of a dialog
     that is no longer the screen on top does nothing.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, accuracy_pair, read_summary
-from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.mounting import SkipsStaleResizes, closed_before_mounting
 from cnn_tui.tui.screens.runs.describe import compare_labels
 from cnn_tui.tui.widgets.compare_charts import (
     RUN_COLOURS,
@@ -36,7 +36,7 @@ COMPARE_COLUMNS = (
 )
 
 
-class CompareScreen(ReportsWorkerErrors, Screen):
+class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
     """The marked runs: val accuracy curves overlaid, and train/val accuracy as bars."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

@@ -9,7 +9,7 @@ from pathlib import Path
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
-from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.mounting import SkipsStaleResizes, closed_before_mounting
 from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.compare import CompareScreen
 from cnn_tui.tui.screens.runs.describe import keys_hint
@@ -33,7 +33,7 @@ from textual.widgets import DataTable, Footer, Static
 REFRESH_SECONDS = 1.0  # the list looks at the runs folder this often
 
 
-class RunsScreen(ReportsWorkerErrors, RunKeys, Screen):
+class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     """Every run in the runs folder; open one, mark several to compare, act on one."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

@@ -15,7 +15,7 @@ from cnn_tui.tui.runs_cache import (
     may_change_alone,
     read_summary,
 )
-from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.mounting import SkipsStaleResizes, closed_before_mounting
 from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.describe import (
     is_own_run,
@@ -53,7 +53,7 @@ def live_progress(train: TrainState, run: RunSummary) -> Progress | None:
     return epoch_progress(run)
 
 
-class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, Screen):
+class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Screen):
     """One run's charts as on the Train screen, following its files while it trains."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
