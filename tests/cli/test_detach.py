@@ -353,6 +353,17 @@ def _detach_config(data: Path, epochs: int) -> TrainConfig:
     return TrainConfig(epochs=epochs, batch_size=8, data_dir=str(data), device="cpu")
 
 
+def _as_typed_in_a_terminal() -> None:
+    """In a child before it starts: SIGHUP and SIGINT as a shell typed into gives them.
+
+    A test run started with nohup, or as a background job of a script (`... &`), ignores
+    both, and a child inherits an ignored signal: the hung-up shell then lived on and the
+    watcher did not leave on Ctrl-C, which made these tests fail in such a run (they passed
+    in a terminal and in CI)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @posix_only
 @needs_cli
 def test_detached_run_survives_its_terminal_hanging_up(tmp_path, data):
@@ -362,6 +373,7 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path, data):
     master, slave = os.openpty()
 
     def own_terminal() -> None:  # the shell leads a session whose terminal is the pty
+        _as_typed_in_a_terminal()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     command = f"{CLI} train --detach --json --data {data} --epochs 40 --batch-size 8 --runs {runs}"
@@ -433,7 +445,11 @@ def test_watch_follows_a_live_run_and_leaving_does_not_stop_it(tmp_path, data):
     assert run_summary(run).state in ("starting", "running")
     try:
         watcher = subprocess.Popen(
-            [str(CLI), "watch", str(run)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [str(CLI), "watch", str(run)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_as_typed_in_a_terminal,
         )
         seen = []
         while len(seen) < 2:  # follow until two epoch lines have come through
