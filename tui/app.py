@@ -10,6 +10,7 @@ owns the keys, the command palette, quitting and crashes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from textual.command import CommandListItem
     from textual.notifications import SeverityLevel
 
+PALETTE_ID = "--command-palette"  # Textual's own id for its palette
 SCREEN_KEYS = Binding.Group("Screens", compact=True)
 FIRST_FRAME_SECONDS = 0.02  # lets the screen's first update reach the terminal
 
@@ -287,7 +289,19 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
         from cnn_tui.tui.palette import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette"))
+            # Textual names its palette by id; one left open on another screen's stack (a
+            # switch made under it) made a second one a DuplicateIds crash (tui-monkey
+            # seed 513): a second palette goes without the id.
+            taken = any(screen.id == PALETTE_ID for screen in self._all_screens())
+            self.push_screen(CommandPalette(id=None if taken else PALETTE_ID))
+
+    def _all_screens(self) -> list[Screen]:
+        """The screens of every mode's stack (a mode not yet opened has none)."""
+        screens: list[Screen] = []
+        for mode in self.MODES:
+            with contextlib.suppress(KeyError):
+                screens.extend(self.get_screen_stack(mode))
+        return screens
 
     def search_themes(self) -> None:
         from cnn_tui.tui.palette import CommandPalette

@@ -619,3 +619,23 @@ async def test_a_stale_resize_is_not_laid_out(tmp_path: Path, where: str) -> Non
         await pilot.pause(0.3)
         assert app.screen._compositor.size == Size(100, 30)
     assert app._exception is None
+
+
+async def test_the_palette_asked_for_again_after_a_switch_under_it(tmp_path: Path) -> None:
+    """Found by tui-monkey (seed 513): the palette open on one screen, a switch to another
+    made under it (a background run's start switches to the Runs screen), then ctrl+p there:
+    a second palette with the same id, `DuplicateIds`, ended the app."""
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await app.switch_mode("model")  # as a background run's start does, under the palette
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        assert app.is_running
+        await pilot.press("escape")
+        await pilot.press("1")
+        await pilot.pause(0.3)
+    assert app._exception is None

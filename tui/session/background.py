@@ -15,6 +15,7 @@ from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.resume import Resume
 from textual.app import App
 from textual.message import Message
+from textual.screen import ModalScreen
 
 
 class RunStarted(Message, bubble=False):
@@ -67,7 +68,11 @@ def _started(app: App[object], run_dir: Path, pid: int, resumed: bool, open_it: 
 
 
 async def _show(app: App[object], run_dir: Path) -> None:
-    """Switch to the Runs screen, which then opens the run (its charts follow its files)."""
+    """Switch to the Runs screen, which then opens the run (its charts follow its files);
+    not while a dialog or the palette is open: the notification says where the run is."""
+    if isinstance(app.screen, ModalScreen):
+        _tell_screens(app, run_dir, open_it=False)
+        return
     if app.current_mode != "runs":
         await app.switch_mode("runs")
     _tell_screens(app, run_dir, open_it=True)
