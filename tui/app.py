@@ -10,7 +10,6 @@ owns the keys, the command palette, quitting and crashes.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
@@ -21,6 +20,7 @@ from cnn_tui.tui.errors import ReportsWorkerErrors, describe, record_error, wher
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.catalog import SCREENS, ScreenEntry
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.mounting import stacked_screens
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.session import Session
 from cnn_tui.tui.session.messages import SessionMessage
@@ -292,16 +292,8 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             # Textual names its palette by id; one left open on another screen's stack (a
             # switch made under it) made a second one a DuplicateIds crash (tui-monkey
             # seed 513): a second palette goes without the id.
-            taken = any(screen.id == PALETTE_ID for screen in self._all_screens())
+            taken = any(screen.id == PALETTE_ID for screen in stacked_screens(self))
             self.push_screen(CommandPalette(id=None if taken else PALETTE_ID))
-
-    def _all_screens(self) -> list[Screen]:
-        """The screens of every mode's stack (a mode not yet opened has none)."""
-        screens: list[Screen] = []
-        for mode in self.MODES:
-            with contextlib.suppress(KeyError):
-                screens.extend(self.get_screen_stack(mode))
-        return screens
 
     def search_themes(self) -> None:
         from cnn_tui.tui.palette import CommandPalette

@@ -8,9 +8,11 @@ being removed, and a query_one there ended the app (found by tui-monkey: NoMatch
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Protocol, cast, runtime_checkable
 
 from textual import events
+from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.screen import Screen
 
@@ -30,13 +32,16 @@ def closed_before_mounting(screen: Screen) -> bool:
     app = screen.app
     if not app.is_running or (isinstance(app, MayBeClosing) and app.closing):
         return True
-    for mode in (app.DEFAULT_MODE, *app.MODES):
-        try:
-            if screen in app.get_screen_stack(mode):
-                return False
-        except KeyError:  # a mode not yet opened has no stack
-            continue
-    return True
+    return screen not in stacked_screens(app)
+
+
+def stacked_screens(app: App[Any]) -> list[Screen[Any]]:
+    """The screens in every mode's screen stack (a mode not yet opened has none)."""
+    screens: list[Screen[Any]] = []
+    for mode in dict.fromkeys((app.DEFAULT_MODE, *app.MODES)):
+        with contextlib.suppress(KeyError):
+            screens.extend(app.get_screen_stack(mode))
+    return screens
 
 
 class SkipsStaleResizes:
