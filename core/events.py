@@ -23,6 +23,15 @@ class Progress:
     eta_seconds: float  # time left in this epoch
     elapsed_seconds: float  # since the run (or resume) started
 
+    def run_seconds_left(self, epoch_seconds: float | None = None) -> float:
+        """Time left for the whole run: this epoch's rest, then each epoch still to come at
+        epoch_seconds (the last finished epoch's time; without one, this epoch's own
+        estimate). The one estimate the command line and the app both show."""
+        per_epoch = epoch_seconds
+        if per_epoch is None:
+            per_epoch = self.elapsed_seconds + self.eta_seconds
+        return self.eta_seconds + (self.epochs - self.epoch) * per_epoch
+
 
 @dataclass(frozen=True)
 class EpochEnd:
@@ -61,6 +70,7 @@ class Started:
     train_size: int
     val_size: int
     classes: list[str] = field(default_factory=list)
+    sample: bool = False  # the bundled sample, not the full data set (say so plainly)
 
 
 @dataclass(frozen=True)

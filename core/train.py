@@ -129,6 +129,7 @@ def _train(
             len(dataset.train),
             len(dataset.val),
             list(dataset.classes),
+            dataset.is_sample,
         )
     )
     ending = EpochLoop(config, trainee, dataset, device, control, writer, emit).run()

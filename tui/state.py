@@ -149,6 +149,22 @@ class TrainState:
         return sum(record.epoch_seconds for record in self.history)
 
     @property
+    def run_seconds_left(self) -> float | None:
+        """Time left for the whole run (core's one estimate: the CLI shows the same)."""
+        if self.progress is None:
+            return None
+        last = self.history[-1].epoch_seconds if self.history else None
+        return self.progress.run_seconds_left(last)
+
+    @property
+    def sample_sizes(self) -> tuple[int, int] | None:
+        """(train, val) images of the bundled sample while the run trains on it."""
+        started = self.started
+        if started is None or not started.sample:
+            return None
+        return started.train_size, started.val_size
+
+    @property
     def log_count(self) -> int:
         return self._log_count
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from app_support import tiny_dataset
 from cnn_tui.core.config import ConfigError, TrainConfig, preset_config
-from cnn_tui.core.data import DataSet, Split, normalize
+from cnn_tui.core.data import DataSet, Split, load_sample, normalize
 from cnn_tui.core.evaluate import evaluate
 from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.core.models import build_model
@@ -108,6 +108,7 @@ def test_two_epochs_write_every_run_file(tmp_path, tiny):
     started = events.of(Started)
     assert len(started) == 1 and started[0].train_size == 128 and started[0].val_size == 64
     assert started[0].dataset == "random test images" and started[0].device == "cpu"
+    assert not started[0].sample
     progress = events.of(Progress)
     assert progress and all(p.batches == 8 and 1 <= p.batch <= 8 for p in progress)
     assert events.events[-1] == finished and isinstance(finished, Finished)
@@ -403,3 +404,14 @@ def test_train_control_flags():
     control.pause()
     control.stop()
     assert control.stopped and not control.paused, "stop wakes a paused loop"
+
+
+def test_the_runs_time_left_is_one_estimate_and_the_sample_is_flagged(tmp_path):
+    # this epoch's rest, then each epoch to come at the last epoch's time...
+    assert Progress(2, 5, 3, 10, 100.0, 7.0, 20.0).run_seconds_left(10.0) == 7.0 + 3 * 10.0
+    # ...or, before one ended, at this epoch's own estimate (elapsed + left)
+    assert Progress(1, 5, 3, 10, 100.0, 7.0, 3.0).run_seconds_left() == 7.0 + 4 * 10.0
+    events = Recorder()
+    train(_config(epochs=1, batch_size=250), events, runs_dir=tmp_path, dataset=load_sample())
+    (started,) = events.of(Started)
+    assert started.sample and (started.train_size, started.val_size) == (500, 100)

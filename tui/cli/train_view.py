@@ -138,10 +138,7 @@ class TrainView:
     def _progress(self, event: Any) -> None:
         if self.progress is None:
             return
-        per_epoch = self.last_epoch_seconds
-        if per_epoch is None:
-            per_epoch = event.elapsed_seconds + event.eta_seconds  # first epoch's estimate
-        run_left = event.eta_seconds + (event.epochs - event.epoch) * per_epoch
+        run_left = event.run_seconds_left(self.last_epoch_seconds)
         self.progress.update(
             self.task,
             description=f"epoch {event.epoch}/{event.epochs}",

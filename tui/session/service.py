@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import cnn_tui.tui.session.engine as engine
 from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.control import TrainControl
-from cnn_tui.core.events import Event, Finished, Progress
+from cnn_tui.core.events import Event, Finished, Progress, Started
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.session.exploring import Exploring
 from cnn_tui.tui.session.messages import (
@@ -91,6 +91,18 @@ class Session:
                 self._source_text = "reads " + describe_source(self.options.data)
         return self._source_text
 
+    @property
+    def data_folder(self) -> str | None:
+        """The folder training reads (--data, else CNN_TUI_DATA, else the user's data
+        folder); None for a data set given in memory."""
+        if self.dataset is not None:
+            return None
+        if self.options.data:
+            return str(Path(self.options.data).expanduser())
+        from cnn_tui.core.paths import default_data_dir
+
+        return str(default_data_dir())
+
     # -- messages from the workers ------------------------------------------------------
 
     def handle(self, message: SessionMessage) -> bool:
@@ -98,6 +110,8 @@ class Session:
         redraw now rather than at their next tick."""
         if isinstance(message, TrainEvent):
             self.train.apply(message.event)
+            if isinstance(message.event, Started) and message.event.sample:
+                self._on_sample(message.event)
             if isinstance(message.event, Finished):
                 self._finished(message.event)
                 return True
@@ -113,6 +127,19 @@ class Session:
         elif isinstance(message, TrainDone) and self.train.active:
             self.train.fail("the training worker ended unexpectedly")  # no Finished event
         return True
+
+    def _on_sample(self, event: Started) -> None:
+        """Say plainly, where it cannot scroll away, that the run trains on the sample."""
+        folder = self.data_folder or "the data folder"
+        self.host.notify(
+            f"This run trains on the bundled sample ({event.train_size} train / "
+            f"{event.val_size} val images), not on CIFAR-2 (10,000 / 2,000): its accuracies "
+            f"are not the book's. For the full data, start with a network (CIFAR-10 is "
+            f"downloaded into {folder}) or put torchvision's cifar-10-batches-py there.",
+            title="Bundled sample, not CIFAR-2",
+            severity="warning",
+            timeout=20,
+        )
 
     # -- the engine ---------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ def status_text(state: TrainState, engine: str) -> str:
     if engine == "failed" and not state.active:
         return "the engine could not be loaded: training is off (see the log)"
     parts = [PHASE_WORDS.get(state.phase, state.phase)]
+    sample = state.sample_sizes
+    if sample is not None:  # for as long as the run (or the last one) is on the sample
+        parts.append(f"sample {sample[0]}/{sample[1]}")
     epochs = state.epochs
     if state.phase == "idle":
         parts.append("press s to start")
@@ -54,7 +57,8 @@ def rate_text(state: TrainState) -> str:
     if progress is None or not state.active:
         return ""
     left = format_duration(progress.eta_seconds)
-    return f"{progress.images_per_second:,.0f} img/s · {left} left"
+    run_left = format_duration(state.run_seconds_left)
+    return f"{progress.images_per_second:,.0f} img/s · {left} left · run {run_left}"
 
 
 class TrainStatus(Vertical):
@@ -78,7 +82,7 @@ class TrainStatus(Vertical):
         width: 1fr;
     }
     TrainStatus #rate {
-        width: 26;
+        width: auto;
         height: 1;
         padding-left: 1;
         text-wrap: nowrap;
@@ -107,8 +111,9 @@ class TrainStatus(Vertical):
             lines = -(-len(text) // width)
             status.update(Text(text), layout=lines != -(-len(self._shown[0]) // width))
         rate = rate_text(state)
-        if rate != self._shown[1]:
-            self.query_one("#rate", Static).update(rate, layout=False)
+        if rate != self._shown[1]:  # (its width follows its length: rarely a layout)
+            layout = len(rate) != len(self._shown[1])
+            self.query_one("#rate", Static).update(rate, layout=layout)
         self._shown = (text, rate)
         bar = self.query_one("#epoch-progress", ProgressBar)
         progress = state.progress
