@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from cnn_tui.tui.session.messages import TrainEvent
 from cnn_tui.tui.session.service import TRAIN_SWITCH_SECONDS
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
+from cnn_tui.tui.widgets.train_log import TrainLog
+from cnn_tui.tui.widgets.train_text import (
+    FittedText,
+    fit_with_path,
+    fit_words,
+    pack_segments,
+    shorten_path,
+)
 from screen_support import epoch_record as _record
 from textual.color import Color
 from textual.widgets import Checkbox, Input, ProgressBar, Select
@@ -313,3 +322,84 @@ async def test_charts_follow_the_theme(tmp_path: Path) -> None:
             assert chart._colour("primary") == primary
             chart.render()
             assert chart._cache_key[3] == theme  # rebuilt for the new theme
+
+
+# -- a newcomer at 80x24: the sample said, the run's time left, the form and log fitted ----
+
+
+def test_help_lines_fit_by_whole_words_and_paths_shorten_from_the_left() -> None:
+    text = "the book's Net: two conv stages (16, 8 channels), tanh, 18,090 parameters"
+    assert fit_words(text, 27, 2) == "the book's Net: two conv\nstages (16, 8 channels)…"
+    assert fit_words(text, 27, 3) == "\n".join(textwrap.wrap(text, 27))  # all of it fits
+    assert shorten_path("/home/someone/.local/share/cnn-tui/data", 19) == "…/cnn-tui/data"
+    assert shorten_path("/a/b", 20) == "/a/b"
+    source = "reads nothing in /home/someone/.local/share/cnn-tui/data: download CIFAR-10"
+    fitted = fit_with_path(source, "/home/someone/.local/share/cnn-tui/data", 27, 3)
+    assert fitted == "reads nothing in\n…/share/cnn-tui/data:\ndownload CIFAR-10"
+    line = "epoch 8/8: train loss 0.396 acc 0.830 · val loss 0.452 acc 0.770 · 5,333 img/s"
+    assert pack_segments(line, 100) == line
+    packed = pack_segments(line, 47).splitlines()
+    assert packed == [
+        "epoch 8/8: train loss 0.396 acc 0.830",
+        "  val loss 0.452 acc 0.770 · 5,333 img/s",
+    ]
+
+
+async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
+    app = CnnTuiApp(options(tmp_path, data=str(tmp_path / "a" / "long" / "data" / "folder")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        form = app.screen.query_one(TrainForm)
+        source = app.screen.query_one("#source", FittedText)
+        assert source.tooltip == source.full and source.full.endswith("else the bundled sample")
+        app.session.train.begin(app.session.initial_config, None)
+        for event in (
+            Started("/runs/r1", "net", "CIFAR-2 bundled sample", "cpu", 5, 0, 500, 100, [], True),
+            Progress(1, 5, 3, 8, 1234.0, 6.0, 2.0),  # epoch 1: 8 s an epoch, so far
+            *(_record(epoch, seconds=10.0) for epoch in (1, 2, 3)),
+            Progress(4, 5, 4, 8, 1234.0, 5.0, 35.0),
+        ):
+            app.post_message(TrainEvent(event))
+        await pilot.pause(0.4)
+        # the sample, where it cannot scroll away, and said once at the start
+        assert "· sample 500/100 ·" in static_text(pilot, "#status-line")
+        (note,) = [n for n in app._notifications if "bundled sample" in n.message]
+        assert "not on CIFAR-2" in note.message and "cifar-10-batches-py" in note.message
+        # the run's time left beside the epoch's, core's one estimate (the CLI's too)
+        assert static_text(pilot, "#rate") == "1,234 img/s · 0:05 left · run 0:15"
+        assert form.display  # wide: the form stays while the run trains
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert not form.display  # made narrow: hidden, as a start in a narrow window does
+        # the legend is the title's line, and nothing stands against the right frame
+        lines = app.screen.query_one("#loss-chart", MetricChart).render().plain.splitlines()
+        assert "━ train  ━ val  ◆ best" in lines[0]
+        assert all("train" not in line and "val" not in line for line in lines[1:])
+        frame = [line.rstrip() for line in lines if line.rstrip().endswith(("│", "┐", "┘"))]
+        assert frame and all(line[-2] not in "│┬┴┤" for line in frame), frame
+        # an epoch line breaks between its parts: no `img/s` alone
+        assert not any(
+            line.strip().endswith("img/s") and "·" not in line
+            for line in app.screen.query_one(TrainLog).lines
+            for line in [line.text]
+        )
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.2)
+        assert form.display  # wide again: the form it hid is back
+        await pilot.resize_terminal(80, 24)
+        app.post_message(TrainEvent(Finished("finished", "/runs/r1", None, 5, 0.8, 5)))
+        await wait_for(pilot, lambda: app.session.train.phase == "finished")
+        await pilot.pause(0.3)
+        assert form.display and not form.disabled  # back once the run ended
+        # the model's description ends on a whole word, all of it on focus
+        model_help = app.screen.query_one("#model-help", FittedText)
+        app.screen.query_one("#model", Select).focus()
+        await pilot.pause()
+        assert (
+            model_help.expanded and str(model_help.render()).replace("\n", " ") == model_help.full
+        )
+        app.screen.query_one("#epochs", Input).focus()
+        await pilot.pause(0.1)
+        assert not model_help.expanded and not source.expanded
+        shown = str(source.render())
+        assert "…/folder" in shown and shown.splitlines()[-1][-1] != "…"

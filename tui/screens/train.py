@@ -17,19 +17,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import ScreenResume
+from textual.events import Resize, ScreenResume
 from textual.widgets import Footer
 
 if TYPE_CHECKING:
     from cnn_tui.tui.widgets.train_form import TrainForm
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
+NARROW_BELOW = 110  # columns: below, the charts stack, and a run hides the form
 
 
 class TrainScreen(ChartKeys, AppScreen):
     """Start, pause and stop training; watch loss and accuracy as epochs end."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     # Below 36 rows a narrow screen shows one chart at a time (c switches), so each chart
     # keeps enough rows to be read; taller ones stack them, wide ones put them side by side.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
@@ -69,6 +70,7 @@ class TrainScreen(ChartKeys, AppScreen):
         self._seen_engine = ""
         self._seen_phase = ""
         self._form_auto_hidden = False
+        self._narrow: bool | None = None  # the width class of the last Resize
         self.built = False  # the form and the charts are mounted (see on_mount)
 
     def compose(self) -> ComposeResult:
@@ -97,7 +99,9 @@ class TrainScreen(ChartKeys, AppScreen):
         from cnn_tui.tui.widgets.train_form import TrainForm
 
         session = self.session
-        form = TrainForm(session.initial_config, session.source_text, id="form")
+        form = TrainForm(
+            session.initial_config, session.source_text, folder=session.data_folder, id="form"
+        )
         await self.query_one("#train-body").mount(form, before="#main-pane")
         await self.chart_panel.mount_charts()
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
@@ -108,6 +112,25 @@ class TrainScreen(ChartKeys, AppScreen):
     @on(ScreenResume)
     def _resumed(self) -> None:
         self.sync()
+
+    def on_resize(self, event: Resize) -> None:
+        """A window made narrow while a run trains hides the form as a start in a narrow
+        one does (`action_start`); made wide again, it shows the form it hid."""
+        if event.size != self.app.size:
+            return  # stale: a newer Resize follows (see SkipsStaleResizes)
+        narrow = event.size.width < NARROW_BELOW
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if not (self.built and self.session.train.active):
+            return
+        form = self._form()
+        if narrow and form.display:
+            form.display = False
+            self._form_auto_hidden = True
+        elif not narrow and self._form_auto_hidden:
+            form.display = True
+            self._form_auto_hidden = False
 
     # -- drawing from the session's state -----------------------------------------------
 

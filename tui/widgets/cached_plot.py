@@ -48,7 +48,7 @@ class CachedPlot(PlotextPlot):
                 with self._building():
                     self.plt.clear_figure()
                     self._draw()
-                    self._cache = super().render()
+                    self._cache = self._finish(super().render())
             except Exception as error:  # one line in its place; the app goes on
                 self._cache = cannot_draw(self.what, error)
         return self._cache
@@ -65,3 +65,7 @@ class CachedPlot(PlotextPlot):
     def _draw(self) -> None:
         """Build the figure on self.plt, which render() has just cleared."""
         raise NotImplementedError
+
+    def _finish(self, figure: RenderResult) -> RenderResult:
+        """What is shown of the built figure (itself here; a chart may colour its title)."""
+        return figure

@@ -7,8 +7,15 @@ from collections.abc import Sequence
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.tui.widgets.cached_plot import CachedPlot
 from cnn_tui.tui.widgets.chart_view import ChartView, ema, integer_ticks, time_label
+from rich.color import Color as RichColor
+from rich.style import Style
+from rich.text import Text
+from textual.app import RenderResult
 
 __all__ = ["ChartView", "MetricChart", "ema", "integer_ticks", "time_label"]
+
+BEST = "◆"  # the best validation epoch's mark on the val curve
+TRAIN_KEY, VAL_KEY, BEST_KEY = "━ train", "━ val", f"{BEST} best"
 
 
 class MetricChart(CachedPlot):
@@ -32,6 +39,7 @@ class MetricChart(CachedPlot):
         self.best_x: float | None = None
         self.view = ChartView()
         self._history: list[EpochEnd] = []
+        self._keys: list[tuple[str, str]] = []  # the legend: (key, theme colour)
 
     def show(self, history: Sequence[EpochEnd], view: ChartView, best_epoch: int | None) -> None:
         """Plot these epochs as asked; called at most a few times a second."""
@@ -69,22 +77,28 @@ class MetricChart(CachedPlot):
             plt.title(f"{title}: no epochs yet")
             return
         best = self.best_x
-        if best is not None and self.metric == "accuracy":
-            record = next(r for r, x in zip(self._history, self.x, strict=True) if x == best)
-            title += f"  best val {record.val_accuracy:.3f} @ {record.epoch}"
-        plt.title(title)
-        if best is not None:  # drawn first, so the lines stay visible over it
-            plt.vline(best, self._colour("warning"))
+        # The legend is the title's line, outside the plot (plotext's own sat on the
+        # curves): each name after a swatch that _finish colours as its line.
+        keys = [(TRAIN_KEY, "primary"), (VAL_KEY, "accent")]
         # One epoch is one point: a braille dot would be all but invisible.
         marker = "braille" if len(self.x) > 1 else "●"
         for name, colour in (("train", "primary"), ("val", "accent")):
             plt.plot(
-                list(self.x),
-                list(self.series[name]),
-                label=name,
-                color=self._colour(colour),
-                marker=marker,
+                list(self.x), list(self.series[name]), color=self._colour(colour), marker=marker
             )
+        detail = ""
+        if best is not None:  # a mark on the val curve (a vertical line at the last epoch
+            # read as a second right border)
+            index = self.x.index(best)
+            plt.scatter(
+                [best], [self.series["val"][index]], color=self._colour("warning"), marker=BEST
+            )
+            keys.append((BEST_KEY, "warning"))
+            record = self._history[index]
+            if self.metric == "accuracy":
+                detail = f" {record.val_accuracy:.3f} @ {record.epoch}"
+        self._keys = keys
+        plt.title(_fit_title(title, [key for key, _ in keys], detail, self.size.width))
         if self.metric == "loss" and self.view.log_loss:
             values = [v for v in self.series["train"] + self.series["val"] if v > 0]
             if values:
@@ -95,9 +109,31 @@ class MetricChart(CachedPlot):
         else:
             plt.xticks(integer_ticks(int(self.x[-1])))
         if len(self.x) > 1:
-            # a little room at the right, so that the best epoch's line, when it is the
-            # last epoch, is not drawn on the frame (where it read as a double border)
+            # a little room at the right, so that the last point and tick are not drawn
+            # against the frame's corner (`┬┘` read as a double border)
             plt.xlim(self.x[0], self.x[-1] + (self.x[-1] - self.x[0]) * 0.04)
+
+    def _finish(self, figure: RenderResult) -> RenderResult:
+        """Colour each legend key's swatch (its first character) in the title's line."""
+        if not isinstance(figure, Text):
+            return figure
+        plain = figure.plain
+        end = plain.find("\n")
+        for key, colour in self._keys:
+            at = plain.find(key, 0, end)
+            if at >= 0:
+                figure.stylize(Style(color=RichColor.from_rgb(*self._colour(colour))), at, at + 1)
+        return figure
+
+
+def _fit_title(title: str, keys: list[str], detail: str, width: int) -> str:
+    """The title and the legend's keys on one line (detail: the best epoch's figures, after
+    its key); where the width is short, the detail goes, then the title's later words."""
+    legend = "  ".join(keys)
+    for line in (f"{title}   {legend}{detail}", f"{title}   {legend}"):
+        if len(line) <= width:
+            return line
+    return f"{title.split(' ')[0]}   {legend}"
 
 
 def _spread(values: Sequence[float], most: int = 4) -> list[float]:

@@ -22,8 +22,9 @@ from cnn_tui.core.config import (
     preset_config,
 )
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.widgets.train_text import FittedText
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -58,10 +59,20 @@ class TrainForm(VerticalScroll, can_focus=False):
     class PresetApplied(Message):
         """A preset filled the fields."""
 
-    def __init__(self, initial: TrainConfig, source: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        initial: TrainConfig,
+        source: str,
+        *,
+        folder: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        """source: what training would read, in words; folder: the data folder named in
+        it (shortened from the left where the form is narrow)."""
         super().__init__(id=id)
         self.initial = initial
         self.source = source
+        self.folder = folder
         self._model = initial.model
         self._preset = initial.preset if initial.preset in PRESETS else "book"
 
@@ -76,7 +87,7 @@ class TrainForm(VerticalScroll, can_focus=False):
                 compact=True,
                 id="model",
             )
-        yield Static(MODELS.get(config.model, ""), id="model-help", classes="field-help")
+        yield FittedText(MODELS.get(config.model, ""), id="model-help", classes="field-help")
         with Horizontal(classes="field section"):
             yield Label("data set", classes="field-label")
             yield Select(
@@ -86,7 +97,7 @@ class TrainForm(VerticalScroll, can_focus=False):
                 compact=True,
                 id="dataset",
             )
-        yield Static(Text(self.source), id="source", classes="field-help")
+        yield FittedText(self.source, path=self.folder, id="source", classes="field-help")
         with Horizontal(classes="field section"):
             yield Label("preset", classes="field-label")
             yield Select(
@@ -154,7 +165,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         if not isinstance(event.value, str) or event.value == self._model:
             return
         previous, self._model = self._model, event.value
-        self.query_one("#model-help", Static).update(MODELS.get(event.value, ""))
+        self.query_one("#model-help", FittedText).set_text(MODELS.get(event.value, ""))
         # The book trains NetResDeep with a smaller learning rate: follow the preset's lr
         # when the field still holds the preset's value for the previous model.
         field = self.query_one("#lr", Input)
@@ -175,9 +186,25 @@ class TrainForm(VerticalScroll, can_focus=False):
             preset.value = name
         self.post_message(self.PresetApplied())
 
-    def set_source(self, text: str) -> None:
-        self.source = text
-        self.query_one("#source", Static).update(Text(text))  # a folder's name: no markup
+    def set_source(self, text: str, folder: str | None = None) -> None:
+        self.source, self.folder = text, folder
+        self.query_one("#source", FittedText).set_text(text, folder)
+
+    # The full text of a shortened help line while its field has the focus (the tooltip
+    # shows it to the mouse).
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._expand_help()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._expand_help)  # the focus has moved on by then
+
+    def _expand_help(self) -> None:
+        focused = self.screen.focused
+        for field, help_id in (("#model", "#model-help"), ("#dataset", "#source")):
+            within = focused is not None and focused in self.query_one(field).walk_children(
+                with_self=True
+            )
+            self.query_one(help_id, FittedText).expanded = within
 
     def errors(self) -> dict[str, str]:
         """Check every number field now; show and return the reasons of those refused."""

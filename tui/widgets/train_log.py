@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnn_tui.tui.state import LOG_LINES, LogLine
+from cnn_tui.tui.widgets.train_text import pack_segments
 from rich.style import Style
 from rich.text import Text
 from textual.events import Resize
@@ -18,7 +19,8 @@ class TrainLog(RichLog):
 
     RichLog wraps a line once, when written; after a resize (a terminal resized, the form
     shown or hidden) old lines would keep the old width and be cut, so they are written
-    again from the lines last given to `show` (the session's log, which keeps them).
+    again from the lines last given to `show` (the session's log, which keeps them). A line
+    of parts (an epoch's) breaks between its parts, never leaving `img/s` alone on a line.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -40,17 +42,21 @@ class TrainLog(RichLog):
             "warning": Style(color=variables.get("warning")),
             "error": Style(color=variables.get("error"), bold=True),
         }
+        # (the width of the last Resize: the region may not follow it yet; room for a
+        # scrollbar to come)
+        width = (self._wrapped_at or self.scrollable_content_region.width) - 1
         for line in lines:
             if line.number <= self.shown:
                 continue
-            prefix = PREFIXES.get(line.level, "")
-            self.write(Text(prefix + line.message, style=styles.get(line.level, "")))
+            message = pack_segments(PREFIXES.get(line.level, "") + line.message, width)
+            self.write(Text(message, style=styles.get(line.level, "")))
             self.shown = line.number
 
     def on_resize(self, event: Resize) -> None:
         width = event.size.width
-        if width and self._wrapped_at and width != self._wrapped_at:
-            self.clear()
-            self.shown = 0
-            self.show(self._lines)
-        self._wrapped_at = width
+        if width and width != self._wrapped_at:
+            self._wrapped_at = width
+            if self.shown:
+                self.clear()
+                self.shown = 0
+                self.show(self._lines)
