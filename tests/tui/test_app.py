@@ -155,7 +155,7 @@ async def test_a_bad_data_folder_is_refused_with_one_line(tmp_path: Path) -> Non
     app = CnnTuiApp(options(tmp_path, data=str(bad), epochs=1))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        assert "has no CIFAR-10 layout" in static_text(pilot, "#source")
+        assert "has no CIFAR-10 layout" in static_text(pilot, "#source").replace("\n", " ")
         await pilot.press("s")
         await wait_for(pilot, lambda: app.session.train.phase == "failed")
         last = app.session.train.log[-1]
