@@ -18,6 +18,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 SEED_MAX = 2**64 - 1  # torch.manual_seed and Generator.manual_seed take no more
 MAX_BLOCKS = 1000  # net-res-deep: 1,000 blocks is 40 MB of weights, the most weights.py loads
 SHOWN = 20  # characters of a refused value that an error message echoes
+MAX_NAME = 60  # characters of a run's name (train --name, the Runs screen's n)
 
 
 class ConfigError(CnnTuiError, ValueError):
@@ -42,6 +43,7 @@ class TrainConfig:
     device: str = "auto"
     n_blocks: int = 10  # net-res-deep only, 1..MAX_BLOCKS
     preset: str = "custom"
+    name: str = ""  # the run's name, the user's words (shown on the Runs screen)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,12 +95,12 @@ def shown(value: Any, quote: bool = True) -> str:
     return f"{text[:SHOWN]}… ({len(text):,} characters)"
 
 
-def preset_config(name: str, model: str = "net", **changes: Any) -> TrainConfig:
+def preset_config(preset: str, model: str = "net", **changes: Any) -> TrainConfig:
     """The named preset for a model, with the given fields changed."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {shown(name)}: choose one of {', '.join(PRESETS)}")
-    config = replace(PRESETS[name], model=model)
-    if name == "book" and model == "net-res-deep":
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {shown(preset)}: choose one of {', '.join(PRESETS)}")
+    config = replace(PRESETS[preset], model=model)
+    if preset == "book" and model == "net-res-deep":
         config = replace(config, lr=3e-3)
     return validate(config.with_changes(**changes))
 
@@ -148,6 +150,18 @@ def _check_nonnegative(name: str, value: Any) -> float:
     return number
 
 
+def check_name(value: Any) -> str:
+    """A run's name: one line of at most MAX_NAME characters, spaces trimmed ("" for none)."""
+    if not isinstance(value, str):
+        raise ConfigError(f"a run's name must be text, not {shown(value)}")
+    name = value.strip()
+    if any(not char.isprintable() for char in name):
+        raise ConfigError("a run's name must be one line of printable characters")
+    if len(name) > MAX_NAME:
+        raise ConfigError(f"a run's name has at most {MAX_NAME} characters, not {len(name)}")
+    return name
+
+
 def check_seed(value: Any) -> int:
     """A whole number torch can seed with: 0 to 2**64 - 1."""
     words = f"seed must be a whole number from 0 to {SEED_MAX}"
@@ -189,4 +203,5 @@ def validate(config: TrainConfig) -> TrainConfig:
         momentum=_check_nonnegative("momentum", config.momentum),
         weight_decay=_check_nonnegative("weight decay", config.weight_decay),
         l2=_check_nonnegative("L2 penalty", config.l2),
+        name=check_name(config.name),
     )

@@ -50,6 +50,13 @@ class RunSummary:
     duration_seconds: float | None  # training time: the sum of the epochs' seconds
     message: str = ""
     warnings: list[str] = field(default_factory=list)
+    title: str = ""  # the user's name for the run (train --name, renamed on the Runs screen)
+    # Its settings as config.json records them (None: not recorded or not readable)
+    lr: float | None = None
+    batch_size: int | None = None
+    optimizer: str | None = None
+    augment: bool | None = None
+    schedule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +131,12 @@ def run_summary(run_dir: str | Path) -> RunSummary:
         duration_seconds=sum(r.epoch_seconds for r in epochs) if epochs else None,
         message=as_text(state.get("message")) or "",
         warnings=warnings + metrics.warnings,
+        title=as_text(config.get("name")) or "",
+        lr=as_finite(config.get("lr")),
+        batch_size=as_count(config.get("batch_size"), 1),
+        optimizer=as_text(config.get("optimizer")),
+        augment=config.get("augment") if isinstance(config.get("augment"), bool) else None,
+        schedule=as_text(config.get("schedule")),
     )
 
 
@@ -210,6 +223,32 @@ def delete_run(run_dir: str | Path) -> None:
         shutil.rmtree(run_dir)
     except OSError as error:
         raise RunError(f"cannot delete {run_dir}: {error.strerror or error}") from None
+
+
+def rename_run(run_dir: str | Path, name: str) -> str:
+    """Set a run's name in its config.json, keeping every other key; the name as stored.
+
+    A live run may be renamed once its trainer is at work: it writes config.json only as
+    it starts or resumes, before it says "running". A starting one is refused, since its
+    trainer may still write config.json over the new name. The file is replaced whole
+    (core.atomic), so a crash leaves the old name or the new one, never a torn file.
+    """
+    from .atomic import write_json_atomic
+    from .config import check_name
+
+    run_dir = Path(run_dir)
+    name = check_name(name)
+    if is_alive(run_dir) and read_state(run_dir).get("state") != "running":
+        raise RunError(
+            f"run {run_dir.name} is starting: its trainer is about to write config.json; "
+            "name it once it trains (in a few seconds)"
+        )
+    config = read_config(run_dir)
+    try:
+        write_json_atomic(run_dir / CONFIG, {**config, "name": name})
+    except OSError as error:
+        raise RunError(f"cannot rename {run_dir}: {error.strerror or error}") from None
+    return name
 
 
 METRIC_COLUMNS = tuple(f.name for f in fields(EpochEnd))  # a metrics.jsonl line's keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from cnn_tui.core.atomic import write_json_atomic
 from cnn_tui.core.config import TrainConfig
@@ -27,6 +28,7 @@ EPOCH_KEYS = {
     "images_per_second",
 }
 CIFAR2 = "CIFAR-2 (image folder /data/cifar10-jpeg, 10000 train / 2000 val)"
+SAMPLE = "CIFAR-2 bundled sample (400 train / 100 val images, not the full data set)"
 
 # (train_loss, train_accuracy, val_loss, val_accuracy) per epoch
 CURVES = {
@@ -79,14 +81,18 @@ def write_run(
     started: float = T0,
     message: str = "",
     dataset_name: str = CIFAR2,
+    title: str = "",
+    **settings: Any,
 ) -> Path:
-    """A run folder as core leaves it (without checkpoints), with fixed numbers."""
+    """A run folder as core leaves it (without checkpoints), with fixed numbers: name is
+    its folder's, title the run's name (train --name); settings are TrainConfig's fields
+    (lr, optimizer...)."""
     run = runs / name
     run.mkdir(parents=True)
-    config = TrainConfig(model=model, preset=preset, epochs=planned).to_dict()
+    config = TrainConfig(model=model, preset=preset, epochs=planned, name=title, **settings)
     write_json_atomic(
         run / "config.json",
-        {**config, "dataset_name": dataset_name, "classes": ["airplane", "bird"]},
+        {**config.to_dict(), "dataset_name": dataset_name, "classes": ["airplane", "bird"]},
     )
     for epoch, values in enumerate(CURVES[model][:done], 1):
         append_metrics(run, epoch_record(epoch, values))

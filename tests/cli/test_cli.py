@@ -118,6 +118,8 @@ def test_options_mean_the_same_before_or_after_the_subcommand():
     app = parse_args(["--preset", "fast", "--data", "/d", "--weights", "w.pt", "--runs", "/r"])
     assert app.command is None and app.preset == "fast" and app.weights == "w.pt"
     assert (app.data, app.runs, app.epochs) == ("/d", "/r", None)
+    assert parse_args(["train", "--name", " my run "]).name == "my run"  # as stored
+    assert parse_args(["train"]).name is None
 
 
 # ---- the app and the headless commands -------------------------------------------------------
@@ -340,7 +342,7 @@ def test_bad_weights_file(bad_weights, case):
 def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
     runs = tmp_path / "runs"
     first = run("train", "--epochs", "2", "--batch-size", "8", "--data", tiny_data,
-                "--runs", runs, "--json")  # fmt: skip
+                "--runs", runs, "--json", "--name", "first try")  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
@@ -357,6 +359,7 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
     assert run_dir.parent == runs and Path(lines[2]["weights"]).is_file()
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert metrics == lines[:2]
+    assert json.loads((run_dir / "config.json").read_text())["name"] == "first try"
 
     again = run("train", "--resume", run_dir, "--epochs", "3", "--json")
     assert again.returncode == 0, again.stderr

@@ -105,3 +105,29 @@ def test_read_config_errors(tmp_path):
         read_config(tmp_path)
     (tmp_path / "config.json").write_text('{"model": "net"}')
     assert read_config(tmp_path) == {"model": "net"}
+
+
+def test_rename_keeps_the_rest_of_config_json_and_refuses_what_it_must(tmp_path):
+    from cnn_tui.core.config import MAX_NAME, ConfigError
+    from cnn_tui.core.run_lock import RunLock
+    from cnn_tui.core.runs import rename_run, run_summary
+
+    config = {"model": "net", "lr": 0.01, "dataset_name": "CIFAR-2 (...)", "classes": ["a"]}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert rename_run(tmp_path, "  first try ") == "first try"
+    assert read_config(tmp_path) == {**config, "name": "first try"}
+    assert run_summary(tmp_path).title == "first try" and run_summary(tmp_path).lr == 0.01
+    assert rename_run(tmp_path, "") == "" and run_summary(tmp_path).title == ""
+    for bad in ("two\nlines", "x" * (MAX_NAME + 1)):
+        with pytest.raises(ConfigError):
+            rename_run(tmp_path, bad)
+    with RunLock(tmp_path):
+        write_state(tmp_path, state="starting")  # its trainer will write config.json
+        with pytest.raises(RunError, match="is starting"):
+            rename_run(tmp_path, "too soon")
+        write_state(tmp_path, state="running")
+        assert rename_run(tmp_path, "live") == "live"
+    (tmp_path / "config.json").write_text("{torn")
+    with pytest.raises(RunError, match="cannot read"):
+        rename_run(tmp_path, "never over a damaged file")
+    assert (tmp_path / "config.json").read_text() == "{torn"

@@ -24,6 +24,7 @@ from cnn_tui.core.config import (
     check_batch_size,
     check_epochs,
     check_lr,
+    check_name,
     check_seed,
     preset_config,
     shown,
@@ -230,6 +231,7 @@ def _add_train(command: Callable[[str, str], Parser]) -> None:
     train.add_argument("--data", metavar="DIR", help="data folder")
     _dataset_option(train, "%(choices)s (default: cifar2)")
     train.add_argument("--runs", metavar="DIR", help="where run folders are made")
+    _name_option(train)
     train.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run")
     train.add_argument(
         "--from-best",
@@ -356,6 +358,17 @@ def _add_watch(command: Callable[[str, str], Parser]) -> None:
 def _model_option(parser: argparse._ActionsContainer, help_text: str) -> None:
     """--model, its choices core's registry (help_text may list them: %(choices)s)."""
     parser.add_argument("--model", type=_model, choices=MODELS, metavar="MODEL", help=help_text)
+
+
+def _name_option(parser: argparse._ActionsContainer) -> None:
+    """--name: the run's name, stored in its config.json."""
+    parser.add_argument(
+        "--name",
+        type=_checked(check_name, "name"),
+        metavar="TEXT",
+        default=None,
+        help="the run's name, shown on the Runs screen (n there renames it)",
+    )
 
 
 def _preset_option(parser: argparse._ActionsContainer) -> None:

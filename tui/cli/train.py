@@ -22,7 +22,7 @@ from cnn_tui.tui.cli.train_view import TrainView
 if TYPE_CHECKING:
     from cnn_tui.core.resume import Resume
 
-RESUME_FIXED = ("model", "preset", "lr", "batch_size", "dataset", "runs", "optimizer")
+RESUME_FIXED = ("model", "preset", "lr", "batch_size", "dataset", "runs", "optimizer", "name")
 
 
 def check_runs_dir(path: Path) -> None:
@@ -122,6 +122,7 @@ def _new_run(args: argparse.Namespace) -> tuple[TrainConfig, Path]:
         seed=args.seed,
         device=args.device,
         n_blocks=args.blocks,
+        name=args.name,
     )
     runs_dir = Path(args.runs).expanduser() if args.runs else default_runs_dir()
     check_runs_dir(runs_dir)

@@ -1,5 +1,5 @@
 """The session's work on run folders, which the Runs screens ask for: plan a resume, start a
-run in the background, stop, delete and export a run, find and load its weights.
+run in the background, stop, rename, delete and export a run, find and load its weights.
 
 Each is one call of core's public functions, with core's refusals (CnnTuiError) and a
 file system's errors turned into one ActionRefused, whose message is the line a
@@ -72,6 +72,17 @@ def delete(run: RunSummary) -> None:
     try:
         delete_run(run.path)
     except CnnTuiError as error:
+        raise ActionRefused(str(error)) from None
+
+
+def rename(run: RunSummary, name: str) -> str:
+    """Store the run's name in its config.json (core keeps the file's other keys); the name
+    as stored, spaces trimmed ("" clears it)."""
+    from cnn_tui.core.runs import rename_run
+
+    try:
+        return rename_run(run.path, name)
+    except (CnnTuiError, OSError) as error:
         raise ActionRefused(str(error)) from None
 
 
