@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
 import shutil
 import signal
@@ -36,9 +37,10 @@ from cnn_tui.tui.screens.runs import (
     compare_labels,
 )
 from cnn_tui.tui.widgets.charts import MetricChart
-from cnn_tui.tui.widgets.compare_charts import bar_floor
+from cnn_tui.tui.widgets.compare_charts import ValCurvesChart, bar_floor
 from cnn_tui.tui.widgets.run_table import RunTable
-from runs_support import CURVES, T0, epoch_record, train_run, write_run
+from rich.text import Text
+from runs_support import CIFAR2, CURVES, SAMPLE, T0, epoch_record, train_run, write_run
 from textual.pilot import Pilot
 
 CLI = Path(sys.executable).with_name("cnn-tui")
@@ -78,9 +80,18 @@ async def show_runs(pilot: Pilot) -> RunsScreen:
     return screen
 
 
-def table_rows(screen: RunsScreen) -> list[list[str]]:
+def table_rows(screen: RunsScreen) -> list[dict[str, str]]:
+    """Each row's cells by column key (model, lr, data, epochs, best, state, started...)."""
     table = screen.query_one(RunTable)
-    return [[str(cell).strip() for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    keys = [str(column.key.value) for column in table.ordered_columns]
+    return [
+        {key: str(cell).strip() for key, cell in zip(keys, table.get_row_at(i), strict=True)}
+        for i in range(table.row_count)
+    ]
+
+
+def cells(row: dict[str, str], *keys: str) -> list[str]:
+    return [row[key] for key in keys]
 
 
 async def select(pilot: Pilot, screen: RunsScreen, run: Path) -> None:
@@ -161,15 +172,19 @@ async def test_the_list_shows_every_run_newest_first(tmp_path) -> None:
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await show_runs(pilot)
-        rows = table_rows(screen)
-        assert rows == [
-            ["net", "book", "CIFAR-2", "2/6", "0.770", "failed", "11-24 19:00", "1:00"],
-            ["net-res", "book", "CIFAR-2", "3/10", "0.850", "crashed", "11-24 18:00", "1:30"],
-            ["net-width", "fast", "CIFAR-2", "4/8", "0.840", "stopped", "11-24 17:00", "2:00"],
-            ["net", "book", "CIFAR-2", "6/6", "0.820", "finished", "11-24 16:00", "3:00"],
+        rows = [list(row.values()) for row in table_rows(screen)]
+        assert rows == [  # the same settings and data: no columns for them (see below)
+            ["net", "2/6", "0.770", "failed", "11-24 19:00", "1:00"],
+            ["net-res", "3/10", "0.850", "crashed", "11-24 18:00", "1:30"],
+            ["net-width", "4/8", "0.840", "stopped", "11-24 17:00", "2:00"],
+            ["net", "6/6", "0.820", "finished", "11-24 16:00", "3:00"],
         ]
         head = str(screen.query_one("#runs-head").render())
         assert head == f"4 runs in {runs} · 0 marked: space marks runs to compare"
+        shared = str(screen.query_one("#runs-shared").render())
+        assert shared == (
+            "every run: lr 0.01 · batch 64 · opt sgd · aug no · sched none · data CIFAR-2"
+        )
         detail = str(screen.query_one("#runs-detail").render())
         assert "the loss became nan" in detail and "keys: r resume" in detail
         await pilot.press("down")
@@ -178,8 +193,61 @@ async def test_the_list_shows_every_run_newest_first(tmp_path) -> None:
         # a run that appears while the screen is up is listed at its next look
         write_run(runs, "20251124-200000-net-eeee", started=T0 + 14400)
         await wait_for(pilot, lambda: len(table_rows(screen)) == 5, timeout=30)
-        assert table_rows(screen)[0][6] == "11-24 20:00"
+        assert table_rows(screen)[0]["started"] == "11-24 20:00"
         assert screen.query_one(RunTable).cursor_row == 2, "the cursor stays on its run"
+
+
+async def test_settings_that_differ_are_columns_to_sort_filter_and_name_runs_by(tmp_path) -> None:
+    """Issue 11's Runs table: a column per setting that differs (the data set whenever a
+    run used the sample), sorting by key and by header, a filter, naming with n (kept in
+    config.json with the rest of it), and d on a live run saying why it will not."""
+    runs = tmp_path / "runs"
+    base = write_run(runs, "20251124-160000-net-aaaa")
+    write_run(runs, "20251124-170000-net-width-bbbb", model="net-width", started=T0 + 1,
+              lr=5e-3, optimizer="adam", title="wide adam")  # fmt: skip
+    write_run(runs, "20251124-180000-net-cccc", started=T0 + 2, done=2, dataset_name=SAMPLE)
+    live = write_run(runs, "20251124-190000-net-dddd", state="running", done=1, started=T0 + 3)
+    with RunLock(live):
+        app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await show_runs(pilot)
+            table = screen.query_one(RunTable)
+            rows = table_rows(screen)
+            assert list(rows[0]) == ["model", "title", "lr", "optimizer", "data", "epochs",
+                                     "best", "state", "started", "time", "name"]  # fmt: skip
+            assert [cells(r, "title", "lr", "optimizer", "data") for r in rows] == [
+                ["", "0.01", "sgd", "CIFAR-2"],
+                ["", "0.01", "sgd", "sample"],
+                ["wide adam", "0.005", "adam", "CIFAR-2"],
+                ["", "0.01", "sgd", "CIFAR-2"],
+            ]
+            shared = str(screen.query_one("#runs-shared").render())
+            assert shared == "every run: batch 64 · aug no · sched none"
+            assert str(table.ordered_columns[8].label) == " started▼"
+            await pilot.press("s")  # the next column: the time, shortest first
+            assert str(table.ordered_columns[9].label) == " time▲"
+            assert [r["time"] for r in table_rows(screen)] == ["0:30", "1:00", "3:00", "3:00"]
+            await pilot.press("S")
+            assert [r["time"] for r in table_rows(screen)][:2] == ["3:00", "3:00"]
+            x = sum(column.get_render_width(table) for column in table.ordered_columns[:2])
+            await pilot.click(table, offset=(x + 1, 0))  # the lr column's header
+            assert [r["lr"] for r in table_rows(screen)] == ["0.005", "0.01", "0.01", "0.01"]
+            await pilot.press("slash", *"ADAM")
+            assert [r["title"] for r in table_rows(screen)] == ["wide adam"]
+            assert "1 shown (/: ADAM)" in str(screen.query_one("#runs-head").render())
+            await pilot.press("escape")
+            assert len(table_rows(screen)) == 4 and app.focused is table
+            await select(pilot, screen, base)
+            await pilot.press("n")
+            await pilot.press(*"baseline", "enter")
+            await wait_for(pilot, lambda: table_rows(screen)[-1]["title"] == "baseline")
+            config = json.loads((base / "config.json").read_text())
+            assert config["name"] == "baseline" and config["dataset_name"] == CIFAR2
+            assert config["classes"] == ["airplane", "bird"] and config["lr"] == 0.01
+            await select(pilot, screen, live)
+            await pilot.press("d")
+            assert app.screen is screen and live.is_dir()
+            assert "a live run is never deleted: stop it (x)" in notices(app)
 
 
 async def test_a_wide_terminal_gets_the_wide_table_at_once(tmp_path) -> None:
@@ -194,11 +262,11 @@ async def test_a_wide_terminal_gets_the_wide_table_at_once(tmp_path) -> None:
         assert screen.has_class("-wide")
         table = screen.query_one(RunTable)
         assert table.wide
-        assert table_rows(screen)[0][6] == "2025-11-24 16:00"
-        assert table_rows(screen)[0][8] == "20251124-160000-net-aaaa"
+        assert table_rows(screen)[0]["started"] == "2025-11-24 16:00"
+        assert table_rows(screen)[0]["name"] == "20251124-160000-net-aaaa"
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.1)
-        assert not table.wide and table_rows(screen)[0][6] == "11-24 16:00"
+        assert not table.wide and table_rows(screen)[0]["started"] == "11-24 16:00"
 
 
 async def test_an_empty_runs_folder_says_how_to_make_a_run(tmp_path) -> None:
@@ -252,7 +320,11 @@ async def test_a_live_run_is_followed_as_its_files_grow(tmp_path) -> None:
         app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await show_runs(pilot)
-            assert table_rows(screen)[0][3:6] == ["1/4", "0.700", "running"]
+            assert cells(table_rows(screen)[0], "epochs", "best", "state") == [
+                "1/4",
+                "0.700",
+                "running",
+            ]
             await pilot.press("enter")
             run_screen = app.screen
             chart = run_screen.query_one("#run-accuracy-chart", MetricChart)
@@ -271,7 +343,13 @@ async def test_a_live_run_is_followed_as_its_files_grow(tmp_path) -> None:
             assert "3 of 4 epochs" in str(status.render())
             assert run_screen.query_one("#run-progress-row").display is False
             await pilot.press("escape")
-            await wait_for(pilot, lambda: table_rows(screen)[0][3:6] == ["3/4", "0.790", "stopped"])
+            await wait_for(
+                pilot,
+                lambda: (
+                    cells(table_rows(screen)[0], "epochs", "best", "state")
+                    == ["3/4", "0.790", "stopped"]
+                ),
+            )
     finally:
         lock.release()
 
@@ -280,8 +358,10 @@ async def test_a_live_run_is_followed_as_its_files_grow(tmp_path) -> None:
 
 
 async def test_compare_overlays_val_curves_and_groups_train_and_val_bars(tmp_path) -> None:
+    """Val accuracy and loss curves, each named in the chart, the bars, and a warning when
+    the runs trained on different data (here: one on the bundled sample)."""
     runs = tmp_path / "runs"
-    write_run(runs, "20251124-160000-net-aaaa")
+    write_run(runs, "20251124-160000-net-aaaa", dataset_name=SAMPLE)
     write_run(runs, "20251124-170000-net-width-bbbb", model="net-width", started=T0 + 1)
     write_run(runs, "20251124-180000-net-res-cccc", model="net-res", planned=3, started=T0 + 2)
     app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
@@ -293,26 +373,36 @@ async def test_compare_overlays_val_curves_and_groups_train_and_val_bars(tmp_pat
         assert "0 marked: space marks runs to compare" in str(head.render())
         await pilot.press("space", "space", "space")
         assert len(screen.marked) == 3
-        assert table_rows(screen)[0][0] == "● net-res"
+        assert table_rows(screen)[0]["model"] == "● net-res"
         assert "3 marked: c compares them" in str(head.render())
         await pilot.press("c")
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         await pilot.pause()
-        curves = compare.query_one("#compare-curves")
+        curves = compare.query_one("#compare-accuracy", ValCurvesChart)
+        losses = compare.query_one("#compare-loss", ValCurvesChart)
         bars = compare.query_one("#compare-bars")
         by_label = {run.label: run for run in curves.runs}
         assert set(by_label) == {"net", "net-width", "net-res"}
         assert by_label["net-res"].val_accuracy == (0.75, 0.82, 0.85)
         assert by_label["net-width"].epochs == (1, 2, 3, 4, 5, 6)
         assert (by_label["net"].final_train, by_label["net"].final_val) == (0.85, 0.82)
-        assert bars.runs == curves.runs
+        assert by_label["net-res"].val_loss == (0.50, 0.41, 0.37)
+        assert bars.runs == curves.runs == losses.runs
+        for chart in (curves, losses):  # each curve named at its end, not by colour alone
+            drawn = chart.render()
+            assert isinstance(drawn, Text)
+            assert all(label in drawn.plain for label in by_label), drawn.plain
+        warning = compare.query_one("#compare-warning")
+        assert warning.display and "different data sets (CIFAR-2, sample)" in str(warning.render())
         table = compare.query_one("#compare-table")
         assert table.row_count == 3
         await pilot.press("escape")
         await pilot.press("space")  # unmark one: two are still enough
         await pilot.press("c")
         assert isinstance(app.screen, CompareScreen) and len(app.screen.files) == 2
+        await pilot.pause()
+        assert not app.screen.query_one("#compare-warning").display, "both on CIFAR-2"
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -325,7 +415,7 @@ async def test_resume_here_continues_a_stopped_run_in_the_app(tmp_path, trained)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await show_runs(pilot)
         row = table_rows(screen)[0]
-        assert (row[3], row[5]) == ("1/3", "stopped")
+        assert (row["epochs"], row["state"]) == ("1/3", "stopped")
         await pilot.press("r")
         assert isinstance(app.screen, ResumeScreen)
         await pilot.press("h")
@@ -335,8 +425,8 @@ async def test_resume_here_continues_a_stopped_run_in_the_app(tmp_path, trained)
             "earlier epochs charted too"
         )
         assert app.session.train.finished.run_dir == str(run)
-        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "finished", timeout=30)
-        assert table_rows(screen)[0][3] == "3/3"
+        await wait_for(pilot, lambda: table_rows(screen)[0]["state"] == "finished", timeout=30)
+        assert table_rows(screen)[0]["epochs"] == "3/3"
 
 
 async def test_resume_is_offered_only_for_what_can_resume(tmp_path, trained) -> None:
@@ -387,20 +477,8 @@ async def test_delete_asks_first(tmp_path) -> None:
         await pilot.press("d", "y")
         await pilot.pause()
         assert not gone.exists() and keep.is_dir()
-        assert [row[6] for row in table_rows(screen)] == ["11-24 16:00"]
+        assert [row["started"] for row in table_rows(screen)] == ["11-24 16:00"]
         assert "Deleted" in notices(app)
-
-
-async def test_a_live_run_cannot_be_deleted(tmp_path) -> None:
-    runs = tmp_path / "runs"
-    run = write_run(runs, "20251124-160000-net-aaaa", state="running", done=1)
-    with RunLock(run):
-        app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = await show_runs(pilot)
-            assert screen.check_action("delete", ()) is None
-            await pilot.press("d")
-            assert app.screen is screen and run.is_dir()
 
 
 async def test_export_writes_csv_beside_the_run_and_says_where(tmp_path) -> None:
@@ -425,7 +503,7 @@ async def test_stopping_the_apps_own_run_from_the_runs_screen(tmp_path) -> None:
         await pilot.press("s")
         await wait_for(pilot, lambda: len(app.session.train.history) >= 1, timeout=60)
         screen = await show_runs(pilot)
-        await wait_for(pilot, lambda: table_rows(screen)[0][5] == "running", timeout=30)
+        await wait_for(pilot, lambda: table_rows(screen)[0]["state"] == "running", timeout=30)
         await pilot.press("enter")
 
         def run_status() -> str:  # the run's screen may still be on its way

@@ -3,7 +3,9 @@
 Deterministic by construction: the run folders are written with core's writers and fixed
 numbers, names and start times (runs_support.py), times are shown in UTC, and the runs
 folder is given as a relative path from a fixed working folder, so no date, path or
-machine-dependent number reaches the screen. Live runs are left to test_runs_screen.py.
+machine-dependent number reaches the screen. The runs differ in settings (columns of
+their own), one is named and one trained on the bundled sample (a data-set column, and
+the comparison's warning). Live runs are left to test_runs_screen.py.
 
 Update after an intended change: `pytest tests/tui/test_runs_screen_snapshots.py
 --snapshot-update`, then look at the SVGs in tests/tui/snapshots/ before committing them.
@@ -18,7 +20,7 @@ import pytest
 from app_support import tiny_dataset
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.state import AppOptions
-from runs_support import T0, write_run
+from runs_support import SAMPLE, T0, write_run
 from textual._doc import take_svg_screenshot
 from textual.pilot import Pilot
 
@@ -33,9 +35,11 @@ def app(tmp_path, monkeypatch) -> CnnTuiApp:
     runs = Path("runs")
     write_run(runs, "20251124-160000-net-a1b2")
     write_run(runs, "20251124-170000-net-width-c3d4", model="net-width", preset="fast",
-              started=T0 + 3600)  # fmt: skip
+              started=T0 + 3600, title="fast width", lr=5e-3, optimizer="adam", augment=True,
+              schedule="one-cycle")  # fmt: skip
     write_run(runs, "20251124-180000-net-res-e5f6", model="net-res", state="stopped", done=3,
-              planned=8, started=T0 + 7200, message="stopped by the user")  # fmt: skip
+              planned=8, started=T0 + 7200, message="stopped by the user",
+              dataset_name=SAMPLE)  # fmt: skip
     write_run(runs, "20251124-190000-net-0a1b", state="running", done=2, started=T0 + 10800)
     yield CnnTuiApp(AppOptions(runs="runs"), dataset=tiny_dataset(64, 32))
     monkeypatch.undo()

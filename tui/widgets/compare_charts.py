@@ -1,5 +1,6 @@
-"""Charts that compare runs: val accuracy curves overlaid, and the chapter's closing figure
-(train and val accuracy side by side for each run, as grouped bars).
+"""Charts that compare runs: val accuracy and val loss curves overlaid, each curve named at
+its end, and the chapter's closing figure (train and val accuracy side by side for each
+run, as grouped bars).
 
 A single run's loss and accuracy are drawn by the Train screen's MetricChart; these two
 only add what one run cannot show.
@@ -11,6 +12,7 @@ import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from cnn_tui.tui.widgets.cached_plot import CachedPlot
 from cnn_tui.tui.widgets.chart_view import integer_ticks
@@ -36,6 +38,7 @@ class RunSeries:
     label: str
     epochs: tuple[int, ...]
     val_accuracy: tuple[float, ...]
+    val_loss: tuple[float, ...]
     final_train: float | None  # the final epoch's train accuracy
     final_val: float | None
 
@@ -53,8 +56,8 @@ class _Chart(CachedPlot):
 
     WHAT = "chart"  # what the one line says cannot be drawn
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(self.WHAT, id=id)
+    def __init__(self, what: str | None = None, *, id: str | None = None) -> None:
+        super().__init__(what or self.WHAT, id=id)
         self.runs: tuple[RunSeries, ...] = ()
 
     def show(self, runs: Sequence[RunSeries]) -> None:
@@ -90,34 +93,39 @@ def _ordered_dedupe() -> Iterator[None]:
 
 
 class ValCurvesChart(_Chart):
-    """Each run's val accuracy by epoch, overlaid, in the colours of the runs' table.
+    """Each run's val accuracy (or loss) by epoch, overlaid, in the colours of the runs'
+    table, each curve named at its last epoch, so that no run is told by colour alone.
 
-    No legend: plotext draws it over the top left corner, where early epochs of a good
-    run are; the table above the chart names each colour.
+    Not plotext's legend: it is drawn over the top left corner, where early epochs are.
     """
 
-    WHAT = "val accuracy chart"
+    def __init__(self, metric: Literal["accuracy", "loss"], *, id: str | None = None) -> None:
+        super().__init__(f"val {metric} chart", id=id)
+        self.metric = metric
+
+    def _values(self, run: RunSeries) -> tuple[float, ...]:
+        return run.val_accuracy if self.metric == "accuracy" else run.val_loss
 
     def _draw(self) -> None:
         plt = self.plt
         drawn = [run for run in self.runs if run.epochs]
         if not drawn:
-            plt.title("val accuracy: no epochs yet")
+            plt.title(f"val {self.metric}: no epochs yet")
             return
-        plt.title("val accuracy by epoch (colours as in the table)")
-        last = 1
+        plt.title(f"val {self.metric} by epoch")
+        last = max(run.epochs[-1] for run in drawn)
         for index, run in enumerate(self.runs):
             if not run.epochs:
                 continue
-            last = max(last, run.epochs[-1])
             marker = "braille" if len(run.epochs) > 1 else "●"
-            plt.plot(
-                list(run.epochs),
-                list(run.val_accuracy),
-                color=self.colour(index),
-                marker=marker,
-            )
-        plt.xticks(integer_ticks(last))
+            values = list(self._values(run))
+            colour = self.colour(index)
+            plt.plot(list(run.epochs), values, color=colour, marker=marker)
+            # the name at the curve's end, inside the frame: ending there in the right
+            # half, starting there in the left one
+            side = "right" if 2 * run.epochs[-1] > last + 1 else "left"
+            plt.text(run.label, run.epochs[-1], values[-1], color=colour, alignment=side)
+        plt.xticks(integer_ticks(max(last, 1)))
 
 
 def bar_floor(values: Sequence[float]) -> float:

@@ -1,31 +1,27 @@
-"""The Runs screen's table: a row per run folder, marked rows for comparing."""
+"""The Runs screen's table: a row per run folder, marked rows for comparing, a column for
+each setting that differs between the runs (run_columns.py), sorted by any column and
+narrowed by a filter."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
+from typing import Any
 
 from cnn_tui.core.runs import RunSummary
-from cnn_tui.tui.runs_cache import short_dataset
-from cnn_tui.tui.state import format_duration
+from cnn_tui.tui.widgets.run_columns import (
+    DEFAULT_SORT,
+    Column,
+    cell_text,
+    columns_for,
+    fit,
+    matches,
+    sort_value,
+)
 from rich.text import Text
+from textual import on
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-# (key, header); the wide table adds the run folder's name.
-COLUMNS = [
-    ("model", "model"),
-    ("preset", "preset"),
-    ("data", "data set"),
-    ("epochs", "epochs"),
-    ("best", "best"),
-    ("state", "state"),
-    ("started", "started"),
-    ("time", "time"),
-]
-WIDE_COLUMNS = [*COLUMNS, ("name", "run folder")]
-MARK = "●"
-NARROW_DATA = 12  # characters of the data set's name in an 80-column table
 STATE_COLOURS = {
     "running": "success",
     "starting": "success",
@@ -37,43 +33,25 @@ STATE_COLOURS = {
 }
 
 
-def started_text(started: float | None, wide: bool = False) -> str:
-    if started is None:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M", time.localtime(started))
+class Cell(Text):
+    """A cell's text and the value it sorts by: DataTable.sort hands its key the cells, and
+    "0:45" must sort before "12:00", an unknown "-" after every number."""
+
+    def __init__(self, text: str, value: Any, style: str = "") -> None:
+        super().__init__(text, style=style)
+        self.sort_value = sort_value(value)
 
 
-def epochs_text(run: RunSummary) -> str:
-    planned = run.epochs_planned if run.epochs_planned is not None else "?"
-    return f"{run.epochs_done}/{planned}"
-
-
-def row_cells(run: RunSummary, marked: bool, wide: bool) -> dict[str, str]:
-    """The text of each cell of a run's row (the state is coloured by the table)."""
-    best = run.best_val_accuracy
-    data = short_dataset(run.dataset)
-    if not wide and len(data) > NARROW_DATA:
-        data = data[: NARROW_DATA - 1] + "…"
-    cells = {
-        "model": f"{MARK if marked else ' '} {run.model or '?'}",
-        "preset": run.preset or "-",
-        "data": data,
-        "epochs": epochs_text(run),
-        "best": f"{best:.3f}" if best is not None else "-",
-        "state": run.state,
-        "started": started_text(run.started, wide),
-        "time": format_duration(run.duration_seconds),
-    }
-    if wide:
-        cells["name"] = run.name
-    return cells
+def sort_key(cell: Any) -> Any:
+    return cell.sort_value if isinstance(cell, Cell) else (True, None)
 
 
 class RunTable(DataTable):
-    """A row per run, newest first; the cursor stays on its run as rows come and go.
+    """A row per run, newest first unless sorted otherwise (s, or a click on a header);
+    the cursor stays on its run as rows come and go or move.
 
     Cells get one space before them instead of DataTable's padding of one on each side,
-    so the eight columns fit 80 terminal columns.
+    so the columns fit 80 terminal columns.
     """
 
     BINDINGS = [Binding("enter", "select_cursor", "Open", key_display="⏎")]
@@ -88,53 +66,120 @@ class RunTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
         self.wide = False
-        self.paths: list[str] = []
+        self.filter_text = ""
+        self.sort_by: tuple[str, bool] = DEFAULT_SORT  # (column key, descending)
+        self.shown_columns: list[Column] = []
+        self._layout: tuple | None = None
+        self._rows: list[str] = []  # the paths listed, in the cache's order
         self._shown: dict[str, dict[str, str]] = {}
+        self._last: tuple[Sequence[RunSummary], set[str]] = ((), set())
 
-    def on_mount(self) -> None:
-        self._add_columns()
+    def _cell(self, column: Column, run: RunSummary, text: str) -> Text:
+        style = ""
+        if column.key == "state":
+            style = self.app.theme_variables.get(STATE_COLOURS.get(text, "foreground")) or ""
+        # a Text, not a str: names as written (a DataTable reads a str as markup)
+        return Cell(f" {text}", column.value(run), style)
 
-    def _add_columns(self) -> None:
-        for key, label in WIDE_COLUMNS if self.wide else COLUMNS:
-            self.add_column(f" {label}", key=key)
+    def _header(self, column: Column) -> str:
+        key, descending = self.sort_by
+        arrow = ("▼" if descending else "▲") if column.key == key else ""
+        return f" {column.header}{arrow}"
 
-    def _cell(self, key: str, text: str) -> Text:
-        if key != "state":
-            return Text(f" {text}")  # names as written: a DataTable reads a str as markup
-        colour = self.app.theme_variables.get(STATE_COLOURS.get(text, "foreground"))
-        return Text(f" {text}", style=colour or "")
+    @property
+    def paths(self) -> list[str]:
+        """The runs' folders in the order shown."""
+        return [str(row.key.value) for row in self.ordered_rows]
 
     @property
     def current_path(self) -> str | None:
-        if not self.paths or self.cursor_row < 0 or self.cursor_row >= len(self.paths):
+        paths = self.paths
+        if not paths or self.cursor_row < 0 or self.cursor_row >= len(paths):
             return None
-        return self.paths[self.cursor_row]
+        return paths[self.cursor_row]
 
     def show(self, runs: Sequence[RunSummary], marked: set[str], wide: bool) -> None:
-        """Show these runs; rebuilt when the set or order changed, else cells updated."""
+        """Show these runs (those the filter keeps); the columns are rebuilt when the
+        settings that differ, the width or the sort changed, the rows when the set did,
+        else only the cells that changed are."""
+        self._last = (runs, marked)
         keep = self.current_path
-        paths = [run.path for run in runs]
-        if wide != self.wide:
-            self.wide = wide
+        rows = [run for run in runs if matches(run, self.filter_text)]
+        every = columns_for(runs, wide)
+        texts = {
+            run.path: {c.key: cell_text(c, run, run.path in marked, wide) for c in every}
+            for run in rows
+        }
+        columns = fit(every, self._widths(every, texts), self._space())
+        if not any(column.key == self.sort_by[0] for column in columns):
+            self.sort_by = DEFAULT_SORT  # its column went; the cache's order is newest first
+        layout = (tuple(column.key for column in columns), wide, self.sort_by)
+        if layout != self._layout:
             self.clear(columns=True)
-            self._add_columns()
-            self.paths = []
-            self._shown = {}
-        if paths != self.paths:
+            for column in columns:
+                self.add_column(self._header(column), key=column.key)
+            self._layout, self.wide, self.shown_columns = layout, wide, columns
+            self._rows, self._shown = [], {}
+        if [run.path for run in rows] != self._rows:
             self.clear()
-            self._shown = {}
-            for run in runs:
-                cells = row_cells(run, run.path in marked, wide)
-                self.add_row(*(self._cell(k, v) for k, v in cells.items()), key=run.path)
-                self._shown[run.path] = cells
-            self.paths = paths
-            if keep in paths:
-                self.move_cursor(row=paths.index(keep), animate=False)
-            return
-        for run in runs:
-            cells = row_cells(run, run.path in marked, wide)
-            old = self._shown.get(run.path, {})
-            for key, text in cells.items():
-                if old.get(key) != text:
-                    self.update_cell(run.path, key, self._cell(key, text), update_width=True)
-            self._shown[run.path] = cells
+            for run in rows:
+                cells = texts[run.path]
+                self.add_row(*(self._cell(c, run, cells[c.key]) for c in columns), key=run.path)
+            self._rows = [run.path for run in rows]
+        else:
+            for run in rows:
+                cells, old = texts[run.path], self._shown.get(run.path, {})
+                for column in columns:
+                    if old.get(column.key) != cells[column.key]:
+                        cell = self._cell(column, run, cells[column.key])
+                        self.update_cell(run.path, column.key, cell, update_width=True)
+        self._shown = texts
+        key, descending = self.sort_by
+        if key in self.columns:
+            self.sort(key, key=sort_key, reverse=descending)
+        if keep is not None and keep in self._shown:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def _widths(self, columns: list[Column], texts: dict[str, dict[str, str]]) -> dict[str, int]:
+        """Each column's width: its widest cell or its header (with a sort arrow), plus the
+        space before it."""
+        return {
+            c.key: 1 + max([len(c.header) + 1, *(len(cells[c.key]) for cells in texts.values())])
+            for c in columns
+        }
+
+    def _space(self) -> int:
+        """The terminal columns the table has (less its scroll bar)."""
+        return (self.size.width or self.app.size.width) - 1
+
+    def on_resize(self) -> None:
+        if self._layout is not None:  # shown once: fit the columns to the new width
+            self.show(*self._last, self.wide)
+
+    def sort_on(self, key: str, descending: bool | None = None) -> None:
+        """Sort by this column: ascending at first, the other way round when it already
+        sorts by it (or as asked)."""
+        now_key, now_descending = self.sort_by
+        if descending is None:
+            descending = not now_descending if key == now_key else False
+        self.sort_by = (key, descending)
+        self.show(*self._last, self.wide)
+
+    def next_sort(self) -> None:
+        """Sort by the next column to the right (after the last: the first)."""
+        keys = [column.key for column in self.shown_columns]
+        if keys:
+            now = keys.index(self.sort_by[0]) if self.sort_by[0] in keys else -1
+            self.sort_on(keys[(now + 1) % len(keys)], descending=False)
+
+    def reverse_sort(self) -> None:
+        self.sort_on(self.sort_by[0], descending=not self.sort_by[1])
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.show(*self._last, self.wide)
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_on(str(event.column_key.value))

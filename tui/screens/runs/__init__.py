@@ -10,9 +10,10 @@ training worker, or in the background), use its best or final weights as the cur
 model, export its metrics as CSV, stop it (a live run) and delete it (asking first).
 
 The package's parts: listing (the list), run (one run), compare (runs compared), keys
-(the keys that act on a run), resume_dialog (here or in the background?), describe (a run
-in words). What the keys ask of the engine is the session's (tui/session/run_actions.py);
-run folders are read through tui/runs_cache.py.
+(the keys that act on a run), resume_dialog (here or in the background?), rename_dialog
+(a run's name), describe (a run in words). The table's columns are
+tui/widgets/run_columns.py's. What the keys ask of the engine is the session's
+(tui/session/run_actions.py); run folders are read through tui/runs_cache.py.
 """
 
 from cnn_tui.tui.screens.runs.compare import CompareScreen

@@ -1,5 +1,6 @@
-"""The marked runs compared: val accuracy curves overlaid, train/val accuracy as bars
-(the chapter's closing figure), and a table of their numbers; live runs grow as they go."""
+"""The marked runs compared: val accuracy and val loss curves overlaid, each named, train/val
+accuracy as bars (the chapter's closing figure), a table of their numbers and settings, and
+a warning when they trained on different data; live runs grow as they go."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cnn_tui.tui.widgets.compare_charts import (
     ValCurvesChart,
 )
 from cnn_tui.tui.widgets.nav import NavBar
+from cnn_tui.tui.widgets.run_columns import data_text, differing
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,27 +29,56 @@ REFRESH_SECONDS = 1.0  # the runs compared are looked at this often
 
 COMPARE_COLUMNS = (
     ("label", "run"),
-    ("preset", "preset"),
+    ("data", "data"),
     ("epochs", "epochs"),
     ("train", "train"),
     ("val", "val"),
     ("best", "best val"),
     ("state", "state"),
+    ("settings", "settings that differ"),  # last: the widest, cut first on a small terminal
 )
 
 
+CHARTS = ("accuracy", "loss", "bars")  # what c shows in turn on a small terminal
+
+
+def data_warning(runs: list[RunSummary]) -> str:
+    """One line when the runs trained on different data sets (the bundled sample against
+    the full CIFAR-2, say): their numbers do not compare; else ""."""
+    names = sorted({data_text(run) for run in runs})
+    if len(names) < 2:
+        return ""
+    return (
+        f"⚠ These runs trained on different data sets ({', '.join(names)}): "
+        "their accuracies and losses do not compare."
+    )
+
+
+def settings_words(run: RunSummary, runs: list[RunSummary]) -> str:
+    """The run's settings that differ between the runs compared, e.g. "lr 0.005, opt adam"."""
+    words = [
+        f"{column.header} {column.text(run)}"
+        for column in differing(runs)
+        if column.key != "data"  # a column of its own
+    ]
+    return ", ".join(words) or "-"
+
+
 class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
-    """The marked runs: val accuracy curves overlaid, and train/val accuracy as bars."""
+    """The marked runs: val accuracy and loss curves overlaid, train/val accuracy as bars."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the list of runs"),
-        Binding("c", "next_chart", "Curves/bars", tooltip="Which chart a small terminal shows"),
+        Binding("c", "next_chart", "Chart", tooltip="Which chart a small terminal shows"),
     ]
     COMMANDS_HELP = {
         "back": ("Compare: back to the list", "The Runs screen's table (escape)"),
-        "next_chart": ("Compare: curves or bars", "Which chart a small terminal shows (c)"),
+        "next_chart": (
+            "Compare: next chart",
+            "Accuracy, loss or bars: which chart a small terminal shows (c)",
+        ),
     }
 
     def __init__(self, run_dirs: list[str]) -> None:
@@ -59,9 +90,11 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("runs")
         yield Static("", id="compare-head")
+        yield Static("", id="compare-warning")
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
-        with Container(id="compare-charts", classes="-show-curves"):
-            yield ValCurvesChart(id="compare-curves")
+        with Container(id="compare-charts", classes="-show-accuracy"):
+            yield ValCurvesChart("accuracy", id="compare-accuracy")
+            yield ValCurvesChart("loss", id="compare-loss")
             yield AccuracyBars(id="compare-bars")
         yield Footer()
 
@@ -106,6 +139,7 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
                     label,
                     tuple(r.epoch for r in epochs),
                     tuple(r.val_accuracy for r in epochs),
+                    tuple(r.val_loss for r in epochs),
                     pair[0] if pair else None,
                     pair[1] if pair else None,
                 )
@@ -116,7 +150,11 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
         if live:
             head += f" · {live} live"
         self.query_one("#compare-head", Static).update(head)
-        self.query_one("#compare-curves", ValCurvesChart).show(series)
+        warning = self.query_one("#compare-warning", Static)
+        warning.update(data_warning(summaries))
+        warning.display = bool(data_warning(summaries))
+        for chart in self.query("#compare-charts > ValCurvesChart").results(ValCurvesChart):
+            chart.show(series)
         self.query_one("#compare-bars", AccuracyBars).show(series)
 
     def _show_table(self, summaries: list[RunSummary], series: list[RunSeries]) -> None:
@@ -129,12 +167,13 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
             best = run.best_val_accuracy
             table.add_row(
                 label,
-                Text(run.preset or "-"),
+                Text(data_text(run)),
                 f"{run.epochs_done}/{run.epochs_planned or '?'}",
                 f"{line.final_train:.3f}" if line.final_train is not None else "-",
                 f"{line.final_val:.3f}" if line.final_val is not None else "-",
                 f"{best:.3f} @ {run.best_epoch}" if best is not None else "-",
                 run.state,
+                Text(settings_words(run, summaries)),
                 key=run.path,
             )
 
@@ -143,8 +182,9 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
 
     def action_next_chart(self) -> None:
         charts = self.query_one("#compare-charts")
-        curves = charts.has_class("-show-curves")
-        charts.set_class(not curves, "-show-curves")
-        charts.set_class(curves, "-show-bars")
+        now = next((i for i, name in enumerate(CHARTS) if charts.has_class(f"-show-{name}")), 0)
+        for name in CHARTS:
+            charts.remove_class(f"-show-{name}")
+        charts.add_class(f"-show-{CHARTS[(now + 1) % len(CHARTS)]}")
         if not (self.has_class("-narrow") and self.has_class("-short")):
             self.notify("Both charts are shown at this size; c picks one on small terminals.")

@@ -24,7 +24,10 @@ def is_own_run(run: RunSummary) -> bool:
 
 
 def run_title(run: RunSummary) -> Text:
-    return Text.assemble((run.model or "?", "bold"), f" · preset {run.preset or '-'} · {run.name}")
+    named = f" · {run.title}" if run.title else ""
+    return Text.assemble(
+        (run.model or "?", "bold"), named, f" · preset {run.preset or '-'} · {run.name}"
+    )
 
 
 def run_status_text(run: RunSummary, progress: Progress | None = None) -> str:
@@ -59,16 +62,21 @@ def run_info_text(run: RunSummary) -> Text:
 
 
 def compare_labels(runs: list[RunSummary]) -> list[str]:
-    """Short, distinct labels: the model, then its preset, then the folder's suffix."""
+    """Short, distinct labels: a run's name where it has one, else the model, then with its
+    preset, then with the folder's suffix."""
     models = [run.model or "?" for run in runs]
     for labels in (
         models,
         [f"{model} {run.preset or '-'}" for model, run in zip(models, runs, strict=True)],
         [f"{model} {run.name.rsplit('-', 1)[-1]}" for model, run in zip(models, runs, strict=True)],
     ):
+        labels = [run.title or label for run, label in zip(runs, labels, strict=True)]
         if len(set(labels)) == len(labels):
             return labels
-    return [f"{i + 1}:{label}" for i, label in enumerate(models)]
+    return [
+        f"{i + 1}:{run.title or label}"
+        for i, (run, label) in enumerate(zip(runs, models, strict=True))
+    ]
 
 
 def keys_hint(run: RunSummary) -> str:

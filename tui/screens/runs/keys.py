@@ -71,7 +71,9 @@ class RunKeys:
         ),
         Binding("b", "use_weights('best')", "Best", group=RUN_KEYS, tooltip="Use its best weights"),
         Binding("e", "export", "CSV", group=RUN_KEYS, tooltip="Export its metrics as CSV"),
-        Binding("d", "delete", "Delete", group=RUN_KEYS, tooltip="Delete the run (asks first)"),
+        Binding(
+            "d", "delete", "Delete", group=RUN_KEYS, tooltip="Delete the run (asks first; not live)"
+        ),
     ]
     ACTION_HELP = {
         "resume": ("Run: resume", "Resume a stopped or crashed run, here or in the background (r)"),
@@ -82,7 +84,7 @@ class RunKeys:
             "The best val accuracy's epoch, as the current model (b)",
         ),
         "export": ("Run: export metrics as CSV", f"Writes {CSV_NAME} in the run folder (e)"),
-        "delete": ("Run: delete", "Delete the run folder, asking first (d)"),
+        "delete": ("Run: delete", "Delete the run folder, asking first; not a live run (d)"),
     }
 
     def run_action_allowed(
@@ -156,9 +158,18 @@ class RunKeys:
 
     def action_delete(self: RunKeysHost) -> None:
         run = self.target_run()
-        if run is None or run.alive:
+        if run is None:
             return
         app = self.app
+        if run.alive:
+            who = " in this app" if is_own_run(run) else f" (pid {run.pid})" if run.pid else ""
+            app.notify(
+                f"{run.name} is {run.state}{who}, and a live run is never deleted: "
+                "stop it (x), then delete it.",
+                title="Not deleted",
+                severity="warning",
+            )
+            return
         question = (
             f"Delete run {run.name} ({run.model}, {run.epochs_done} epochs, {run.state})? "
             "Its checkpoints, weights and metrics go; this cannot be undone."
@@ -187,9 +198,7 @@ def action_allowed(
         ok = actions.has_weights(run, "best" if best else "final")
     elif action == "export":
         ok = run.epochs_done > 0
-    elif action == "delete":
-        ok = not run.alive
-    else:
+    else:  # delete too: on a live run it says why it will not
         return True
     return True if ok else None
 

@@ -1,11 +1,13 @@
 """The list of runs: every run folder in the runs folder, newest first, the highlighted
-one's charts under the table on a tall terminal; open one, mark several to compare, act
-on one with the run keys."""
+one's charts under the table on a tall terminal; sort it, filter it, name a run, open one,
+mark several to compare, act on one with the run keys."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+import cnn_tui.tui.session.run_actions as actions
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import RunFiles, RunsCache, short_dataset
@@ -14,12 +16,14 @@ from cnn_tui.tui.screens.runs.app_state import runs_host
 from cnn_tui.tui.screens.runs.compare import CompareScreen
 from cnn_tui.tui.screens.runs.describe import keys_hint
 from cnn_tui.tui.screens.runs.keys import RunKeys
+from cnn_tui.tui.screens.runs.rename_dialog import RenameScreen
 from cnn_tui.tui.screens.runs.run import RunScreen
 from cnn_tui.tui.session.background import RunStarted
 from cnn_tui.tui.session.run_actions import runs_folder
 from cnn_tui.tui.widgets.chart_view import ChartView
 from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.nav import NavBar
+from cnn_tui.tui.widgets.run_columns import shared_settings
 from cnn_tui.tui.widgets.run_table import RunTable
 from rich.text import Text
 from textual import on
@@ -28,7 +32,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 REFRESH_SECONDS = 1.0  # the list looks at the runs folder this often
 
@@ -41,8 +45,13 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     BINDINGS = [
         Binding("space", "mark", "Mark", key_display="␣", tooltip="Mark or unmark for comparing"),
         Binding("c", "compare", "Compare", tooltip="Compare the marked runs"),
+        Binding("n", "rename", "Name", tooltip="Name or rename the run (kept in config.json)"),
+        Binding("slash", "filter", "Filter", key_display="/", tooltip="Narrow to runs with words"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
         *RunKeys.ACTION_BINDINGS,
         Binding("a", "mark_all", "Mark all", show=False),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, tooltip="Reverse the order"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, tooltip="Show every run"),
     ]
     COMMANDS_HELP = {
         "open": ("Runs: open", "The highlighted run's charts, live while it trains (enter)"),
@@ -50,8 +59,13 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         "mark_all": ("Runs: mark all or none", "Mark every run, or clear the marks (a)"),
         "compare": (
             "Runs: compare",
-            "Val accuracy curves and train/val bars of the marked runs (c)",
+            "Val accuracy and loss curves and train/val bars of the marked runs (c)",
         ),
+        "rename": ("Runs: name the run", "Name or rename the highlighted run (n)"),
+        "filter": ("Runs: filter", "Show only the runs whose row has the words typed (/)"),
+        "sort": ("Runs: sort by the next column", "Or click a column's header (s)"),
+        "reverse_sort": ("Runs: reverse the sort", "Ascending or descending (S)"),
+        "clear_filter": ("Runs: clear the filter", "Show every run again (escape)"),
         **RunKeys.ACTION_HELP,
     }
 
@@ -67,6 +81,12 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     def compose(self) -> ComposeResult:
         yield NavBar("runs")
         yield Static("", id="runs-head")
+        yield Static("", id="runs-shared")
+        yield Input(
+            placeholder="filter: words in any column · enter keeps it · escape clears",
+            id="runs-filter",
+            compact=True,
+        )
         with Vertical(id="runs-body"):
             yield RunTable(id="runs-table")
             with Container(id="runs-preview"):
@@ -112,6 +132,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
             self.marked &= {run.path for run in self.cache.runs}
             self.query_one(RunTable).show(self.cache.runs, self.marked, wide)
             self._show_head()
+            self._show_shared()
             self._show_detail()
             self.refresh_bindings()
         self._show_preview()
@@ -121,6 +142,9 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         runs = self.cache.runs
         live = sum(run.alive for run in runs)
         text = f"{len(runs)} run{'s' if len(runs) != 1 else ''} in {self.cache.runs_dir}"
+        table = self.query_one(RunTable)
+        if table.filter_text.strip():
+            text += f" · {table.row_count} shown (/: {table.filter_text.strip()})"
         if live:
             text += f" · {live} live"
         if len(self.marked) >= 2:
@@ -128,6 +152,14 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         elif len(runs) >= 2:
             text += f" · {len(self.marked)} marked: space marks runs to compare"
         self.query_one("#runs-head", Static).update(Text(text))  # a folder's name: no markup
+
+    def _show_shared(self) -> None:
+        """The settings every run shares, said once (those that differ are columns)."""
+        assert self.cache is not None
+        runs = self.cache.runs
+        words = shared_settings(runs)
+        label = "every run: " if len(runs) > 1 else "settings: "
+        self.query_one("#runs-shared", Static).update(Text(label + words if words else ""))
 
     def _show_detail(self) -> None:
         run = self.target_run()
@@ -141,7 +173,10 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
                 )
             )
             return
-        text = Text.assemble((run.state, "bold"), f" · {short_dataset(run.dataset)} · {run.path}")
+        title = f" · {run.title}" if run.title else ""
+        text = Text.assemble(
+            (run.state, "bold"), title, f" · {short_dataset(run.dataset)} · {run.path}"
+        )
         if run.message and run.state == "failed":
             text.append(f"\n{run.message}")
         hint = keys_hint(run)
@@ -210,8 +245,12 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     # -- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("mark", "open"):
+        if action in ("mark", "open", "rename"):
             return True if self.target_run() is not None else None
+        if action in ("sort", "reverse_sort"):
+            return True if self.query_one(RunTable).row_count > 1 else None
+        if action == "clear_filter":
+            return self._filter_open()
         if action == "compare":
             return True if len(self.marked) >= 2 else None
         return self.run_action_allowed(action, parameters)
@@ -234,7 +273,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     def action_mark_all(self) -> None:
         if self.cache is None:
             return
-        every = {run.path for run in self.cache.runs}
+        every = set(self.query_one(RunTable).paths)  # the runs the filter shows
         self.marked = set() if self.marked >= every else every
         self._redraw_marks()
 
@@ -252,3 +291,55 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
             self.notify("Mark two runs or more with space (a marks all), then press c.")
             return
         self.app.push_screen(CompareScreen([run.path for run in runs]))
+
+    # -- naming, sorting, filtering ------------------------------------------------------
+
+    def action_rename(self) -> None:
+        run = self.target_run()
+        if run is not None:
+            self.app.push_screen(RenameScreen(run), partial(self._renamed, run))
+
+    def _renamed(self, run: RunSummary, name: str | None) -> None:
+        if name is None:
+            return
+        try:
+            stored = actions.rename(run, name)
+        except actions.ActionRefused as error:
+            self.notify(str(error), title="Not renamed", severity="error")
+            return
+        said = f"is now named {stored}" if stored else "has no name now"
+        self.notify(f"{run.name} {said}", title="Run named")
+        self.poll()
+
+    def action_sort(self) -> None:
+        self.query_one(RunTable).next_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.query_one(RunTable).reverse_sort()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        field.add_class("-open")
+        self.call_after_refresh(field.focus)  # once shown: a hidden widget takes no focus
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        field.value = ""  # Input.Changed clears the table's filter
+        field.remove_class("-open")
+        self.query_one(RunTable).focus()
+
+    def _filter_open(self) -> bool:
+        return self.query_one("#runs-filter", Input).has_class("-open")
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(RunTable).set_filter(event.value)
+        self._show_head()
+        self._show_detail()
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.remove_class("-open")
+        self.query_one(RunTable).focus()
