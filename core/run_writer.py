@@ -170,6 +170,7 @@ def _meta(config: TrainConfig, dataset: DataSet) -> dict[str, Any]:
         "classes": list(dataset.classes),
         "n_blocks": config.n_blocks,
         "data": dataset.name,
+        "data_source": dataset.kind,  # "sample": weights.trained_on labels them so
     }
 
 
@@ -330,6 +331,7 @@ class RunWriter:
             {
                 **_meta(config, dataset),
                 "epochs": ending.good_epoch,
+                "train_images": len(dataset.train),
                 "preset": config.preset,
                 "train_accuracy": summary.train_accuracy if summary else None,
                 "val_accuracy": summary.val_accuracy if summary else None,

@@ -4,7 +4,9 @@ Files are always read with `torch.load(weights_only=True)`, so a pickle that wou
 code is refused, never run. Both the legacy (pre-1.6) and zip formats load. A file may be
 a plain state_dict (the book's format, and the project's final weights) or a checkpoint
 dict with a "model" entry. A sidecar `<file>.json` names the model and classes; without
-it the model is recognised from the keys and shapes.
+it the model is recognised from the keys and shapes. The sidecar also records the data the
+weights were trained on (data_source: "sample" for the bundled sample), so they are
+labelled so wherever they are shown (see trained_on).
 
 A file is opened only when it is a regular file (a named pipe, a device, a folder or a
 symbolic link loop is named for what it is, never read), and its size and the sizes its zip
@@ -311,8 +313,22 @@ def infer_model(state: dict[str, torch.Tensor], prefer: str | None = None) -> tu
     raise WeightsError("the file's keys and shapes match none of the models")
 
 
+def trained_on(meta: dict[str, Any]) -> str:
+    """What the data the weights were trained on means for their answers, in words: "trained
+    on the 500-image sample" for weights trained on the bundled sample, else "" (the full
+    data, a user's folder, or not recorded, as in sidecars written before data_source was).
+    """
+    if meta.get("data_source") != "sample":
+        return ""
+    images = meta.get("train_images")
+    if isinstance(images, int) and not isinstance(images, bool) and images > 0:
+        return f"trained on the {images:,}-image sample"
+    return "trained on the bundled sample"
+
+
 def _run_config_hint(path: str | Path) -> dict[str, Any]:
-    """The model and classes named by config.json beside a run's last.pt or best.pt.
+    """The model, classes and data source named by config.json beside a run's last.pt or
+    best.pt.
 
     Those checkpoints have no sidecar, and keys alone cannot tell net-res from net-depth.
     """
@@ -322,7 +338,12 @@ def _run_config_hint(path: str | Path) -> dict[str, Any]:
     classes = data.get("classes")
     if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
         classes = None
-    return {"model": data["model"], "classes": classes}
+    source = data.get("data_source")
+    return {
+        "model": data["model"],
+        "classes": classes,
+        "data_source": source if isinstance(source, str) else None,
+    }
 
 
 def load_model(
@@ -350,8 +371,10 @@ def load_model(
     if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
         classes = None
     n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
+    hint = _run_config_hint(path)
+    if "data_source" not in meta and hint.get("data_source"):
+        meta = {**meta, "data_source": hint["data_source"]}  # a run's checkpoint
     if name is None:
-        hint = _run_config_hint(path)
         try:
             name, found_classes, n_blocks = infer_model(state, prefer=hint.get("model"))
         except WeightsError as error:

@@ -304,3 +304,18 @@ def test_a_table_title_is_one_line_not_wrapped_to_the_table():
     out.table([("true \\ predicted", "left"), ("bird", "right")], [["bird", "9"]], title=title)
     lines = buffer.getvalue().splitlines()
     assert lines[0] == title and lines[1].split() == ["true", "\\", "predicted", "bird"]
+
+
+def test_weights_trained_on_the_sample_are_named_so_in_one_line(capsys):
+    """`predict` and `eval` say it in one line on stderr, within 80 columns."""
+    from cnn_tui.tui.cli.output import warn_sample_weights
+
+    warn_sample_weights(Output(), {"data_source": "folder"})
+    warn_sample_weights(Output(), None)
+    assert capsys.readouterr().err == ""
+    warn_sample_weights(Output(), {"data_source": "sample", "train_images": 500})
+    line = capsys.readouterr().err.rstrip("\n")
+    assert (
+        line == "cnn-tui: warning: weights trained on the 500-image sample, not the full data set"
+    )
+    assert len(line) <= 80

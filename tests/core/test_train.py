@@ -102,6 +102,8 @@ def test_two_epochs_write_every_run_file(tmp_path, tiny):
     assert list(plain) == list(build_model("net").state_dict())
     side = json.loads(sidecar_path(run / "weights.pt").read_text())
     assert side["model"] == "net" and side["epochs"] == 2
+    # the data they were trained on, so weights trained on the bundled sample are labelled
+    assert side["data_source"] == "memory" and side["train_images"] == 128
     assert side["val_accuracy"] == records[-1]["val_accuracy"]
     assert finished.weights == str(run / "weights.pt")
 

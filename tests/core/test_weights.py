@@ -20,6 +20,7 @@ from cnn_tui.core.weights import (
     read_state_dict,
     save_weights,
     sidecar_path,
+    trained_on,
 )
 
 
@@ -105,10 +106,28 @@ def test_run_config_beside_a_checkpoint_names_an_ambiguous_model(tmp_path):
     model, meta = load_model(tmp_path / "best.pt")
     assert meta["model"] == "net-res" and meta["classes"] == ["plane", "bird"]
     _same(original, model)
+    assert trained_on(meta) == ""  # the config says nothing of the data
     # A config naming a model the tensors do not fit is ignored, not obeyed.
     (tmp_path / "config.json").write_text(json.dumps({"model": "net"}))
     _, meta = load_model(tmp_path / "best.pt")
     assert meta["model"] == "net-depth"
+
+
+def test_weights_trained_on_the_bundled_sample_are_labelled_so(tmp_path):
+    """The sidecar's data_source says it (old sidecars without it: not labelled); a run's
+    checkpoint without a sidecar takes it from the run's config.json."""
+    path = save_weights(
+        tmp_path / "w.pt", _model("net"), {"model": "net", "num_classes": 2, "classes": ["a", "b"]}
+    )
+    assert trained_on(load_model(path)[1]) == ""  # written before the sidecar said
+    sample = {"data_source": "sample", "train_images": 500}
+    sidecar_path(path).write_text(json.dumps({**read_sidecar(path), **sample}))
+    assert trained_on(load_model(path)[1]) == "trained on the 500-image sample"
+    assert trained_on({"data_source": "sample"}) == "trained on the bundled sample"
+    assert trained_on({"data_source": "folder", "train_images": 500}) == ""
+    torch.save({"model": _model("net").state_dict(), "epoch": 1}, tmp_path / "best.pt")
+    (tmp_path / "config.json").write_text(json.dumps({"model": "net", "data_source": "sample"}))
+    assert trained_on(load_model(tmp_path / "best.pt")[1]) == "trained on the bundled sample"
 
 
 def test_hostile_sidecar_cannot_inflate_the_model(tmp_path):

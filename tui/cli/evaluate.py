@@ -13,6 +13,7 @@ from cnn_tui.tui.cli.output import (
     Output,
     load_dataset_shown,
     quiet_warnings,
+    warn_sample_weights,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
         device="cpu",
     )
     meta = predictor.meta or {}
+    warn_sample_weights(out, meta)
     num_classes = len(predictor.classes)
     dataset_name = args.dataset or (
         "cifar2" if num_classes == 2 and predictor.classes == CIFAR2_CLASSES else "cifar10"

@@ -170,6 +170,16 @@ def quiet_warnings() -> None:
     warnings.showwarning = show
 
 
+def warn_sample_weights(out: Output, meta: dict[str, Any] | None) -> None:
+    """One line on stderr when the weights were trained on the bundled sample only, whose
+    answers a newcomer would otherwise take for the full data set's."""
+    from cnn_tui.core.weights import trained_on
+
+    words = trained_on(meta or {})
+    if words:
+        out.warn(f"weights {words}, not the full data set")
+
+
 def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
     """load_dataset with a spinner (and a download bar) on a terminal."""
     from cnn_tui.core.data import load_dataset

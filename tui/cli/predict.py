@@ -16,6 +16,7 @@ from cnn_tui.tui.cli.output import (
     plural,
     print_error,
     quiet_warnings,
+    warn_sample_weights,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def cmd_predict(args: argparse.Namespace, out: Output) -> int:
     paths, empty, folders = image_paths(args.images)
     num_classes = {"cifar2": 2, "cifar10": 10}.get(args.dataset or "")
     predictor = Predictor.from_weights(args.weights, model=args.model, num_classes=num_classes)
+    warn_sample_weights(out, predictor.meta)
     results = _classify(predictor, paths, empty, out)
     failed = [r for r in results if "error" in r]
     if out.json:
