@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
 from cnn_tui.core.states import LogLevel
 from cnn_tui.core.states import TrainingPhase as Phase
+from cnn_tui.core.weights import trained_on
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,6 +69,20 @@ class CurrentModel:
     def label(self) -> str:
         model = self.meta.get("model", "?")
         return f"{model} from {self.path.name} ({self.origin})"
+
+    @property
+    def classes(self) -> list[str]:
+        """The classes the weights tell apart: every answer is one of them."""
+        classes = self.meta.get("classes")
+        if isinstance(classes, list) and all(isinstance(c, str) for c in classes):
+            return list(classes)
+        return []
+
+    @property
+    def trained_on(self) -> str:
+        """ "trained on the 500-image sample" for weights trained on the bundled sample;
+        "" for the full data or where the sidecar does not say."""
+        return trained_on(self.meta)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):
         screen = await open_predict(pilot)
         results = screen.results
         assert len(results) == 24 and "accuracy" in status(pilot)
+        # the weights are named, and what they can answer stays said on every tab
+        assert static_text(pilot, "#current-weights") == "weights: net from w.pt (file)"
+        known = "This model knows only airplane and bird: any picture gets one of the two."
+        assert static_text(pilot, "#known-classes") == known
         assert f"accuracy {results.accuracy:.3f}" in status(pilot)
         # the same numbers as the model run by hand
         expected = Predictor.from_weights(app.session.current_model.path).predict(
@@ -51,10 +55,10 @@ async def test_validation_list_shows_true_predicted_and_confidence(tmp_path):
             probs = expected[index]
             top = int(probs.argmax())
             true = int(app.session.dataset.val.labels[index])
-            assert row[0] == str(index)
-            assert row[1] == ["airplane", "bird"][true] and row[2] == ["airplane", "bird"][top]
-            assert row[3] == f"{float(probs[top]):.1%}"
-            assert row[4] == ("✓" if top == true else "✗")
+            assert row[0] == str(index) and row[1] == ["airplane", "bird"][true]
+            # the answer with its confidence beside it: `bird 53.3%`
+            assert row[2].split() == [["airplane", "bird"][top], f"{float(probs[top]):.1%}"]
+            assert row[3] == ("✓" if top == true else "✗")
         # the first image is shown, with bars for both classes
         assert "validation #0" in panel_text(screen)
         bars = screen.query_one(ProbabilityBars)
@@ -95,7 +99,7 @@ async def test_filters_wrong_only_by_class_and_least_confident(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_predict(pilot)
         everything = rows(screen, "#val-table")
-        wrong = [row for row in everything if row[4] == "✗"]
+        wrong = [row for row in everything if row[3] == "✗"]
         assert wrong, "the made-up data should give some mistakes"
         await pilot.press("w")
         assert rows(screen, "#val-table") == wrong
@@ -109,12 +113,12 @@ async def test_filters_wrong_only_by_class_and_least_confident(tmp_path):
         assert len(rows(screen, "#val-table")) == 24
         await pilot.press("o")
         shown = rows(screen, "#val-table")
-        confidences = [float(r[3].rstrip("%")) for r in shown]
+        confidences = [float(r[2].split()[1].rstrip("%")) for r in shown]
         assert confidences == sorted(confidences)
         assert "least sure first" in static_text(pilot, "#val-filters")
         assert f"validation #{shown[0][0]}" in panel_text(screen)
         await pilot.press("o")
-        confidences = [float(r[3].rstrip("%")) for r in rows(screen, "#val-table")]
+        confidences = [float(r[2].split()[1].rstrip("%")) for r in rows(screen, "#val-table")]
         assert confidences == sorted(confidences, reverse=True)
 
 
@@ -132,8 +136,8 @@ async def test_confusion_matrix_and_most_confident_mistakes(tmp_path):
         losses = rows(screen, "#losses-table")
         wrong = sum(1 for t, p in zip(results.labels, results.predictions, strict=True) if t != p)
         assert len(losses) == min(20, wrong)
-        assert all(r[1] != r[2] for r in losses)
-        values = [float(r[4]) for r in losses]
+        assert all(r[1] != r[2].split()[0] for r in losses)
+        values = [float(r[3]) for r in losses]
         assert values == sorted(values, reverse=True)
         assert f"validation #{losses[0][0]}" in panel_text(screen)
         await pilot.press("down")
@@ -147,7 +151,7 @@ async def test_confusion_matrix_and_most_confident_mistakes(tmp_path):
         assert screen.query_one(TabbedContent).active == "validation"
         listed = rows(screen, "#val-table")
         assert len(listed) == results.confusion[0][1]
-        assert all(r[1] == "airplane" and r[2] == "bird" for r in listed)
+        assert all(r[1] == "airplane" and r[2].split()[0] == "bird" for r in listed)
 
 
 async def test_image_files_from_the_tree_and_typed_paths_and_bad_files(tmp_path):
@@ -228,8 +232,15 @@ async def test_classify_a_whole_folder(tmp_path):
         assert screen.query_one(TabbedContent).active == "folder"
         table = rows(screen, "#folder-table")
         assert [r[0] for r in table] == sorted(r[0] for r in table) and len(table) == 10
-        good = [r for r in table if r[1] in ("airplane", "bird")]
-        assert len(good) == len(odd) and all(r[2].endswith("%") for r in good)
+        good = [r for r in table if r[1].split()[0] in ("airplane", "bird")]
+        assert len(good) == len(odd)
+        # each answer with its confidence, the probability `cnn-tui predict` prints for it
+        answers = app.session.predicting.predictor(app.session.current_model).predict_files(
+            [str(tmp_path / "shots" / r[0]) for r in good]
+        )
+        for row, answer in zip(good, answers, strict=True):
+            confidence = answer["probabilities"][answer["class"]]
+            assert row[1].split() == [answer["class"], f"{confidence:.1%}"]
         errors = {r[0]: r[1] for r in table if r not in good}
         assert "truncated or damaged" in errors["cut.jpg"]
         assert "image too large" in errors["huge.png"]
@@ -305,17 +316,24 @@ async def test_h_forces_half_blocks_and_back(tmp_path, monkeypatch):
         assert isinstance(panel.image_widget, graphics.SixelImage)
 
 
-async def test_new_weights_are_scored_again(tmp_path):
+async def test_new_weights_are_scored_again_and_named_with_their_data(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_predict(pilot)
         first = screen.results
+        assert "sample" not in static_text(pilot, "#current-weights")
         other = weights_file(tmp_path / "other", seed=5)
         from cnn_tui.tui.state import CurrentModel
 
-        app.session.set_current_model(CurrentModel(other, {"model": "net"}, "file"))
+        # weights trained on the bundled sample (as their sidecar says) are labelled so
+        meta = {"model": "net", "data_source": "sample", "train_images": 500}
+        app.session.set_current_model(CurrentModel(other, meta, "run"))
         await wait_for(pilot, lambda: screen.results is not first and screen.results is not None)
         assert screen.results.probabilities != first.probabilities
+        label = "weights: net, trained on the 500-image sample, from w.pt (run)"
+        assert static_text(pilot, "#current-weights") == label
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "500-image sample" in static_text(pilot, "#model-weights"))
 
 
 async def test_weights_for_other_classes_say_why_they_cannot_be_scored(tmp_path):
@@ -324,6 +342,8 @@ async def test_weights_for_other_classes_say_why_they_cannot_be_scored(tmp_path)
         screen = await open_predict(pilot)
         assert screen.results is None
         assert "cannot score these weights" in status(pilot) and "10 classes" in status(pilot)
+        known = static_text(pilot, "#known-classes")
+        assert known.startswith("This model knows only its 10 classes (c0, c1, c2, c3, …)")
         assert screen.query_one("#val-status").has_class("-error")
 
 

@@ -20,6 +20,7 @@ from cnn_tui.tui.screens.confirm import ConfirmScreen
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError, TargetExists
 from cnn_tui.tui.state import CurrentModel, Origin
+from cnn_tui.tui.widgets.current_model import weights_text
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.model_tables import (
     fill_comparison,
@@ -152,14 +153,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         current = self.session.current_model
         if current is None:
             text = Text.assemble(("weights: ", "dim"), "none yet (l loads a file, 1 trains)")
+            self.query_one("#model-weights", Static).update(text)
         else:
-            model = current.meta.get("model", "?")
-            text = Text.assemble(
-                ("weights: ", "dim"),
-                (str(model), "bold"),
-                f" from {current.path.name} ({current.origin})",
-            )
-        self.query_one("#model-weights", Static).update(text)
+            self.query_one("#model-weights", Static).update(weights_text(current))
 
     def say(self, message: str, level: str = "info") -> None:
         line = self.query_one("#model-message", Static)

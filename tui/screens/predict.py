@@ -25,6 +25,7 @@ from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError
 from cnn_tui.tui.session.predicting import ModelKey, Validation, model_key
 from cnn_tui.tui.state import CurrentModel, PickedImage
+from cnn_tui.tui.widgets.current_model import ModelLines
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen, FilteredTree, is_image
 from cnn_tui.tui.widgets.folder_pane import FolderPane, FolderState
 from cnn_tui.tui.widgets.nav import NavBar
@@ -111,6 +112,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
 
     def compose(self) -> ComposeResult:
         yield NavBar("predict")
+        yield ModelLines(id="predict-model")
         with Horizontal(id="predict-body"):
             with TabbedContent(id="predict-tabs", initial="validation"):
                 with TabPane("Validation", id="validation"):
@@ -137,9 +139,9 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
     def on_mount(self) -> None:
         if closed_before_mounting(self):
             return
-        for column in ("#", "true", "predicted", "conf", ""):
+        for column in ("#", "true", "predicted", ""):
             self.query_one("#val-table", DataTable).add_column(column, key=column or "ok")
-        for column in ("#", "true", "predicted", "conf", "loss"):
+        for column in ("#", "true", "predicted", "loss"):
             self.query_one("#losses-table", DataTable).add_column(column, key=column)
         start = self.session.predicting.files_folder()
         if start != Path.cwd():
@@ -160,6 +162,7 @@ class PredictScreen(ReportsWorkerErrors, AppScreen):
         if not self.is_current:
             return
         session = self.session
+        self.query_one(ModelLines).show(session.current_model, session.engine_state == "loading")
         if session.engine_state == "loading":
             self._status("loading the engine (importing torch)...")
             return

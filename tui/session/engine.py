@@ -33,7 +33,7 @@ def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | No
     from cnn_tui.core import evaluate, train  # noqa: F401
     from cnn_tui.core.models import pick_device
     from cnn_tui.core.paths import default_weights
-    from cnn_tui.core.weights import WeightsError, load_model, read_sidecar
+    from cnn_tui.core.weights import WeightsError, load_model
 
     share_the_cpu()
     device = str(pick_device("auto"))
@@ -41,10 +41,11 @@ def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | No
     if not weights and not path.exists():
         return device, None, None
     try:
-        load_model(path)  # checked now, so no screen meets a file it cannot use
+        _, meta = load_model(path)  # checked now, so no screen meets a file it cannot use
     except WeightsError as error:
         return device, None, str(error)
-    return device, CurrentModel(path, read_sidecar(path), "file" if weights else "shipped"), None
+    # load_model's metadata: the sidecar's, with the model and classes found where it has none
+    return device, CurrentModel(path, meta, "file" if weights else "shipped"), None
 
 
 def share_the_cpu() -> None:

@@ -302,8 +302,10 @@ class Session:
             from cnn_tui.core.weights import read_sidecar
 
             path = Path(event.weights)
-            self.set_current_model(CurrentModel(path, read_sidecar(path), "run"))
-            self.train.write(f"its weights are now the current model: {path}")
+            current = CurrentModel(path, read_sidecar(path), "run")
+            self.set_current_model(current)
+            note = f" ({current.trained_on})" if current.trained_on else ""
+            self.train.write(f"its weights are now the current model{note}: {path}")
         title = {"finished": "Training finished", "stopped": "Training stopped"}.get(
             event.state, "Training failed"
         )

@@ -40,7 +40,7 @@ class FolderPane(ReportsWorkerErrors, TabPane):
         yield DataTable(id="folder-table", cursor_type="row")
 
     def on_mount(self) -> None:
-        for column in ("file", "class", "conf"):
+        for column in ("file", "predicted"):
             self.query_one("#folder-table", DataTable).add_column(column, key=column)
 
     def say(self, message: str, level: str = "info") -> None:
@@ -102,7 +102,8 @@ class FolderPane(ReportsWorkerErrors, TabPane):
         if self.state != "running" or self.folder is None:
             return
         self.rows.extend(answers)
-        add_folder_rows(self.query_one("#folder-table", DataTable), answers)
+        classes = session_of(self.app).predicting.classes
+        add_folder_rows(self.query_one("#folder-table", DataTable), answers, classes)
         self.say(f"{self.folder.name}/: {len(self.rows)} of {total}... (x stops)")
 
     def _done(self, total: int) -> None:

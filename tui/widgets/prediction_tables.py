@@ -38,15 +38,22 @@ def filters_text(
     return Text.assemble((shown, "bold"), " · ".join(parts))
 
 
+def answer_text(label: str, confidence: float, classes: Sequence[str] = ()) -> Text:
+    """`bird 96.6%`: the answer with its confidence beside it (the probability `cnn-tui
+    predict` prints for that class, 0.966, as a percentage); the name padded to the longest
+    of classes, so the numbers of a column line up."""
+    width = min(max((len(name) for name in classes), default=0), 12)
+    return Text.assemble(f"{label:<{width}} ", (f"{confidence:>6.1%}", "bold"))
+
+
 def add_entries(table: DataTable, entries: Sequence[Entry], classes: Sequence[str]) -> None:
-    """Rows for validation entries: index, true and predicted class, confidence, ✓ or ✗."""
+    """Rows for validation entries: index, true class, the answer and its confidence, ✓ or ✗."""
     for entry in entries:
         ok = Text("✓", style="green") if entry.correct else Text("✗", style="bold red")
         table.add_row(
             Text(str(entry.index), justify="right"),
             Text(classes[entry.true]),
-            Text(classes[entry.predicted]),
-            Text(f"{entry.confidence:.1%}", justify="right"),
+            answer_text(classes[entry.predicted], entry.confidence, classes),
             ok,
             key=str(entry.index),
         )
@@ -83,8 +90,7 @@ def fill_top_losses(losses: DataTable, results: ValidationResults, count: int) -
         losses.add_row(
             Text(str(entry.index), justify="right"),
             Text(classes[entry.true]),
-            Text(classes[entry.predicted]),
-            Text(f"{entry.confidence:.1%}", justify="right"),
+            answer_text(classes[entry.predicted], entry.confidence, classes),
             Text(f"{entry.loss:.2f}", justify="right"),
             key=str(entry.index),
         )
@@ -95,19 +101,17 @@ def fill_top_losses(losses: DataTable, results: ValidationResults, count: int) -
     )
 
 
-def add_folder_rows(table: DataTable, answers: Sequence[FileAnswer]) -> None:
-    """One row per file: its class and confidence, or why it could not be read."""
+def add_folder_rows(
+    table: DataTable, answers: Sequence[FileAnswer], classes: Sequence[str] = ()
+) -> None:
+    """One row per file: its answer and confidence, or why it could not be read."""
     for answer in answers:
         name = Path(answer.path).name
         if answer.error is not None:
-            table.add_row(Text(name), Text(answer.error, style="red"), "", key=answer.path)
+            table.add_row(Text(name), Text(answer.error, style="red"), key=answer.path)
         else:
-            table.add_row(
-                Text(name),
-                Text(answer.label or ""),
-                Text(f"{answer.confidence:.1%}", justify="right"),
-                key=answer.path,
-            )
+            cell = answer_text(answer.label or "", answer.confidence or 0.0, classes)
+            table.add_row(Text(name), cell, key=answer.path)
 
 
 def folder_summary(folder: Path, total: int, answers: Sequence[FileAnswer]) -> str:
