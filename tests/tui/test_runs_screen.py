@@ -18,6 +18,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ from cnn_tui.tui.screens.runs import (
 )
 from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.compare_charts import ValCurvesChart, bar_floor
+from cnn_tui.tui.widgets.run_columns import columns_for, shared_settings
 from cnn_tui.tui.widgets.run_table import RunTable
 from rich.text import Text
 from runs_support import CIFAR2, CURVES, SAMPLE, T0, epoch_record, train_run, write_run
@@ -128,6 +130,15 @@ def test_short_names_for_the_table_and_the_comparison(tmp_path) -> None:
     summaries = [by_name[p.name] for p in (a, b, c)]
     assert compare_labels(summaries) == ["net aaaa", "net bbbb", "net-width cccc"]
     assert compare_labels(summaries[1:]) == ["net", "net-width"]
+    named = [replace(summaries[0], title="baseline"), summaries[1]]
+    assert compare_labels(named) == ["baseline", "net"], "a run's name where it has one"
+    # The data set: no column while every run is on the same full data (said above the
+    # table), a column whenever a run is on the sample, even when every run is.
+    assert "data" not in [column.key for column in columns_for(summaries, wide=False)]
+    assert shared_settings(summaries).endswith("· data CIFAR-2")
+    on_sample = [replace(run, dataset=SAMPLE) for run in summaries]
+    assert "data" in [column.key for column in columns_for(on_sample, wide=False)]
+    assert "data" not in shared_settings(on_sample)
     assert bar_floor([0.85, 0.91, 0.74]) == pytest.approx(0.6)
     assert bar_floor([0.3, 0.9]) == pytest.approx(0.2)
     assert bar_floor([0.05]) == 0.0
