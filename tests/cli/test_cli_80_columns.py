@@ -319,3 +319,23 @@ def test_weights_trained_on_the_sample_are_named_so_in_one_line(capsys):
         line == "cnn-tui: warning: weights trained on the 500-image sample, not the full data set"
     )
     assert len(line) <= 80
+
+
+def test_eval_names_its_weights_and_data_within_80_columns():
+    """A long data name goes on under its own column, broken between words."""
+    from app_support import tiny_dataset
+    from cnn_tui.core.evaluate import Evaluation
+    from cnn_tui.tui.cli.evaluate import _report
+
+    name = "CIFAR-2 (image folder /home/someone/data/cifar10-jpeg, 10000 train / 2000 val)"
+    dataset = tiny_dataset(4, 4, name=name)
+    scores = Evaluation(0.5, 0.75, [[2, 0], [1, 1]], torch.zeros(4), torch.zeros(4, 2))
+    out, buffer = console_80()
+    _report(out, dataset, "runs/a/weights.pt (net, 2 classes)", scores, scores)
+    lines = buffer.getvalue().splitlines()
+    assert lines[:3] == [
+        "weights: runs/a/weights.pt (net, 2 classes)",
+        "data:    CIFAR-2 (image folder /home/someone/data/cifar10-jpeg, 10000 train /",
+        "         2000 val)",
+    ]
+    assert max(len(line) for line in lines) <= 80

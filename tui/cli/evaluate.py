@@ -64,7 +64,10 @@ def cmd_eval(args: argparse.Namespace, out: Output) -> int:
             train_eval, val_eval = run_eval()
     else:
         train_eval, val_eval = run_eval()
-    weights = f"{meta.get('path', args.weights)} ({meta.get('model')}, {num_classes} classes)"
+    from cnn_tui.tui.cli.names import relative_name
+
+    path = relative_name(str(meta.get("path", args.weights)))
+    weights = f"{path} ({meta.get('model')}, {num_classes} classes)"
     return _report(out, dataset, weights, train_eval, val_eval)
 
 
@@ -84,8 +87,8 @@ def _report(
             indent=2,
         )
         return EXIT_OK
-    out.line(f"weights: {weights}")
-    out.line(f"data:    {dataset.name}")
+    _field(out, "weights:", weights)
+    _field(out, "data:", dataset.name)
     out.table(
         [("split", "left"), ("images", "right"), ("accuracy", "right"), ("loss", "right")],
         [
@@ -104,3 +107,18 @@ def _report(
         title="confusion matrix, validation set (rows: true class, columns: predicted)",
     )
     return EXIT_OK
+
+
+def _field(out: Output, label: str, text: str) -> None:
+    """`label   text`; on a terminal wrapped between words under the text's own column
+    (an 80-column terminal cut a long data name mid-line and went on at its left edge)."""
+    line = f"{label:<8} {text}"
+    if out.width is None:
+        out.line(line)
+        return
+    import textwrap
+
+    for part in textwrap.wrap(
+        line, out.width, subsequent_indent=" " * 9, break_long_words=False, break_on_hyphens=False
+    ):
+        out.line(part)
