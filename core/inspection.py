@@ -143,6 +143,7 @@ class TrainedWeights:
     train_accuracy: float | None
     val_accuracy: float | None
     origin: str  # "shipped" or "run"
+    trained_on: str = ""  # "trained on the 500-image sample", or "" (see weights.trained_on)
 
     @property
     def label(self) -> str:
@@ -171,7 +172,7 @@ def _accuracy(value: Any) -> float | None:
 def read_trained(sidecar: Path, weights: Path, origin: str) -> TrainedWeights | None:
     """The sidecar's model and accuracies, or None for a missing or unreadable one (also
     one that is not a regular file: a named pipe there is never opened to wait)."""
-    from .weights import read_small_json
+    from .weights import read_small_json, trained_on
 
     meta = read_small_json(sidecar)
     if not isinstance(meta, dict) or meta.get("model") not in MODELS or not weights.is_file():
@@ -187,6 +188,7 @@ def read_trained(sidecar: Path, weights: Path, origin: str) -> TrainedWeights | 
         train_accuracy=_accuracy(meta.get("train_accuracy")),
         val_accuracy=_accuracy(meta.get("val_accuracy")),
         origin=origin,
+        trained_on=trained_on(meta),
     )
 
 

@@ -74,7 +74,14 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
     save_weights(
         run / "weights.pt",
         build_model("fc-small"),
-        {"model": "fc-small", "num_classes": 2, "train_accuracy": 0.99, "val_accuracy": 0.8135},
+        {
+            "model": "fc-small",
+            "num_classes": 2,
+            "train_accuracy": 0.99,
+            "val_accuracy": 0.8135,
+            "data_source": "sample",  # trained on the bundled sample: marked so
+            "train_images": 500,
+        },
     )
     async with make_app(tmp_path).run_test(size=(80, 24)) as pilot:
         screen = await open_model_screen(pilot)
@@ -83,13 +90,15 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
         await wait_for(pilot, lambda: screen.query_one("#models-table", DataTable).row_count == 9)
         rows = {row[0]: row for row in table_rows(screen, "#models-table")}
         assert rows["net"][1:3] == ["18,090", "772,194"]
-        assert rows["fc-small"][1:] == ["1.57M", "1.57M", "0.990", "0.814", "1.00/0.82", run.name]
+        sample = f"sample {run.name}"
+        assert rows["fc-small"][1:] == ["1.57M", "1.57M", "0.990", "0.814", "1.00/0.82", sample]
         assert rows["net"][6] == "shipped"  # the shipped weights' sidecar has the scores
         assert rows["fc-large"][3:5] == ["-", "-"]
         assert str(run / "weights.pt") not in static_text(pilot, "#models-note")
         table = screen.query_one("#models-table", DataTable)
         await pilot.press(*["down"] * 7)  # fc-small
-        assert str(run / "weights.pt") in static_text(pilot, "#models-note")
+        note = static_text(pilot, "#models-note")
+        assert f"{run / 'weights.pt'} (trained on the 500-image sample)" in note
         await pilot.press("enter")
         assert screen.query_one(TabbedContent).active == "layers"
         assert screen.query_one("#model-pick", Select).value == "fc-small"
@@ -103,6 +112,8 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
         )
         assert pilot.app.session.current_model.path == run / "weights.pt"
         assert pilot.app.session.current_model.origin == "run"
+        weights = "weights: fc-small, trained on the 500-image sample, from weights.pt (run)"
+        assert static_text(pilot, "#model-weights") == weights
 
 
 async def test_the_flatten_lesson_shows_the_caught_error_and_the_shapes(tmp_path):

@@ -263,8 +263,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             return
         view = self.query_one("#models-table", DataTable)
         row = self._comparison[min(view.cursor_row, len(self._comparison) - 1)]
+        sample = f" ({row.best.trained_on})" if row.best and row.best.trained_on else ""
         where = (
-            Text.assemble((f"{row.model}: ", "bold"), str(row.best.path))
+            Text.assemble((f"{row.model}: ", "bold"), str(row.best.path), sample)
             if row.best is not None
             else Text.assemble((f"{row.model}: ", "bold"), "no trained weights found")
         )

@@ -13,7 +13,12 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
+    from cnn_tui.core.inspection import (
+        LayerTable,
+        ModelComparison,
+        ShapeLesson,
+        TrainedWeights,
+    )
 
 
 def fill_layers(view: DataTable, table: LayerTable) -> None:
@@ -68,11 +73,21 @@ def fill_comparison(view: DataTable, rows: list[ModelComparison]) -> None:
             score(best.train_accuracy if best else None),
             score(best.val_accuracy if best else None),
             book,
-            Text(
-                ("shipped" if best.origin == "shipped" else best.path.parent.name) if best else "-"
-            ),
+            weights_cell(best),
             key=row.model,
         )
+
+
+def weights_cell(best: TrainedWeights | None) -> Text:
+    """Where a row's best weights come from: shipped, or the run's folder, marked `sample`
+    when they were trained on the bundled sample (scored on its small validation set, so
+    not comparable with the others' scores)."""
+    if best is None:
+        return Text("-")
+    text = Text("shipped" if best.origin == "shipped" else best.path.parent.name)
+    if best.trained_on:
+        text = Text.assemble(("sample ", "bold"), text)
+    return text
 
 
 def lesson_texts(lesson: ShapeLesson, batch: ShapeLesson) -> tuple[Text, Text]:
