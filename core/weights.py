@@ -326,6 +326,27 @@ def trained_on(meta: dict[str, Any]) -> str:
     return "trained on the bundled sample"
 
 
+LISTED_CLASSES = 4  # classes named by known_classes; more are counted (CIFAR-10 has ten)
+COUNTS = {2: "two", 3: "three", 4: "four"}
+
+
+def known_classes(classes: list[str]) -> str:
+    """That every picture gets one of these classes, a frog or a car too: a classifier has
+    no "none of these", which surprises a newcomer. "" for no classes."""
+    if not classes:
+        return ""
+    if len(classes) == 1:
+        return f"This model knows only {classes[0]}: any picture gets that answer."
+    if len(classes) <= LISTED_CLASSES:
+        names = ", ".join(classes[:-1]) + f" and {classes[-1]}"
+        return f"This model knows only {names}: any picture gets one of the {COUNTS[len(classes)]}."
+    shown = ", ".join(classes[:LISTED_CLASSES])
+    return (
+        f"This model knows only its {len(classes)} classes ({shown}, …): any picture gets "
+        "one of them."
+    )
+
+
 def _run_config_hint(path: str | Path) -> dict[str, Any]:
     """The model, classes and data source named by config.json beside a run's last.pt or
     best.pt.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
 from cnn_tui.core.states import LogLevel
 from cnn_tui.core.states import TrainingPhase as Phase
-from cnn_tui.core.weights import trained_on
+from cnn_tui.core.weights import known_classes, trained_on
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,6 +77,11 @@ class CurrentModel:
         if isinstance(classes, list) and all(isinstance(c, str) for c in classes):
             return list(classes)
         return []
+
+    @property
+    def known_classes(self) -> str:
+        """That any picture gets one of these classes, in a sentence ("" for none known)."""
+        return known_classes(self.classes)
 
     @property
     def trained_on(self) -> str:

@@ -237,6 +237,7 @@ def test_predict_on_80_columns_tells_files_with_one_name_apart(tmp_path, weights
     rows = [line for line in lines if re.search(r"(airplane|bird)\s+\d\.\d{3}\s+\d\.\d{3}$", line)]
     assert len(rows) == 2, text
     assert "one/0000.jpg" in rows[0] and "two/0000.jpg" in rows[1]
+    assert lines[-1] == "This model knows only airplane and bird: any picture gets one of the two."
     # below the current folder: relative names, whole
     status, text = on_80_columns(
         "predict", "--weights", weights, one, two, cwd=tmp_path / "pictures"

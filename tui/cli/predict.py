@@ -1,6 +1,7 @@
 """`cnn-tui predict IMAGE|FOLDER...`: the class of each image, with every class's
 probability; a folder stands for every image file in it, as the app's Folder tab reads it,
-and ends with a count per predicted class."""
+and ends with a count per predicted class. On a terminal a last line says, as the app's
+Predict screen does, that any picture gets one of the model's classes."""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ def cmd_predict(args: argparse.Namespace, out: Output) -> int:
     images = [r for r, path in zip(results, paths, strict=True) if path not in empty]
     if folders and images and not out.json:
         out.line(class_counts(images, predictor.classes))
+    if out.width is not None and len(failed) < len(results):  # a terminal, not a pipe
+        from cnn_tui.core.weights import known_classes
+
+        out.line(known_classes(predictor.classes), style="dim")  # a frog is still a bird
     return EXIT_FAILURE if failed else EXIT_OK
 
 

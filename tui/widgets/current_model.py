@@ -7,16 +7,11 @@ the Predict screen says so in a line that stays on screen (ModelLines).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from cnn_tui.tui.state import CurrentModel
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
-
-LISTED = 4  # classes named in the line; more are counted (CIFAR-10 has ten)
-COUNTS = {2: "two", 3: "three", 4: "four"}
 
 
 def weights_text(current: CurrentModel) -> Content:
@@ -30,23 +25,6 @@ def weights_text(current: CurrentModel) -> Content:
         parts += [", ", (current.trained_on, "bold $text-warning"), ","]
     parts.append(f" from {current.path.name} ({current.origin})")
     return Content.assemble(*parts)
-
-
-def known_classes_text(classes: Sequence[str]) -> Content:
-    """That every picture gets one of these classes, a frog or a car too."""
-    if not classes:
-        return Content("")
-    if len(classes) == 1:
-        return Content(f"This model knows only {classes[0]}: any picture gets that answer.")
-    if len(classes) <= LISTED:
-        names = ", ".join(classes[:-1]) + f" and {classes[-1]}"
-        count = COUNTS.get(len(classes), str(len(classes)))
-        return Content(f"This model knows only {names}: any picture gets one of the {count}.")
-    shown = ", ".join(classes[:LISTED])
-    return Content(
-        f"This model knows only its {len(classes)} classes ({shown}, …): any picture gets one "
-        "of them."
-    )
 
 
 class ModelLines(Vertical):
@@ -78,6 +56,6 @@ class ModelLines(Vertical):
             text = Content.assemble(("weights: ", "dim"), words)
             classes = Content("")
         else:
-            text, classes = weights_text(current), known_classes_text(current.classes)
+            text, classes = weights_text(current), Content(current.known_classes)
         self.query_one("#current-weights", Static).update(text)
         self.query_one("#known-classes", Static).update(classes)
