@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .errors import CnnTuiError
+from .refused import ConfigError, shown
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("none", "one-cycle")
@@ -17,12 +17,7 @@ DATASETS = ("cifar2", "cifar10")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SEED_MAX = 2**64 - 1  # torch.manual_seed and Generator.manual_seed take no more
 MAX_BLOCKS = 1000  # net-res-deep: 1,000 blocks is 40 MB of weights, the most weights.py loads
-SHOWN = 20  # characters of a refused value that an error message echoes
 MAX_NAME = 60  # characters of a run's name (train --name, the Runs screen's n)
-
-
-class ConfigError(CnnTuiError, ValueError):
-    """A setting that cannot be used; the message names the setting and why."""
 
 
 @dataclass(frozen=True)
@@ -76,23 +71,6 @@ FAST = TrainConfig(
 )
 
 PRESETS: dict[str, TrainConfig] = {"book": BOOK, "fast": FAST}
-
-
-def shown(value: Any, quote: bool = True) -> str:
-    """A refused value as an error message echoes it (a string quoted, unless quote is
-    False): a pasted 5,000-digit number becomes its first few characters and a count, so
-    the message stays one short line."""
-    if isinstance(value, str) and quote:
-        if len(value) <= SHOWN:
-            return repr(value)
-        return f"{value[:SHOWN] + '…'!r} ({len(value):,} characters)"
-    try:
-        text = str(value)
-    except ValueError:  # an int past Python's digit limit for str()
-        return f"a number of {value.bit_length():,} bits"
-    if len(text) <= SHOWN:
-        return text
-    return f"{text[:SHOWN]}… ({len(text):,} characters)"
 
 
 def preset_config(preset: str, model: str = "net", **changes: Any) -> TrainConfig:

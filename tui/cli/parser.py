@@ -18,7 +18,6 @@ from cnn_tui.core.config import (
     OPTIMIZERS,
     PRESETS,
     SCHEDULES,
-    SHOWN,
     ConfigError,
     TrainConfig,
     check_batch_size,
@@ -30,6 +29,7 @@ from cnn_tui.core.config import (
     shown,
     validate,
 )
+from cnn_tui.core.refused import SHOWN
 from cnn_tui.core.registry import MODELS
 from cnn_tui.tui.cli.output import PROG, UsageError
 
