@@ -9,6 +9,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from .architecture import BOOK_NET, Architecture, check_architecture
 from .refused import ConfigError, shown
 
 OPTIMIZERS = ("sgd", "adam")
@@ -39,14 +40,35 @@ class TrainConfig:
     n_blocks: int = 10  # net-res-deep only, 1..MAX_BLOCKS
     preset: str = "custom"
     name: str = ""  # the run's name, the user's words (shown on the Runs screen)
+    # net only: its kernel size, widths and activation; None is the book's Net (validate
+    # makes the book's own None too, so one model has one config)
+    architecture: Architecture | None = None
+
+    @property
+    def net_architecture(self) -> Architecture | None:
+        """The Net family member this trains (the book's Net for a plain net), or None for
+        the other models, whose shapes are their own."""
+        if self.model != "net":
+            return None
+        return self.architecture or BOOK_NET
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """config.json's settings; the architecture as Architecture.to_dict writes it."""
+        data = asdict(self)
+        data["architecture"] = self.architecture.to_dict() if self.architecture else None
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Settings as to_dict wrote them (the book's Net's architecture, written out in a
+        run's config.json, read as None); a config.json without an architecture (written
+        before there was one) is the book's Net. ConfigError for a bad architecture."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("architecture") is not None:
+            architecture = Architecture.from_dict(values["architecture"])
+            values["architecture"] = None if architecture == BOOK_NET else architecture
+        return cls(**values)
 
     def with_changes(self, **changes: Any) -> TrainConfig:
         """A copy with the given fields changed (None values are ignored)."""
@@ -174,6 +196,7 @@ def validate(config: TrainConfig) -> TrainConfig:
         )
     return replace(
         config,
+        architecture=check_model_architecture(config.model, config.architecture),
         epochs=check_epochs(config.epochs),
         lr=check_lr(config.lr),
         batch_size=check_batch_size(config.batch_size),
@@ -183,3 +206,16 @@ def validate(config: TrainConfig) -> TrainConfig:
         l2=_check_nonnegative("L2 penalty", config.l2),
         name=check_name(config.name),
     )
+
+
+def check_model_architecture(model: str, architecture: Architecture | None) -> Architecture | None:
+    """An architecture for this model, checked: only net takes one; the book's Net is None."""
+    if architecture is None:
+        return None
+    if model != "net":
+        raise ConfigError(
+            f"kernel size, channels, activation and padding are set for the net model only, "
+            f"not {shown(model)}, whose layers are the book's"
+        )
+    architecture = check_architecture(architecture)
+    return None if architecture == BOOK_NET else architecture

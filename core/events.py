@@ -71,6 +71,7 @@ class Started:
     val_size: int
     classes: list[str] = field(default_factory=list)
     sample: bool = False  # the bundled sample, not the full data set (say so plainly)
+    architecture: str | None = None  # a net not the book's, in words ("5x5 kernels, ...")
 
 
 @dataclass(frozen=True)

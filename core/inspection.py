@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .architecture import BOOK_NET
 from .registry import MODELS
 
 if TYPE_CHECKING:
     from torch import nn
 
+BOOK_ARCHITECTURE = BOOK_NET.to_dict()  # what a sidecar of the book's own Net records
 # The book's results on the original CIFAR-2 (train, val), from the chapter's closing chart.
 BOOK_ACCURACY: dict[str, tuple[float, float]] = {
     "net": (0.93, 0.89),
@@ -177,6 +179,8 @@ def read_trained(sidecar: Path, weights: Path, origin: str) -> TrainedWeights | 
     meta = read_small_json(sidecar)
     if not isinstance(meta, dict) or meta.get("model") not in MODELS or not weights.is_file():
         return None
+    if meta.get("architecture", BOOK_ARCHITECTURE) != BOOK_ARCHITECTURE:
+        return None  # a net of another kernel or width: not the model its row describes
     classes = meta.get("classes")
     num_classes = meta.get("num_classes")
     if not isinstance(num_classes, int) or isinstance(num_classes, bool):

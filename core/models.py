@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .architecture import BOOK_NET, Architecture
 from .registry import MODELS
 
 
@@ -39,17 +40,25 @@ class ChapterNet(nn.Module):
 
 
 class Net(ChapterNet):
-    def __init__(self, num_classes: int = 2) -> None:
+    """The book's Net; an architecture (core/architecture.py) changes its kernel size, its
+    widths or its activation, and fc1 takes what the two stages leave. The book's own
+    builds exactly the book's layers: the same parameters and state_dict keys."""
+
+    def __init__(self, num_classes: int = 2, architecture: Architecture = BOOK_NET) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1)
-        self.act1 = nn.Tanh()
+        self.architecture = architecture
+        first, second = architecture.channels
+        kernel, pad = architecture.kernel_size, architecture.pad
+        activation = nn.Tanh if architecture.activation == "tanh" else nn.ReLU
+        self.conv1 = nn.Conv2d(3, first, kernel_size=kernel, padding=pad)
+        self.act1 = activation()
         self.pool1 = nn.MaxPool2d(2)
-        self.conv2 = nn.Conv2d(16, 8, kernel_size=3, padding=1)
-        self.act2 = nn.Tanh()
+        self.conv2 = nn.Conv2d(first, second, kernel_size=kernel, padding=pad)
+        self.act2 = activation()
         self.pool2 = nn.MaxPool2d(2)
         self.flatten = nn.Flatten()  # (N, 8, 8, 8) -> (N, 512): the step the chapter explains
-        self.fc1 = nn.Linear(8 * 8 * 8, 32)
-        self.act3 = nn.Tanh()
+        self.fc1 = nn.Linear(architecture.flat_features, 32)
+        self.act3 = activation()
         self.fc2 = nn.Linear(32, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -248,13 +257,26 @@ assert set(CLASSES) == set(MODELS)
 
 
 def build_model(
-    name: str, num_classes: int = 2, n_blocks: int = 10, *, pool_first: bool = False
+    name: str,
+    num_classes: int = 2,
+    n_blocks: int = 10,
+    *,
+    pool_first: bool = False,
+    architecture: Architecture | None = None,
 ) -> ChapterNet:
-    """A fresh model by its registry name; pool_first: its faster training order (above)."""
+    """A fresh model by its registry name; pool_first: its faster training order (above).
+
+    architecture: net's kernel size, widths and activation (None: the book's Net), checked
+    by core/architecture.py's check_architecture before it gets here.
+    """
     if name not in CLASSES:
         raise ValueError(f"unknown model {name!r}: choose one of {', '.join(CLASSES)}")
-    if name == "net-res-deep":
-        model: ChapterNet = NetResDeep(num_classes=num_classes, n_blocks=n_blocks)
+    if architecture is not None and name != "net":
+        raise ValueError(f"only net takes an architecture, not {name!r}")
+    if name == "net":
+        model: ChapterNet = Net(num_classes=num_classes, architecture=architecture or BOOK_NET)
+    elif name == "net-res-deep":
+        model = NetResDeep(num_classes=num_classes, n_blocks=n_blocks)
     else:
         model = CLASSES[name](num_classes=num_classes)
     model.pool_first = pool_first

@@ -140,7 +140,13 @@ def build_trainee(
     # pool_first: each activation before a max pool runs after it, on a quarter of the
     # values (the same function; core/models.py). A flag of this model only: other threads
     # may be running other models (Predict, Explore, a second run).
-    model = build_model(config.model, num_classes, config.n_blocks, pool_first=True).to(device)
+    model = build_model(
+        config.model,
+        num_classes,
+        config.n_blocks,
+        pool_first=True,
+        architecture=config.architecture,
+    ).to(device)
     if device.type == "cpu":
         # Channels-last convolutions and pools run these small models about 1.6x faster on
         # a CPU (max_pool2d most of all; tests/bench/bench_train.py), with the same results

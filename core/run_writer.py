@@ -163,7 +163,9 @@ class Ending:
 
 
 def _meta(config: TrainConfig, dataset: DataSet) -> dict[str, Any]:
-    """What config.json and weights.pt's sidecar say of the model and its data."""
+    """What config.json and weights.pt's sidecar say of the model and its data; for net,
+    its architecture, written out even when it is the book's (so the files say which)."""
+    architecture = config.net_architecture
     return {
         "model": config.model,
         "num_classes": len(dataset.classes),
@@ -171,6 +173,7 @@ def _meta(config: TrainConfig, dataset: DataSet) -> dict[str, Any]:
         "n_blocks": config.n_blocks,
         "data": dataset.name,
         "data_source": dataset.kind,  # "sample": weights.trained_on labels them so
+        **({"architecture": architecture.to_dict()} if architecture else {}),
     }
 
 

@@ -13,17 +13,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from torch import nn
 
+    from .architecture import Architecture
+
 INPUT_SIZE = (1, 3, 32, 32)
 
 
-def summarize(model_name: str, num_classes: int = 2, n_blocks: int = 10) -> dict[str, Any]:
-    """The stable `cnn-tui summary --json` object for a fresh model of this name.
+def summarize(
+    model_name: str,
+    num_classes: int = 2,
+    n_blocks: int = 10,
+    architecture: Architecture | None = None,
+) -> dict[str, Any]:
+    """The stable `cnn-tui summary --json` object for a fresh model of this name (and, for
+    net, this architecture; None: the book's).
 
     Raises ValueError for an unknown model name.
     """
     from .models import build_model
 
-    return summarize_model(build_model(model_name, num_classes, n_blocks), model_name)
+    model = build_model(model_name, num_classes, n_blocks, architecture=architecture)
+    return summarize_model(model, model_name)
 
 
 def summarize_model(model: nn.Module, name: str) -> dict[str, Any]:

@@ -130,6 +130,7 @@ def _train(
             len(dataset.val),
             list(dataset.classes),
             dataset.is_sample,
+            config.architecture.describe() if config.architecture else None,
         )
     )
     ending = EpochLoop(config, trainee, dataset, device, control, writer, emit).run()

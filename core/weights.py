@@ -23,14 +23,18 @@ import zipfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .architecture import BOOK_NET, net_architecture_of
 from .atomic import torch_save_atomic, write_json_atomic
 from .errors import CnnTuiError
 from .quiet import quiet_torch_load
+from .refused import ConfigError
 from .safe_files import FileRefused, format_size, open_regular, read_text
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
+
+    from .architecture import Architecture
 
 
 class WeightsError(CnnTuiError):
@@ -294,11 +298,17 @@ def num_classes_of(state: dict[str, torch.Tensor]) -> int:
     return int(state[last[-1]].shape[0]) if last else 2
 
 
-def infer_model(state: dict[str, torch.Tensor], prefer: str | None = None) -> tuple[str, int, int]:
+def infer_model(
+    state: dict[str, torch.Tensor],
+    prefer: str | None = None,
+    architecture: Architecture | None = None,
+) -> tuple[str, int, int]:
     """(model name, classes, n_blocks) whose state_dict matches these keys and shapes.
 
     Some models share keys and shapes (net-depth and net-res, net-width and net-dropout);
-    `prefer` is tried first, so a hint from elsewhere decides between them.
+    `prefer` is tried first, so a hint from elsewhere decides between them. net is tried as
+    `architecture` (None: the book's Net), and last as the kernel size and widths its
+    tensors have (net_architecture_of), so a file of another member of the family is net.
     """
     from .models import build_model
     from .registry import MODELS
@@ -306,8 +316,11 @@ def infer_model(state: dict[str, torch.Tensor], prefer: str | None = None) -> tu
     num_classes = num_classes_of(state)
     n_blocks = len({k.split(".")[1] for k in state if k.startswith("resblocks.")}) or 10
     names = [prefer] if prefer in MODELS else []
-    for name in names + [m for m in MODELS if m != prefer]:
-        expected = build_model(name, num_classes, n_blocks).state_dict()
+    names += [m for m in MODELS if m != prefer]
+    tries = [(name, architecture if name == "net" else None) for name in names]
+    tries.append(("net", net_architecture_of(state)))
+    for name, shape in tries:
+        expected = build_model(name, num_classes, n_blocks, architecture=shape).state_dict()
         if not describe_mismatch(expected, state):
             return name, num_classes, n_blocks
     raise WeightsError("the file's keys and shapes match none of the models")
@@ -347,9 +360,22 @@ def known_classes(classes: list[str]) -> str:
     )
 
 
+def _recorded_architecture(path: str | Path, record: dict[str, Any]) -> Architecture | None:
+    """The architecture a sidecar or run config.json records, checked; None where it
+    records none (written before there was one: the book's Net)."""
+    from .architecture import Architecture
+
+    if record.get("architecture") is None:
+        return None
+    try:
+        return Architecture.from_dict(record["architecture"])
+    except ConfigError as error:
+        raise WeightsError(f"{path}: the recorded architecture cannot be used: {error}") from None
+
+
 def _run_config_hint(path: str | Path) -> dict[str, Any]:
-    """The model, classes and data source named by config.json beside a run's last.pt or
-    best.pt.
+    """The model, classes, data source and architecture named by config.json beside a
+    run's last.pt or best.pt.
 
     Those checkpoints have no sidecar, and keys alone cannot tell net-res from net-depth.
     """
@@ -364,6 +390,7 @@ def _run_config_hint(path: str | Path) -> dict[str, Any]:
         "model": data["model"],
         "classes": classes,
         "data_source": source if isinstance(source, str) else None,
+        "architecture": data.get("architecture"),
     }
 
 
@@ -395,17 +422,25 @@ def load_model(
     hint = _run_config_hint(path)
     if "data_source" not in meta and hint.get("data_source"):
         meta = {**meta, "data_source": hint["data_source"]}  # a run's checkpoint
+    architecture = _recorded_architecture(path, meta)
     if name is None:
+        architecture = architecture or _recorded_architecture(path, hint)
         try:
-            name, found_classes, n_blocks = infer_model(state, prefer=hint.get("model"))
+            name, found_classes, n_blocks = infer_model(state, hint.get("model"), architecture)
         except WeightsError as error:
             raise WeightsError(f"{path}: {error}") from None
+        if name == "net" and architecture is None:  # told by the tensors alone
+            architecture = net_architecture_of(state)
         num_classes = num_classes or found_classes
         if name == hint.get("model") and classes is None:
             classes = hint.get("classes")
     num_classes = num_classes or num_classes_of(state)
+    if name != "net":
+        architecture = None  # the other models' shapes are their own
+    elif architecture is None:  # a net named with no architecture (an older file): the book's
+        architecture = BOOK_NET
     try:
-        net = build_model(name, int(num_classes), n_blocks)
+        net = build_model(name, int(num_classes), n_blocks, architecture=architecture)
     except ValueError as error:
         raise WeightsError(f"{path}: {error}") from None
     expected = net.state_dict()
@@ -428,6 +463,9 @@ def load_model(
         "n_blocks": n_blocks,
         "path": str(path),
     }
+    meta.pop("architecture", None)
+    if architecture is not None:
+        meta["architecture"] = architecture.to_dict()
     return net, meta
 
 
