@@ -26,6 +26,7 @@ import pytest
 import torch
 from cli_support import ANSI, CLI, error_line, needs_cli, on_a_terminal, run
 from cnn_tui.core import config
+from cnn_tui.core.architecture import Architecture
 from cnn_tui.core.models import build_model
 from cnn_tui.core.summary import summarize
 from cnn_tui.core.weights import save_weights
@@ -169,6 +170,27 @@ def test_summary_json_is_the_stable_object():
     assert data == summarize("net")
     assert data["total_params"] == 18_090
     assert data["param_list"] == [432, 16, 1152, 8, 16384, 32, 64, 2]
+
+
+def test_summary_of_the_exercises_architectures(capsys):
+    """Issue 12's figures, run in this process (torch is loaded already): the total and the
+    difference from the book's Net; a bad kernel size or a width for a model that has its
+    own is a usage error in one line."""
+    assert main(["summary", "--model", "net", "--kernel-size", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "architecture: 5x5 kernels, 16 and 8 channels, tanh" in out
+    assert "total parameters: 20,906" in out and "the book's Net:   18,090 (+2,816 here)" in out
+    for option, value, total in (("--kernel-size", "1,3", 17_034), ("--channels", "32,16", 38_386)):
+        assert main(["summary", "--json", option, value]) == 0
+        assert json.loads(capsys.readouterr().out)["total_params"] == total
+    assert main(["summary", "--kernel-size", "4"]) == 2
+    line = error_line(capsys.readouterr().err)
+    assert (
+        line
+        == "cnn-tui: error: argument --kernel-size: kernel size must be odd, from 1 to 15, not 4"
+    )
+    assert main(["train", "--model", "net-depth", "--channels", "32,16"]) == 2
+    assert "net model only, not 'net-depth'" in error_line(capsys.readouterr().err)
 
 
 # ---- predict ---------------------------------------------------------------------------------
@@ -339,10 +361,12 @@ def test_bad_weights_file(bad_weights, case):
 # ---- training ----------------------------------------------------------------------------------
 
 
-def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
+def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data, capsys):
+    """Of a 5x5 net (issue 12): the run's files carry the architecture, so the resume, eval
+    and a predict given only the weights file (and its sidecar) rebuild the 5x5 model."""
     runs = tmp_path / "runs"
     first = run("train", "--epochs", "2", "--batch-size", "8", "--data", tiny_data,
-                "--runs", runs, "--json", "--name", "first try")  # fmt: skip
+                "--runs", runs, "--json", "--name", "first try", "--kernel-size", "5")  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
@@ -383,6 +407,32 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data):
     assert [sum(row) for row in matrix] == [10, 10]  # rows are the true classes
     assert report["val_accuracy"] == pytest.approx((matrix[0][0] + matrix[1][1]) / 20)
     assert 0 <= report["train_accuracy"] <= 1
+
+    alone = tmp_path / "alone"  # no run folder beside it: the sidecar says the architecture
+    alone.mkdir()
+    for name in ("weights.pt", "weights.json"):
+        (alone / name).write_bytes((run_dir / name).read_bytes())
+    assert json.loads((run_dir / "config.json").read_text())["architecture"]["kernel_size"] == [
+        5,
+        5,
+    ]
+    image = tiny_data / "test" / "bird" / "0000.png"
+    assert main(["predict", str(image), "--weights", str(alone / "weights.pt"), "--json"]) == 0
+    [answer] = json.loads(capsys.readouterr().out)
+    model = build_model("net", architecture=Architecture((5, 5)))
+    model.load_state_dict(torch.load(alone / "weights.pt", weights_only=True))
+    assert answer["probabilities"]["bird"] == pytest.approx(_bird_probability(model, image))
+
+
+def _bird_probability(model: torch.nn.Module, image: Path) -> float:
+    """What the model says of one image, computed here as the book does (normalised)."""
+    from cnn_tui.core.data import MEAN, STD
+
+    pixels = np.asarray(Image.open(image).convert("RGB"), dtype=np.float32) / 255
+    batch = torch.from_numpy(pixels).permute(2, 0, 1)[None]
+    mean, std = torch.tensor(MEAN)[:, None, None], torch.tensor(STD)[:, None, None]
+    with torch.no_grad():
+        return float(model.eval()((batch - mean) / std).softmax(1)[0, 1])
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -10,8 +10,17 @@ from __future__ import annotations
 import argparse
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn
 
+from cnn_tui.core.architecture import (
+    ACTIVATIONS,
+    BOOK_NET,
+    Architecture,
+    parse_channels,
+    parse_kernel_size,
+    parse_padding,
+)
 from cnn_tui.core.config import (
     DATASETS,
     DEVICES,
@@ -113,6 +122,17 @@ _lr = _checked(check_lr, "lr")
 _batch_size = _checked(check_batch_size, "batch_size")
 _model = _field("model")
 _dataset = _field("dataset")
+ARCHITECTURE_OPTIONS = ("kernel_size", "channels", "activation", "padding")
+
+
+def architecture_option(args: argparse.Namespace) -> Architecture | None:
+    """The net architecture --kernel-size, --channels, --activation and --padding ask for
+    (the book's Net's for those not given); None when none is given. Checked as a whole,
+    and against the model, by core/config.py (check_model_architecture)."""
+    given = {name: getattr(args, name, None) for name in ARCHITECTURE_OPTIONS}
+    if all(value is None for value in given.values()):
+        return None
+    return replace(BOOK_NET, **{name: value for name, value in given.items() if value is not None})
 
 
 # ---------------------------------------------------------------------------------------
@@ -290,6 +310,7 @@ def _add_train(command: Callable[[str, str], Parser]) -> None:
         default=None,
         help="net-res-deep's block count",
     )
+    _architecture_options(train)
     train.add_argument(
         "--detach",
         action="store_true",
@@ -298,6 +319,39 @@ def _add_train(command: Callable[[str, str], Parser]) -> None:
         f"folder and return (follow it with `{PROG} watch`)",
     )
     _json_option(train, "JSON Lines: one object per epoch, then {run_dir, weights}")
+
+
+def _architecture_options(parser: Parser) -> None:
+    """The Net family's options (core/architecture.py): net only; the book's Net without."""
+    parser.add_argument(
+        "--kernel-size",
+        type=_checked(parse_kernel_size, "kernel_size"),
+        metavar="K",
+        default=None,
+        help="net's kernel: odd, 1 to 15; 5 is 5x5, 1,3 is 1 high and 3 wide (default: 3)",
+    )
+    parser.add_argument(
+        "--channels",
+        type=_checked(parse_channels, "channels"),
+        metavar="C1,C2",
+        default=None,
+        help="net's two conv widths, 1 to 1024 each (default: 16,8; 32,16 is NetWidth)",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        metavar="ACTIVATION",
+        default=None,
+        help="net's activation: %(choices)s (default: tanh)",
+    )
+    parser.add_argument(
+        "--padding",
+        type=_checked(parse_padding, "padding"),
+        metavar="P",
+        default=None,
+        help="net's conv padding, 0 to half the kernel; 0,1 is 0 rows and 1 column "
+        "(default: half the kernel, so the size is kept)",
+    )
 
 
 def _add_eval(command: Callable[[str, str], Parser]) -> None:
@@ -322,6 +376,7 @@ def _add_summary(command: Callable[[str, str], Parser]) -> None:
     _model_option(summary, "model (default: net): %(choices)s")
     _dataset_option(summary, "the class count: cifar2 (2, default) or cifar10 (10)")
     summary.add_argument("--blocks", type=_field("n_blocks", int), metavar="N", default=10)
+    _architecture_options(summary)
     _json_option(summary, "one object: model, total_params, param_list, layers")
 
 

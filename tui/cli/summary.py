@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from cnn_tui.core.architecture import BOOK_NET
+from cnn_tui.core.config import check_model_architecture
 from cnn_tui.tui.cli.output import EXIT_OK, Output, quiet_warnings
+from cnn_tui.tui.cli.parser import architecture_option
 
 
 def cmd_summary(args: argparse.Namespace, out: Output) -> int:
@@ -13,10 +16,13 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
     quiet_warnings()
     name = args.model or "net"
     num_classes = 10 if args.dataset == "cifar10" else 2
-    data = summarize(name, num_classes, args.blocks)
+    architecture = check_model_architecture(name, architecture_option(args))
+    data = summarize(name, num_classes, args.blocks, architecture)
     if out.json:
         out.emit_json(data, indent=2)
         return EXIT_OK
+    if architecture is not None:
+        out.line(f"architecture: {architecture.describe()}")
     # No "trainable" column (every parameter of these models is): it made the table
     # wider than 80 columns; the total says how many are frozen, if any.
     rows = [
@@ -42,10 +48,15 @@ def cmd_summary(args: argparse.Namespace, out: Output) -> int:
         rows,
         title=f"{name} ({num_classes} classes), input [1, 3, 32, 32]",
     )
+
     total_mult_adds = sum(layer["mult_adds"] for layer in data["layers"])
     frozen = sum(layer["params"] for layer in data["layers"] if not layer["trainable"])
     trainable = f"{frozen:,} frozen" if frozen else "all trainable"
     out.line(f"total parameters: {data['total_params']:,} ({trainable})")
+    if architecture is not None:
+        book = BOOK_NET.parameter_count(num_classes)
+        change = data["total_params"] - book
+        out.line(f"the book's Net:   {book:,} ({change:+,} here)")
     out.line(f"total mult-adds:  {total_mult_adds:,}")
     out.line(f"param_list (the book's list form): {data['param_list']}")
     return EXIT_OK

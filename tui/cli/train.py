@@ -17,12 +17,23 @@ from cnn_tui.tui.cli.output import (
     plural,
     quiet_warnings,
 )
+from cnn_tui.tui.cli.parser import ARCHITECTURE_OPTIONS, architecture_option
 from cnn_tui.tui.cli.train_view import TrainView
 
 if TYPE_CHECKING:
     from cnn_tui.core.resume import Resume
 
-RESUME_FIXED = ("model", "preset", "lr", "batch_size", "dataset", "runs", "optimizer", "name")
+RESUME_FIXED = (
+    "model",
+    "preset",
+    "lr",
+    "batch_size",
+    "dataset",
+    "runs",
+    "optimizer",
+    "name",
+    *ARCHITECTURE_OPTIONS,
+)
 
 
 def check_runs_dir(path: Path) -> None:
@@ -123,6 +134,7 @@ def _new_run(args: argparse.Namespace) -> tuple[TrainConfig, Path]:
         device=args.device,
         n_blocks=args.blocks,
         name=args.name,
+        architecture=architecture_option(args),
     )
     runs_dir = Path(args.runs).expanduser() if args.runs else default_runs_dir()
     check_runs_dir(runs_dir)

@@ -110,7 +110,8 @@ class TrainView:
         out = self.out
         first = event.start_epoch + 1
         out.line(f"run folder: {event.run_dir}")
-        out.line(f"model:      {event.model}, device {event.device}")
+        model = f"{event.model} ({event.architecture})" if event.architecture else event.model
+        out.line(f"model:      {model}, device {event.device}")
         out.line(f"data:       {event.dataset}")
         if event.start_epoch:
             left = f"epochs {first} to {event.epochs}" if first < event.epochs else f"epoch {first}"
