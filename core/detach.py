@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 TRAINER_MODULE = "cnn_tui.tui.cli.detached"  # run with -m: the background trainer
 PROGRESS_EVERY = 1.0  # seconds between progress.json writes at most
+PER_BATCH = ("losses", "lrs")  # Progress's per-batch figures: not for progress.json
 
 
 def _check_data(config: TrainConfig) -> None:
@@ -178,7 +179,8 @@ class ProgressWriter:
             now = time.monotonic()
             if now - self._last_write >= PROGRESS_EVERY or event.batch == event.batches:
                 self._last_write = now
-                write_progress(self.run_dir, {**asdict(event), "time": time.time()})
+                figures = {k: v for k, v in asdict(event).items() if k not in PER_BATCH}
+                write_progress(self.run_dir, {**figures, "time": time.time()})
         elif isinstance(event, Finished):
             clear_progress(self.run_dir)
         with contextlib.suppress(OSError):  # a full disk may refuse the log: train on

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import EpochEnd, Event, Log, Progress
@@ -42,11 +42,15 @@ class _Stop(Exception):
 @dataclass
 class _Pass:
     """One epoch's training pass: its summed loss and correct count (on the device), when
-    it started (moved on by pauses) and the seconds it trained."""
+    it started (moved on by pauses) and the seconds it trained; each batch's loss (on the
+    device, read when reported) and learning rate, and the first batch not reported yet."""
 
     loss_sum: torch.Tensor
     correct: torch.Tensor
     started: float
+    batch_losses: torch.Tensor
+    lrs: list[float] = field(default_factory=list)
+    reported: int = 0
     seconds: float = 0.0
 
 
@@ -138,7 +142,9 @@ class EpochLoop:
             torch.zeros((), device=device),
             torch.zeros((), device=device, dtype=torch.int64),
             time.perf_counter(),
+            torch.empty(self.steps, device=device),
         )
+        group = trainee.optimizer.param_groups[0]
         last_report = done.started
         order = torch.randperm(n, generator=trainee.generator).to(device)
         flips = None
@@ -157,11 +163,13 @@ class EpochLoop:
             if config.l2:
                 loss = loss + config.l2 * sum(p.pow(2).sum() for p in self.params)
             trainee.optimizer.zero_grad(set_to_none=True)
+            done.lrs.append(float(group["lr"]))  # (the rate this step uses)
             loss.backward()
             trainee.optimizer.step()
             if trainee.scheduler is not None:
                 trainee.scheduler.step()
             done.loss_sum += loss.detach() * len(index)
+            done.batch_losses[batch] = loss.detach()  # a copy on the device, no sync
             done.correct += (logits.detach().argmax(dim=1) == labels).sum()
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or batch + 1 == self.steps:
@@ -194,6 +202,7 @@ class EpochLoop:
         size, n = self.config.batch_size, self.n
         finished = min((batch + 1) * size, n)
         rate = finished / max(now - done.started, 1e-9)
+        first, done.reported = done.reported, batch + 1
         self.emit(
             Progress(
                 epoch,
@@ -203,5 +212,9 @@ class EpochLoop:
                 rate,
                 (n - finished) / rate,
                 now - self.run_started,
+                step=(epoch - 1) * self.steps + batch + 1,
+                losses=tuple(done.batch_losses[first : batch + 1].tolist()),
+                lrs=tuple(done.lrs[first : batch + 1]),
+                epoch_seconds=now - done.started,
             )
         )

@@ -22,6 +22,13 @@ class Progress:
     images_per_second: float
     eta_seconds: float  # time left in this epoch
     elapsed_seconds: float  # since the run (or resume) started
+    # Per batch, for a chart by step: the training loss of each batch since the previous
+    # Progress (read in one go with the loss the loop checks anyway: no sync per batch)
+    # and the learning rate each batch used; step counts batches over the run's epochs.
+    step: int = 0
+    losses: tuple[float, ...] = ()
+    lrs: tuple[float, ...] = ()
+    epoch_seconds: float = 0.0  # this epoch's training time so far, pauses left out
 
     def run_seconds_left(self, epoch_seconds: float | None = None) -> float:
         """Time left for the whole run: this epoch's rest, then each epoch still to come at

@@ -19,6 +19,7 @@ from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Starte
 from cnn_tui.core.states import LogLevel
 from cnn_tui.core.states import TrainingPhase as Phase
 from cnn_tui.core.weights import known_classes, trained_on
+from cnn_tui.tui.batch_series import BatchSeries
 
 if TYPE_CHECKING:
     import numpy as np
@@ -122,6 +123,7 @@ class TrainState:
         self.started: Started | None = None
         self.progress: Progress | None = None
         self.history: list[EpochEnd] = []
+        self.batches = BatchSeries()  # per batch, since this run (or resume) started
         self.finished: Finished | None = None
         self.device: str = ""
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
@@ -177,6 +179,11 @@ class TrainState:
         return self.progress.run_seconds_left(last)
 
     @property
+    def one_cycle(self) -> bool:
+        """The run's learning rate follows the one-cycle schedule (worth a curve)."""
+        return self.config is not None and self.config.schedule == "one-cycle"
+
+    @property
     def sample_sizes(self) -> tuple[int, int] | None:
         """(train, val) images of the bundled sample while the run trains on it."""
         started = self.started
@@ -198,6 +205,7 @@ class TrainState:
         self.started = None
         self.progress = None
         self.history = []
+        self.batches = BatchSeries()
         self.finished = None
         self.began_at = time.monotonic()
         self.epochs_version += 1
@@ -216,6 +224,8 @@ class TrainState:
         """Take in one event from core.train.train."""
         if isinstance(event, Progress):
             self.progress = event
+            before = sum(r.epoch_seconds for r in self.history if r.epoch < event.epoch)
+            self.batches.add(event, before)
             if self.phase == "starting":
                 self.phase = "running"
         elif isinstance(event, EpochEnd):

@@ -113,6 +113,14 @@ def test_two_epochs_write_every_run_file(tmp_path, tiny):
     assert not started[0].sample
     progress = events.of(Progress)
     assert progress and all(p.batches == 8 and 1 <= p.batch <= 8 for p in progress)
+    # every batch's loss and rate, once, in order: each epoch's mean is its train loss
+    for epoch, record in ((1, records[0]), (2, records[1])):
+        reports = [p for p in progress if p.epoch == epoch]
+        losses = [loss for p in reports for loss in p.losses]
+        assert len(losses) == 8 and reports[-1].step == 8 * epoch
+        assert sum(losses) / 8 == pytest.approx(record["train_loss"], rel=1e-5)
+        assert [lr for p in reports for lr in p.lrs] == [1e-2] * 8
+        assert all(len(p.lrs) == len(p.losses) and p.epoch_seconds > 0 for p in reports)
     assert events.events[-1] == finished and isinstance(finished, Finished)
 
 
@@ -417,3 +425,15 @@ def test_the_runs_time_left_is_one_estimate_and_the_sample_is_flagged(tmp_path):
     train(_config(epochs=1, batch_size=250), events, runs_dir=tmp_path, dataset=load_sample())
     (started,) = events.of(Started)
     assert started.sample and (started.train_size, started.val_size) == (500, 100)
+
+
+def test_progress_json_keeps_the_figures_not_each_batch(tmp_path):
+    from cnn_tui.core.detach import ProgressWriter
+    from cnn_tui.core.run_records import read_progress
+
+    ProgressWriter(lambda event: None, tmp_path)(
+        Progress(1, 2, 4, 4, 10.0, 0.0, 1.0, 4, (0.5,) * 4, (0.01,) * 4, 1.0)
+    )
+    data = json.loads((tmp_path / "progress.json").read_text())
+    assert "losses" not in data and "lrs" not in data and data["step"] == 4
+    assert read_progress(tmp_path) == Progress(1, 2, 4, 4, 10.0, 0.0, 1.0)

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from app_support import log_text, options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.config import PRESETS
-from cnn_tui.core.events import Finished, Log, Progress, Started
+from cnn_tui.core.events import EpochEnd, Finished, Log, Progress, Started
 from cnn_tui.tui.app import CnnTuiApp
+from cnn_tui.tui.batch_series import BatchSeries, halve, thin
 from cnn_tui.tui.screens.train import TrainScreen
 from cnn_tui.tui.session.messages import TrainEvent
-from cnn_tui.tui.session.service import TRAIN_SWITCH_SECONDS
+from cnn_tui.tui.session.service import TRAIN_SWITCH_SECONDS, with_held_batches
 from cnn_tui.tui.widgets.charts import MetricChart, ema, integer_ticks
 from cnn_tui.tui.widgets.train_form import TrainForm
 from cnn_tui.tui.widgets.train_log import TrainLog
@@ -53,6 +54,21 @@ def test_epoch_ticks_are_whole_numbers_and_few() -> None:
     ticks = integer_ticks(100)
     assert ticks[0] == 1 and ticks[-1] == 100 and len(ticks) <= 7
     assert all(isinstance(t, int) for t in ticks)
+
+
+def test_per_batch_figures_are_kept_thinned_and_never_lost_between_posts() -> None:
+    series = BatchSeries()
+    series.add(Progress(1, 2, 2, 4, 1.0, 1.0, 1.0, 2, (0.9, 0.8), (0.1, 0.2), 1.0), 0.0)
+    series.add(Progress(1, 2, 4, 4, 1.0, 0.0, 2.0, 4, (0.7, 0.6), (0.3, 0.4), 2.0), 0.0)
+    series.add(Progress(2, 2, 2, 4, 1.0, 1.0, 3.5, 6, (0.5, 0.4), (0.5, 0.6), 1.0), 2.5)
+    assert series.steps == [1, 2, 3, 4, 5, 6] and series.per_epoch == 4
+    assert series.seconds == [0.5, 1.0, 1.5, 2.0, 3.0, 3.5]  # epoch 1 took 2.5 s in all
+    assert series.losses == [0.9, 0.8, 0.7, 0.6, 0.5, 0.4] and series.lrs[-1] == 0.6
+    assert halve([1.0, 3.0, 5.0, 7.0, 9.0]) == [2.0, 6.0, 9.0]
+    assert thin([1.0, 2.0, 3.0, 4.0], [4.0, 2.0, 1.0, 1.0], 2) == ([1.5, 3.5], [3.0, 1.0])
+    held = [Progress(1, 2, 1, 4, 1.0, 1.0, 1.0, 1, (0.9,), (0.1,))]
+    sent = with_held_batches(held, Progress(1, 2, 2, 4, 1.0, 1.0, 1.0, 2, (0.8,), (0.2,)))
+    assert sent.losses == (0.9, 0.8) and sent.lrs == (0.1, 0.2) and sent.step == 2
 
 
 # -- a real run on made-up data ---------------------------------------------------------
@@ -224,12 +240,15 @@ async def test_chart_toggles_smooth_log_scale_and_time_axis(tmp_path: Path) -> N
         assert loss.series["train"] == raw
         await pilot.press("m")
         assert loss.view.smooth and loss.series["train"] == ema(raw)
+        await pilot.press("t")  # by step: as epochs where no batches came (no Progress)
+        assert loss.view.x_axis == "step" and loss.x == [1.0, 2.0, 3.0]
         await pilot.press("t")
         assert loss.x == [1.0, 3.0, 6.0]  # seconds of training at each epoch's end
         await pilot.press("l")
         assert loss.view.log_loss
         await pilot.press("m", "t", "l")
         assert loss.series["train"] == raw and loss.x == [1.0, 2.0, 3.0]
+        assert loss.view.x_axis == "epoch"
 
 
 async def test_charts_redraw_a_few_times_a_second_however_fast_epochs_come(
@@ -352,12 +371,15 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
         form = app.screen.query_one(TrainForm)
         source = app.screen.query_one("#source", FittedText)
         assert source.tooltip == source.full and source.full.endswith("else the bundled sample")
-        app.session.train.begin(app.session.initial_config, None)
+        one_cycle = app.session.initial_config.with_changes(schedule="one-cycle")
+        app.session.train.begin(one_cycle, None)
+        losses, lrs = (0.7, 0.6, 0.65), (0.001, 0.002, 0.003)
         for event in (
             Started("/runs/r1", "net", "CIFAR-2 bundled sample", "cpu", 5, 0, 500, 100, [], True),
-            Progress(1, 5, 3, 8, 1234.0, 6.0, 2.0),  # epoch 1: 8 s an epoch, so far
-            *(_record(epoch, seconds=10.0) for epoch in (1, 2, 3)),
-            Progress(4, 5, 4, 8, 1234.0, 5.0, 35.0),
+            Progress(1, 5, 3, 8, 1234.0, 6.0, 2.0, 3, losses, lrs, 2.0),  # 8 s an epoch, so far
+            *(_record(epoch, seconds=10.0) for epoch in (1, 2)),
+            EpochEnd(3, 0.3, 0.6, 0.4, 0.6, 10.0, 5333.0),  # a longer line: 79 columns
+            Progress(4, 5, 4, 8, 1234.0, 5.0, 35.0, 28, losses, lrs, 4.0),
         ):
             app.post_message(TrainEvent(event))
         await pilot.pause(0.4)
@@ -373,7 +395,7 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
         assert not form.display  # made narrow: hidden, as a start in a narrow window does
         # the legend is the title's line, and nothing stands against the right frame
         lines = app.screen.query_one("#loss-chart", MetricChart).render().plain.splitlines()
-        assert "━ train  ━ val  ◆ best" in lines[0]
+        assert "━ train  ━ val" in lines[0] and "◆ best" in lines[0]
         assert all("train" not in line and "val" not in line for line in lines[1:])
         frame = [line.rstrip() for line in lines if line.rstrip().endswith(("│", "┐", "┘"))]
         assert frame and all(line[-2] not in "│┬┴┤" for line in frame), frame
@@ -383,6 +405,19 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
             for line in app.screen.query_one(TrainLog).lines
             for line in [line.text]
         )
+        # t: by epoch, by step, by time; each batch's loss and the one-cycle rate drawn
+        loss = app.screen.query_one("#loss-chart", MetricChart)
+        steps = [1.0, 2.0, 3.0, 26.0, 27.0, 28.0]
+        assert loss.batch_points() == ([s / 8 for s in steps], [*losses, *losses], [*lrs, *lrs])
+        assert "━ lr →  ━ batch" in loss.render().plain.splitlines()[0]
+        await pilot.press("t")
+        assert loss.batch_points()[0] == steps
+        assert loss.x == [8.0, 16.0, 24.0] and "loss by step" in loss.render().plain
+        await pilot.press("t")  # by time: 2 s into epoch 1; 4 s into epoch 4, after 30 s
+        times = [2 / 3, 4 / 3, 2.0, 30 + 4 / 3, 30 + 8 / 3, 34.0]
+        assert loss.batch_points()[0] == pytest.approx(times)
+        await pilot.press("t")
+        assert loss.view.x_axis == "epoch"
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.2)
         assert form.display  # wide again: the form it hid is back

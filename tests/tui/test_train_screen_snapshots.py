@@ -41,7 +41,10 @@ def short_run() -> list:
         Started(RUN_DIR, "net", "made-up test data (64 train / 32 val)", "cpu", 6, 0, 64, 32),
     ]
     for epoch, (train_loss, train_acc, val_loss, val_acc) in enumerate(LOSSES, 1):
-        events.append(Progress(epoch, 6, 2, 2, 3200.0, 0.0, 0.5 * epoch))
+        batches = (train_loss + 0.04, train_loss - 0.04)  # each batch's loss, about the mean
+        events.append(
+            Progress(epoch, 6, 2, 2, 3200.0, 0.0, 0.5 * epoch, 2 * epoch, batches, (0.01,) * 2, 0.5)
+        )
         events.append(EpochEnd(epoch, train_loss, train_acc, val_loss, val_acc, 0.5, 3200.0))
     events.append(Finished("finished", RUN_DIR, None, 6, 0.756, 4, ""))
     return events

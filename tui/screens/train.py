@@ -6,10 +6,11 @@ times a second (only what changed), so leaving it and coming back loses nothing.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from cnn_tui.tui.screens.base import AppScreen
-from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
+from cnn_tui.tui.widgets.chart_panel import ChartKeys, ChartPanel, chart_bindings, chart_help
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.train_log import TrainLog
 from cnn_tui.tui.widgets.train_status import TrainStatus
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from cnn_tui.tui.widgets.train_form import TrainForm
 
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
+BATCH_REDRAW_SECONDS = 1.0  # the charts redraw for new batches alone at most this often
 NARROW_BELOW = 110  # columns: below, the charts stack, and a run hides the form
 
 
@@ -46,7 +48,7 @@ class TrainScreen(ChartKeys, AppScreen):
         Binding("p", "resume", "Resume", tooltip="Resume the paused run"),
         Binding("x", "stop", "Stop", tooltip="Stop training, keeping the last checkpoint"),
         Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form"),
-        *CHART_BINDINGS,
+        *chart_bindings(by_step=True),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # What each action is called in the command palette (the App lists them there).
@@ -60,13 +62,14 @@ class TrainScreen(ChartKeys, AppScreen):
         "resume": ("Train: resume", "Resume the paused run (p)"),
         "stop": ("Train: stop", "Stop training; the last checkpoint is kept (x)"),
         "toggle_form": ("Train: show or hide the form", "Give the charts more room (f)"),
-        **CHART_HELP,
+        **chart_help(by_step=True),
     }
 
     def __init__(self) -> None:
         super().__init__(id="train-screen")
         self._seen_version = -1
-        self._seen_epochs = -1
+        self._seen_charts: tuple[int, int] | None = None
+        self._charted_at = 0.0  # monotonic time the charts were last handed the state
         self._seen_engine = ""
         self._seen_phase = ""
         self._form_auto_hidden = False
@@ -78,7 +81,11 @@ class TrainScreen(ChartKeys, AppScreen):
         with Horizontal(id="train-body"), Vertical(id="main-pane"):
             yield TrainStatus(id="status")
             yield ChartPanel(
-                id="charts", chart_ids=("loss-chart", "accuracy-chart"), shown="loss", later=True
+                id="charts",
+                chart_ids=("loss-chart", "accuracy-chart"),
+                shown="loss",
+                later=True,
+                axes=("epoch", "step", "time"),
             )
             yield TrainLog(id="log")
 
@@ -105,7 +112,7 @@ class TrainScreen(ChartKeys, AppScreen):
         await self.query_one("#train-body").mount(form, before="#main-pane")
         await self.chart_panel.mount_charts()
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
-        self._seen_version = self._seen_epochs = -1  # draw everything once
+        self._seen_version, self._seen_charts = -1, None  # draw everything once
         self._seen_phase = ""
         self.sync()
 
@@ -146,11 +153,14 @@ class TrainScreen(ChartKeys, AppScreen):
         self._seen_version = state.version
         self._seen_engine = session.engine_state
         self.query_one(TrainStatus).show(state, session.engine_state)
-        if state.epochs_version != self._seen_epochs:
-            self._seen_epochs = state.epochs_version
+        charted = (state.epochs_version, state.batches.version)  # (batches: per Progress)
+        if charted != self._seen_charts and not self._batches_too_soon(charted):
+            self._seen_charts, self._charted_at = charted, time.monotonic()
             best = state.best
             best_epoch = best.epoch if best is not None else None
-            self.chart_panel.show(state.history, best_epoch, state.epochs_version)
+            self.chart_panel.show(
+                state.history, best_epoch, charted, state.batches, lr=state.one_cycle
+            )
         self.query_one(TrainLog).show(state.log)
         if state.phase != self._seen_phase:  # (not the progress: four times a second)
             self._seen_phase = state.phase
@@ -160,6 +170,14 @@ class TrainScreen(ChartKeys, AppScreen):
                     self._form_auto_hidden = False
                     form.display = True
             self.refresh_bindings()
+
+    def _batches_too_soon(self, charted: tuple[int, int]) -> bool:
+        """Only batches came since the charts were drawn, less than a second ago: building
+        the loss chart costs the UI thread (and the training thread, its interpreter lock)
+        tens of milliseconds, too much four times a second."""
+        seen = self._seen_charts
+        only_batches = seen is not None and seen[0] == charted[0]
+        return only_batches and time.monotonic() - self._charted_at < BATCH_REDRAW_SECONDS
 
     def _form(self) -> TrainForm:
         from cnn_tui.tui.widgets.train_form import TrainForm  # (imported by build already)

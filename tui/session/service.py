@@ -240,18 +240,24 @@ class Session:
         """The callback the training loop calls: each event becomes a message to the App.
 
         Progress comes ten times a second; the screen shows it four times a second at most,
-        so Progress events closer than that are dropped here (the last of an epoch is
-        always sent): fewer wake-ups of the UI thread, more interpreter time for training.
+        so Progress events closer than that are held back here (the last of an epoch is
+        always sent), their per-batch losses carried by the next one sent: fewer wake-ups
+        of the UI thread, more interpreter time for training.
         """
         last = 0.0
+        held: list[Progress] = []
 
         def post(event: Event) -> None:
             nonlocal last
-            if isinstance(event, Progress) and event.batch < event.batches:
+            if isinstance(event, Progress):
                 now = time.monotonic()
-                if now - last < PROGRESS_SECONDS:
+                if event.batch < event.batches and now - last < PROGRESS_SECONDS:
+                    held.append(event)
                     return
                 last = now
+                if held:
+                    event = with_held_batches(held, event)
+                    held.clear()
             self.host.post_message(TrainEvent(event))
 
         return post
@@ -314,6 +320,13 @@ class Session:
             title=title,
             severity="error" if event.state == "failed" else "information",
         )
+
+
+def with_held_batches(held: list[Progress], event: Progress) -> Progress:
+    """event, carrying the per-batch figures of the Progress events held back before it."""
+    losses = tuple(loss for before in held for loss in before.losses)
+    lrs = tuple(lr for before in held for lr in before.lrs)
+    return replace(event, losses=losses + event.losses, lrs=lrs + event.lrs)
 
 
 def initial_config(options: AppOptions) -> tuple[TrainConfig, list[str]]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+Axis = Literal["epoch", "step", "time"]  # what the charts' horizontal axis counts
 SMOOTHING = 0.6  # TensorBoard's default weight
 
 
@@ -35,15 +37,18 @@ class ChartView:
 
     smooth: bool = False
     log_loss: bool = False
-    by_time: bool = False
+    x_axis: Axis = "epoch"
+
+
+NICE_STEPS = sorted({m * 10**k for k in range(8) for m in (1, 2, 5)} | {25, 250})
 
 
 def integer_ticks(last: int, most: int = 6) -> list[int]:
-    """Whole-number epoch ticks from 1 to last, at most `most` of them."""
+    """Whole-number ticks (epochs, steps) from 1 to last, at most `most` of them."""
     if last <= 1:
         return [1]
     step = max(1, math.ceil(last / most))
-    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+    for nice in NICE_STEPS:
         if nice >= step:
             step = nice
             break

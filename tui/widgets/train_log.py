@@ -42,9 +42,11 @@ class TrainLog(RichLog):
             "warning": Style(color=variables.get("warning")),
             "error": Style(color=variables.get("error"), bold=True),
         }
-        # (the width of the last Resize: the region may not follow it yet; room for a
-        # scrollbar to come)
-        width = (self._wrapped_at or self.scrollable_content_region.width) - 1
+        # the width of the last Resize (the region may not follow it yet), less the
+        # padding and room for a scrollbar to come
+        width = self.scrollable_content_region.width - 1
+        if self._wrapped_at:
+            width = self._wrapped_at - self.styles.gutter.width - 1
         for line in lines:
             if line.number <= self.shown:
                 continue
