@@ -8,6 +8,7 @@ import os
 import sys
 
 from cnn_tui.core.config import ConfigError
+from cnn_tui.tui.cli.attack import cmd_attack
 from cnn_tui.tui.cli.evaluate import cmd_eval
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
@@ -28,6 +29,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the parsed subcommand headless; returns the exit status. Never raises."""
     handlers = {"train": cmd_train, "eval": cmd_eval, "summary": cmd_summary}
     handlers["predict"] = cmd_predict
+    handlers["attack"] = cmd_attack
     handlers["watch"] = cmd_watch
     from cnn_tui.core.errors import CnnTuiError
 

@@ -1,4 +1,5 @@
-"""The command line's parser: `cnn-tui [app options] [train | eval | summary | predict | watch]`.
+"""The command line's parser: `cnn-tui [app options] [train | eval | summary | predict |
+attack | watch]`.
 
 Option values are checked by core/config.py, so the app refuses the same values with the
 same words. This module imports neither torch nor Textual: `cnn-tui` with no subcommand
@@ -21,6 +22,7 @@ from cnn_tui.core.architecture import (
     parse_kernel_size,
     parse_padding,
 )
+from cnn_tui.core.attack import check_eps, check_steps
 from cnn_tui.core.config import (
     DATASETS,
     DEVICES,
@@ -189,7 +191,7 @@ def build_parser() -> Parser:
             formatter_class=HelpFormatter,
         )
 
-    for add in (_add_train, _add_eval, _add_summary, _add_predict, _add_watch):
+    for add in (_add_train, _add_eval, _add_summary, _add_predict, _add_attack, _add_watch):
         add(command)
     return parser
 
@@ -393,6 +395,33 @@ def _add_predict(command: Callable[[str, str], Parser]) -> None:
     _model_option(predict, "insist on this model (default: the file's): %(choices)s")
     _dataset_option(predict, "insist on its class count: %(choices)s")
     _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
+
+
+def _add_attack(command: Callable[[str, str], Parser]) -> None:
+    attack = command(
+        "attack", "change an image by a few levels per pixel until the model reads another class"
+    )
+    attack.add_argument("image", metavar="IMAGE", help="image file, any format")
+    attack.add_argument(
+        "--target", required=True, metavar="CLASS", help="the class it should read as"
+    )
+    attack.add_argument(
+        "--eps",
+        type=_checked(check_eps, "eps"),
+        metavar="E",
+        help="largest change of a pixel, 0 to 1, e.g. 0.03 or 8/255 (default: 8/255)",
+    )
+    attack.add_argument(
+        "--steps",
+        type=_checked(check_steps, "steps"),
+        metavar="N",
+        help="most gradient steps (default: 40)",
+    )
+    attack.add_argument(
+        "--out", metavar="PNG", help="where the PNG goes (default: IMAGE-as-CLASS.png here)"
+    )
+    attack.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
+    _json_option(attack, "one object: path, target, eps, linf, success, out, both readings")
 
 
 def _add_watch(command: Callable[[str, str], Parser]) -> None:
