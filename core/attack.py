@@ -154,7 +154,8 @@ def perturb(
     best_score = torch.full((len(images),), -1.0, device=device)
     done = torch.zeros(len(images), dtype=torch.bool, device=device)
     taken = torch.zeros(len(images), dtype=torch.long, device=device)
-    for number in range(steps + 1):
+    last = steps if budget else 0  # with no budget there is nothing to try
+    for number in range(last + 1):
         rounded = x.round().requires_grad_(True)
         with torch.enable_grad():
             logits = model((rounded - mean) / std)
@@ -163,7 +164,7 @@ def perturb(
         better = ~done & (hit | (score > best_score))  # a hit is kept even if less sure
         best[better], best_score[better] = rounded.detach()[better], score[better]
         done |= hit
-        if bool(done.all()) or number == steps:
+        if bool(done.all()) or number == last:
             break
         with torch.enable_grad():
             loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
