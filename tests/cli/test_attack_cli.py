@@ -1,5 +1,6 @@
 """`cnn-tui attack`: the JSON object, exit 0 when fooled and 1 when the budget is too small,
-one line for bad input. Run in this process through main() (no torch import per run)."""
+one line for bad input; `cnn-tui fooled` on a CIFAR-10 image folder. Run in this process
+through main() (no torch import per run)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,18 @@ def test_attack_json_exit_codes_and_bad_input(shared_data, tmp_path, monkeypatch
         out, err = capsys.readouterr()
         assert err.count("\n") == 1 and err.startswith("cnn-tui: error: ") and words in err
     assert mine.read_bytes() == before  # a user's picture is never replaced
+
+
+def test_fooled_lists_only_the_classes_the_model_does_not_know(tmp_path, make_image_folder, capsys):
+    data = make_image_folder(tmp_path / "c10", ("airplane", "bird", "frog", "ship"), 1, 3)
+    assert main(["fooled", "--data", str(data), "--min", "0", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == 6 and {f["true_class"] for f in found} == {"frog", "ship"}
+    assert [f["probability"] for f in found] == sorted(
+        (f["probability"] for f in found), reverse=True
+    )
+    assert main(["fooled", "--data", str(data), "--min", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "6 validation images of frog, ship: " in out and "read as airplane or bird" in out
+    assert main(["fooled", "--min", "2"]) == 2
+    assert "min must be a probability" in capsys.readouterr().err

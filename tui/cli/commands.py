@@ -10,6 +10,7 @@ import sys
 from cnn_tui.core.config import ConfigError
 from cnn_tui.tui.cli.attack import cmd_attack
 from cnn_tui.tui.cli.evaluate import cmd_eval
+from cnn_tui.tui.cli.fooled import cmd_fooled
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -30,6 +31,7 @@ def run_command(args: argparse.Namespace) -> int:
     handlers = {"train": cmd_train, "eval": cmd_eval, "summary": cmd_summary}
     handlers["predict"] = cmd_predict
     handlers["attack"] = cmd_attack
+    handlers["fooled"] = cmd_fooled
     handlers["watch"] = cmd_watch
     from cnn_tui.core.errors import CnnTuiError
 

@@ -1,5 +1,5 @@
 """The command line's parser: `cnn-tui [app options] [train | eval | summary | predict |
-attack | watch]`.
+attack | fooled | watch]`.
 
 Option values are checked by core/config.py, so the app refuses the same values with the
 same words. This module imports neither torch nor Textual: `cnn-tui` with no subcommand
@@ -22,7 +22,6 @@ from cnn_tui.core.architecture import (
     parse_kernel_size,
     parse_padding,
 )
-from cnn_tui.core.attack import check_eps, check_steps
 from cnn_tui.core.config import (
     DATASETS,
     DEVICES,
@@ -42,7 +41,9 @@ from cnn_tui.core.config import (
 )
 from cnn_tui.core.refused import SHOWN
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.cli.option_values import checked as _checked
 from cnn_tui.tui.cli.output import PROG, UsageError
+from cnn_tui.tui.cli.trick_options import add_attack, add_fooled
 
 LONG_WORD = 80  # a word of an argparse error longer than this is a pasted value: shortened
 
@@ -76,17 +77,6 @@ class Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------------------------------
 # Option values, checked by core/config.py
-
-
-def _checked(check: Callable[[str], Any], name: str) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return check(text)
-        except ConfigError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    convert.__name__ = name
-    return convert
 
 
 def _field(name: str, cast: Callable[[str], Any] = str) -> Callable[[str], Any]:
@@ -191,7 +181,15 @@ def build_parser() -> Parser:
             formatter_class=HelpFormatter,
         )
 
-    for add in (_add_train, _add_eval, _add_summary, _add_predict, _add_attack, _add_watch):
+    for add in (
+        _add_train,
+        _add_eval,
+        _add_summary,
+        _add_predict,
+        add_attack,
+        add_fooled,
+        _add_watch,
+    ):
         add(command)
     return parser
 
@@ -395,33 +393,6 @@ def _add_predict(command: Callable[[str, str], Parser]) -> None:
     _model_option(predict, "insist on this model (default: the file's): %(choices)s")
     _dataset_option(predict, "insist on its class count: %(choices)s")
     _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
-
-
-def _add_attack(command: Callable[[str, str], Parser]) -> None:
-    attack = command(
-        "attack", "change an image by a few levels per pixel until the model reads another class"
-    )
-    attack.add_argument("image", metavar="IMAGE", help="image file, any format")
-    attack.add_argument(
-        "--target", required=True, metavar="CLASS", help="the class it should read as"
-    )
-    attack.add_argument(
-        "--eps",
-        type=_checked(check_eps, "eps"),
-        metavar="E",
-        help="largest change of a pixel, 0 to 1, e.g. 0.03 or 8/255 (default: 8/255)",
-    )
-    attack.add_argument(
-        "--steps",
-        type=_checked(check_steps, "steps"),
-        metavar="N",
-        help="most gradient steps (default: 40)",
-    )
-    attack.add_argument(
-        "--out", metavar="PNG", help="where the PNG goes (default: IMAGE-as-CLASS.png here)"
-    )
-    attack.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
-    _json_option(attack, "one object: path, target, eps, linf, success, out, both readings")
 
 
 def _add_watch(command: Callable[[str, str], Parser]) -> None:
