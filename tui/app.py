@@ -173,7 +173,7 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
     async def _after_first_frame(self) -> None:
         # (core.data's import, which describing the data needs, waited till now)
         self.session.train.write(f"data: {self.session.source_text}")
-        if isinstance(self.screen, AppScreen):
+        if self.screen_stack and isinstance(self.screen, AppScreen):
             await self.screen.build()
         self.call_after_refresh(self.session.start_engine)
 
@@ -184,7 +184,11 @@ class CnnTuiApp(ReportsWorkerErrors, App[None]):
             self._changed()
 
     def _changed(self) -> None:
-        """Something the user waits for happened: redraw now, not at the next tick."""
+        """Something the user waits for happened: redraw now, not at the next tick. A
+        report that comes back after the screens closed (the app quitting) has nothing to
+        redraw, and Textual's refresh_bindings would raise for the missing screen."""
+        if not self.screen_stack:
+            return
         self.refresh_bindings()
         if isinstance(self.screen, AppScreen):
             self.screen.sync()

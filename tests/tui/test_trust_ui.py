@@ -529,6 +529,22 @@ async def test_a_screen_opened_as_the_app_quits(tmp_path: Path, mode: str) -> No
     assert app._exception is None
 
 
+async def test_a_session_report_arriving_after_the_screens_closed(tmp_path: Path) -> None:
+    """Found by CI (test_bad_command_line_values_fall_back_with_a_warning, once in a run on
+    two workers): the engine's report (torch imported) came back after the app had closed
+    its screens, and redrawing for it asked Textual for a screen: `ScreenStackError: No
+    screens on stack` ended the app at its exit. A report that finds no screen only updates
+    the session."""
+    from cnn_tui.tui.session.messages import EngineFailed
+
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+    assert not app.screen_stack  # every screen is gone, as when the report came back
+    app._session_message(EngineFailed("a report that came back too late"))
+    assert app.session.engine_state == "failed"  # the session still took it in
+
+
 @pytest.mark.parametrize("key", ["pagedown", "pageup"])
 async def test_page_keys_in_a_focused_list_with_no_room(tmp_path: Path, key: str) -> None:
     """Found by tui-monkey (seed 326): PageDown in a focused option list that had no room
