@@ -466,10 +466,16 @@ async def test_use_a_runs_final_or_best_weights_as_the_current_model(tmp_path, t
         current = app.session.current_model
         assert current.path == run / "weights.pt" and current.origin == "run"
         assert current.meta["model"] == "net" and current.meta["num_classes"] == 2
+        assert "sample" not in notices(app)
+        # Weights trained on the bundled sample say so as they become the current model
+        # (best.pt takes its data from the run's config.json).
+        config = json.loads((run / "config.json").read_text())
+        (run / "config.json").write_text(json.dumps({**config, "data_source": "sample"}))
         await pilot.press("b")
         await wait_for(pilot, lambda: app.session.current_model.path == run / "best.pt", timeout=30)
         assert [m.path.name for m in heard] == ["weights.pt", "best.pt"]
         assert "best weights of" in notices(app)
+        assert "(best.pt), trained on the bundled sample, is now" in notices(app)
 
 
 async def test_delete_asks_first(tmp_path) -> None:

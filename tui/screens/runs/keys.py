@@ -260,10 +260,12 @@ def _load_weights_job(app: App[object], file: Path, which: Which) -> None:
 
 
 def _weights_loaded(app: App[object], file: Path, meta: dict[str, Any], which: Which) -> None:
-    runs_host(app).set_current_model(CurrentModel(file, meta, "run"))
+    current = CurrentModel(file, meta, "run")
+    runs_host(app).set_current_model(current)
+    sample = f", {current.trained_on}," if current.trained_on else ""
     app.notify(
         f"{meta.get('model', '?')} with the {which} weights of {file.parent.name} "
-        f"({file.name}) is now the current model.",
+        f"({file.name}){sample} is now the current model.",
         title="Current model",
     )
 
