@@ -207,6 +207,7 @@ def train_in_folder(
         resume=resume,
         run_dir=None if resume is not None else run_dir,
         lock=lock,
+        tune_threads=True,  # the detached process only trains
     )
 
 

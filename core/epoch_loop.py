@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .control import TrainControl
     from .data import DataSet
     from .restore import Trainee
+    from .threads import ThreadTuner
 
 PROGRESS_INTERVAL = 0.1  # seconds between Progress events at most
 
@@ -66,9 +67,11 @@ class EpochLoop:
         control: TrainControl,
         writer: RunWriter,
         emit: Callable[[Event], None],
+        tuner: ThreadTuner | None = None,
     ) -> None:
         self.config, self.trainee, self.dataset, self.device = config, trainee, dataset, device
         self.control, self.writer, self.emit = control, writer, emit
+        self.tuner = tuner  # picks the CPU thread count as the batches run (core/threads.py)
         self.images = dataset.train.images.to(device)
         self.labels = dataset.train.labels.to(device)
         self.n = len(dataset.train)
@@ -108,6 +111,8 @@ class EpochLoop:
         from .evaluate import evaluate
 
         done = self._train_pass(epoch)
+        if self.tuner is not None:
+            self.tuner.epoch_done(self.n / max(done.seconds, 1e-9))
         val = evaluate(
             self.trainee.model, self.dataset.val, len(self.dataset.classes), **self.eval_options
         )
@@ -150,8 +155,11 @@ class EpochLoop:
         flips = None
         if config.augment:
             flips = torch.rand(n, generator=trainee.generator).lt(0.5).to(device)
+        tuner = self.tuner
         for batch in range(self.steps):
             self._obey_control(done)
+            if tuner is not None:
+                tuner.before_batch()
             index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
             images = normalize(self.images[index])
             labels = self.labels[index]
@@ -171,6 +179,8 @@ class EpochLoop:
             done.loss_sum += loss.detach() * len(index)
             done.batch_losses[batch] = loss.detach()  # a copy on the device, no sync
             done.correct += (logits.detach().argmax(dim=1) == labels).sum()
+            if tuner is not None:
+                tuner.after_batch()
             now = time.perf_counter()
             if now - last_report >= PROGRESS_INTERVAL or batch + 1 == self.steps:
                 last_report = now
@@ -185,6 +195,8 @@ class EpochLoop:
             paused_at = time.perf_counter()
             control.wait_while_paused(self.writer.stop_requested)
             done.started += time.perf_counter() - paused_at
+            if self.tuner is not None:
+                self.tuner.restart_block()  # the pause is no batch's time
         if control.stopped:
             if control.failure is not None:
                 raise _Stop("failed", control.failure)

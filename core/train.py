@@ -22,8 +22,11 @@ from .run_files import RunError
 from .run_lock import RunLock
 from .run_writer import RunWriter
 from .states import LogLevel
+from .threads import ThreadTuner, threads_fixed_by_environment
 
 if TYPE_CHECKING:
+    import torch
+
     from .data import DataSet
 
 
@@ -37,6 +40,7 @@ def train(
     dataset: DataSet | None = None,
     run_dir: str | Path | None = None,
     lock: RunLock | None = None,
+    tune_threads: bool = False,
 ) -> Finished:
     """Train config's model and write its run folder; returns how the run ended.
 
@@ -47,6 +51,9 @@ def train(
     one, so a launcher knows the folder before training starts (core/detach.py).
     lock: a RunLock on the run folder that the caller already holds (and releases);
     otherwise train takes the folder's lock itself, so a folder has one writer.
+    tune_threads: on a CPU, measure whether one thread or all of them train faster and
+    keep the faster (core/threads.py); only for a process that does nothing but train,
+    since torch's thread count is the whole process's. Off when OMP_NUM_THREADS is set.
     Raises ConfigError, DataError or RunError before training starts on bad input; RunError
     when another process is training the folder.
     """
@@ -64,6 +71,7 @@ def train(
             fresh_dir=Path(run_dir) if run_dir is not None else None,
             lock=lock,
             taken=taken,
+            tune_threads=tune_threads,
         )
     finally:
         for held in taken:
@@ -81,6 +89,7 @@ def _train(
     fresh_dir: Path | None,
     lock: RunLock | None,
     taken: list[RunLock],
+    tune_threads: bool,
 ) -> Finished:
     """Restore (or start), load the data, train the epochs, write the ending."""
     from .data import load_dataset
@@ -133,10 +142,33 @@ def _train(
             config.architecture.describe() if config.architecture else None,
         )
     )
-    ending = EpochLoop(config, trainee, dataset, device, control, writer, emit).run()
+    import torch
+
+    tuner = _thread_tuner(tune_threads, device, steps, emit)
+    before = torch.get_num_threads()
+    try:
+        ending = EpochLoop(config, trainee, dataset, device, control, writer, emit, tuner).run()
+    finally:
+        if tuner is not None:
+            torch.set_num_threads(before)
     finished = writer.finish(ending, trainee, config, dataset)
     emit(finished)
     return finished
+
+
+def _thread_tuner(
+    wanted: bool, device: torch.device, steps: int, emit: Callable[[Event], None]
+) -> ThreadTuner | None:
+    """A ThreadTuner where there is a choice to make: asked for, on a CPU of more than one
+    thread, and the user has not fixed the count in the environment."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if not wanted or device.type != "cpu" or threads < 2 or threads_fixed_by_environment():
+        return None
+    return ThreadTuner(
+        (1, threads), torch.set_num_threads, lambda line: emit(Log(line, "info")), steps
+    )
 
 
 def _ignore(event: Event) -> None:

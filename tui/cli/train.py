@@ -75,6 +75,7 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
             runs_dir=runs_dir,
             resume=resume,
             dataset=dataset,
+            tune_threads=True,  # this process only trains: it may pick its thread count
         )
     return view.report(finished)
 
