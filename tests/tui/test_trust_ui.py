@@ -657,3 +657,30 @@ async def test_the_palette_asked_for_again_after_a_switch_under_it(tmp_path: Pat
         await pilot.press("1")
         await pilot.pause(0.3)
     assert app._exception is None
+
+
+async def test_a_channel_message_from_the_layer_before_is_ignored(tmp_path: Path) -> None:
+    """Found by tui-monkey (seed 707): on the Explore screen, the feature-map grid's
+    "highlighted channel 15" came in after `[` had moved to a layer of 8 channels, and
+    drawing channel 15 of it ended the app (`IndexError: list index out of range` in
+    MapsView.show_detail). A channel the current layer does not have is a stale message."""
+    from cnn_tui.tui.screens.explore import ExploreScreen
+    from cnn_tui.tui.widgets.map_grid import MapGrid
+
+    app = CnnTuiApp(options(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, ExploreScreen)
+        await wait_for(pilot, lambda: screen.side is not None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        grid = screen.query_one("#maps-grid", MapGrid)
+        await pilot.press("[")  # conv1 (16 channels) -> pool2 (8)
+        assert screen.side is not None and screen.side.layers[screen.layer_index].shape[0] == 8
+        grid.post_message(MapGrid.Highlighted(grid, 15))
+        grid.post_message(MapGrid.Chosen(grid, 15))
+        await pilot.pause(0.2)
+        assert app.is_running and app._exception is None
+        assert screen.channel < 8

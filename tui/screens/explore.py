@@ -10,12 +10,9 @@ Three views, switched with f, k and l:
 - Learned: conv1's kernels of the current weights as 3x3 colour tiles; one applied to the
   image; u (or Enter) takes it to the playground.
 
-All numbers come from core (core/features.py, core/kernels.py) through the session's
-`exploring`, computed in thread workers in float64 (so pictures and numbers are the same on
-every machine, whatever its float32 summation order); this module imports no torch. The
-image is the one picked on the Predict screen (the session's `picked_image`), else a
-validation image of the data given to the app, else of the bundled sample (i and I step
-through those).
+Numbers come from core through the session's `exploring`, in thread workers, in float64
+(the same on every machine); no torch here. The image is the one picked on the Predict
+screen, else a validation image of the app's data or the bundled sample (i and I step).
 """
 
 from __future__ import annotations
@@ -337,13 +334,21 @@ class ExploreScreen(ReportsWorkerErrors, AppScreen):
 
     # -- reacting to the widgets --------------------------------------------------------
 
+    def _has_channel(self, index: int) -> bool:
+        """False for a grid message from the layer before a `[` (tui-monkey seed 707)."""
+        layer = self._layer()
+        return layer is not None and 0 <= index < layer.shape[0]
+
     @on(MapGrid.Highlighted, "#maps-grid")
     def _channel_moved(self, message: MapGrid.Highlighted) -> None:
-        self.channel = message.index
-        self._draw_detail()
+        if self._has_channel(message.index):
+            self.channel = message.index
+            self._draw_detail()
 
     @on(MapGrid.Chosen, "#maps-grid")
     def _channel_chosen(self, message: MapGrid.Chosen) -> None:
+        if not self._has_channel(message.index):
+            return
         self.channel = message.index
         if self.has_class("-narrow"):
             self.action_zoom()
