@@ -154,24 +154,28 @@ def perturb(
     best_score = torch.full((len(images),), -1.0, device=device)
     done = torch.zeros(len(images), dtype=torch.bool, device=device)
     taken = torch.zeros(len(images), dtype=torch.long, device=device)
+    active = torch.arange(len(images), device=device)  # the images still stepping
     last = steps if budget else 0  # with no budget there is nothing to try
     for number in range(last + 1):
-        rounded = x.round().requires_grad_(True)
+        rounded = x[active].round().requires_grad_(True)
+        aim = targets[active]
         with torch.enable_grad():
             logits = model((rounded - mean) / std)
-        score = logits.detach().softmax(dim=1).gather(1, targets[:, None])[:, 0]
-        hit = logits.detach().argmax(dim=1) == targets
-        better = ~done & (hit | (score > best_score))  # a hit is kept even if less sure
-        best[better], best_score[better] = rounded.detach()[better], score[better]
-        done |= hit
-        if bool(done.all()) or number == last:
+        score = logits.detach().softmax(dim=1).gather(1, aim[:, None])[:, 0]
+        hit = logits.detach().argmax(dim=1) == aim
+        better = hit | (score > best_score[active])  # a hit is kept even if less sure
+        best[active[better]] = rounded.detach()[better]
+        best_score[active[better]] = score[better]
+        done[active[hit]] = True
+        if bool(hit.all()) or number == last:
             break
         with torch.enable_grad():
-            loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+            loss = torch.nn.functional.cross_entropy(logits, aim, reduction="sum")
             (gradient,) = torch.autograd.grad(loss, rounded)
-        moving = (~done).float()[:, None, None, None]
-        x = torch.minimum(torch.maximum(x - step * gradient.sign() * moving, low), high)
-        taken += (~done).long()
+        active, gradient = active[~hit], gradient[~hit]
+        moved = x[active] - step * gradient.sign()
+        x[active] = torch.minimum(torch.maximum(moved, low[active]), high[active])
+        taken[active] += 1
     return best.round().to(torch.uint8).cpu(), done.cpu(), taken.cpu()
 
 
