@@ -5,10 +5,13 @@ through main() (no torch import per run)."""
 from __future__ import annotations
 
 import json
+import re
 
+from cnn_tui.core import paths
 from cnn_tui.tui.main import main
 from PIL import Image
 
+WEIGHTS = paths.shipped_weights_dir()
 KEYS = {"path", "target", "eps", "linf", "success", "out", "original", "adversarial"}
 
 
@@ -55,3 +58,41 @@ def test_fooled_lists_only_the_classes_the_model_does_not_know(tmp_path, make_im
     assert "6 validation images of frog, ship: " in out and "read as airplane or bird" in out
     assert main(["fooled", "--min", "2"]) == 2
     assert "min must be a probability" in capsys.readouterr().err
+
+
+def test_attack_models_ranks_the_shipped_models_smallest_first(
+    shared_data, tmp_path, make_image_folder, monkeypatch, capsys
+):
+    shipped = tmp_path / "shipped"  # two of the seven, to keep the test cheap
+    shipped.mkdir()
+    for name in ("birds_vs_airplanes", "net-depth"):
+        for suffix in (".pt", ".json"):
+            (shipped / (name + suffix)).write_bytes((WEIGHTS / (name + suffix)).read_bytes())
+    monkeypatch.setattr(paths, "shipped_weights_dir", lambda: shipped)
+    data = make_image_folder(tmp_path / "c2", train=1, test=1)
+    for name in ("airplane", "bird"):  # real pictures: they flip in a few small budgets
+        [random] = (data / "test" / name).iterdir()
+        random.write_bytes((shared_data / "cifar10-jpeg" / "test" / name / "0000.jpg").read_bytes())
+    assert main(["attack", "--models", "--data", str(data), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["model"], r["parameters"]) for r in rows] == [("net-depth", 16_130), ("net", 18_090)]
+    assert all(r["images"] == 2 and 0 <= r["flipped_within_default_eps"] <= 1 for r in rows)
+    assert set(rows[0]) == {
+        "weights",
+        "model",
+        "parameters",
+        "val_accuracy",
+        "images",
+        "median_eps",
+        "flipped_within_default_eps",
+    }
+    assert main(["attack", "--models", "--data", str(data)]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"^net-depth\s+16,130\s+0\.8910\s+(\d/255|>8/255)\s+\d+%$", table, re.M)
+    for args, words in (
+        (["--models", "x.png"], "it takes no IMAGE"),
+        (["x.png"], "give IMAGE and --target CLASS (or --models)"),
+        (["x.png", "--target", "bird", "--data", "d"], "--data goes with --models"),
+    ):
+        assert main(["attack", *args]) == 2
+        assert words in capsys.readouterr().err

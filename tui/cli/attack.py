@@ -1,7 +1,8 @@
 """`cnn-tui attack IMAGE --target CLASS`: change a picture by a few levels per pixel so
 that the model reads it as another class (the chapter's second exercise), write it as a
 PNG, and show what the model makes of that PNG read back. Exit status 0 when it reads as
-the target, 1 when the budget was not enough (the best attempt is still written)."""
+the target, 1 when the budget was not enough (the best attempt is still written).
+`attack --models` compares the shipped models instead (tui/cli/attack_models.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from cnn_tui.tui.cli.output import (
     EXIT_OK,
     CliFailure,
     Output,
+    UsageError,
     quiet_warnings,
     warn_sample_weights,
 )
@@ -28,6 +30,10 @@ def cmd_attack(args: argparse.Namespace, out: Output) -> int:
     from cnn_tui.core.safe_files import printable_path
 
     quiet_warnings()
+    if _check_form(args):
+        from cnn_tui.tui.cli.attack_models import attack_models
+
+        return attack_models(out, args.data)
     predictor = Predictor.from_weights(args.weights)
     warn_sample_weights(out, predictor.meta)
     try:
@@ -46,6 +52,23 @@ def cmd_attack(args: argparse.Namespace, out: Output) -> int:
     else:
         _show(out, predictor.classes, result)
     return EXIT_OK if result.success else EXIT_FAILURE
+
+
+def _check_form(args: argparse.Namespace) -> bool:
+    """Whether this is `attack --models`; UsageError for a mix of the two forms."""
+    one = {"IMAGE": getattr(args, "image", None), "--target": getattr(args, "target", None)}
+    one |= {"--out": getattr(args, "out", None), "--weights": args.weights}
+    one |= {"--eps": getattr(args, "eps", None), "--steps": getattr(args, "steps", None)}
+    if getattr(args, "models", False):
+        given = [name for name, value in one.items() if value is not None]
+        if given:
+            raise UsageError(f"--models compares the shipped models: it takes no {given[0]}")
+        return True
+    if one["IMAGE"] is None or one["--target"] is None:
+        raise UsageError("give IMAGE and --target CLASS (or --models)")
+    if args.data is not None:
+        raise UsageError("--data goes with --models")
+    return False
 
 
 def _show(out: Output, classes: list[str], result: AttackResult) -> None:

@@ -12,14 +12,13 @@ from cnn_tui.tui.cli.option_values import checked
 
 
 def add_attack(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """`attack IMAGE --target CLASS [--eps E] [--steps N] [--out PNG] [--weights W]`."""
+    """`attack IMAGE --target CLASS [--eps E] [--steps N] [--out PNG] [--weights W]`, or
+    `attack --models [--data DIR]` (checked together in tui/cli/attack.py)."""
     attack = command(
         "attack", "change an image by a few levels per pixel until the model reads another class"
     )
-    attack.add_argument("image", metavar="IMAGE", help="image file, any format")
-    attack.add_argument(
-        "--target", required=True, metavar="CLASS", help="the class it should read as"
-    )
+    attack.add_argument("image", nargs="?", metavar="IMAGE", help="image file, any format")
+    attack.add_argument("--target", metavar="CLASS", help="the class it should read as")
     attack.add_argument(
         "--eps",
         type=checked(check_eps, "eps"),
@@ -36,7 +35,19 @@ def add_attack(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         "--out", metavar="PNG", help="where the PNG goes (default: IMAGE-as-CLASS.png here)"
     )
     attack.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
-    _json_option(attack, "one object: path, target, eps, linf, success, out, both readings")
+    attack.add_argument(
+        "--models",
+        action="store_true",
+        default=False,
+        help="instead: for each shipped model, the median smallest eps that flips 200 "
+        "validation images (the first 100 of each class)",
+    )
+    attack.add_argument("--data", metavar="DIR", help="with --models: the data folder")
+    _json_option(
+        attack,
+        "one object: path, target, eps, linf, success, out, both readings (with --models: "
+        "an array, an object per model)",
+    )
 
 
 def add_fooled(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
