@@ -408,6 +408,10 @@ async def test_compare_overlays_val_curves_and_groups_train_and_val_bars(tmp_pat
         assert warning.display and "different data sets (CIFAR-2, sample)" in str(warning.render())
         table = compare.query_one("#compare-table")
         assert table.row_count == 3
+        # train - val of the final epoch: "does it overfit more?" answered side by side
+        gaps = [str(table.get_row(key)[5]) for key in table.rows]
+        assert "+0.030" in gaps, gaps  # net: 0.85 - 0.82
+        assert "gap = train - val (overfitting)" in str(compare.query_one("#compare-head").render())
         await pilot.press("escape")
         await pilot.press("space")  # unmark one: two are still enough
         await pilot.press("c")

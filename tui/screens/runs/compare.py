@@ -33,6 +33,7 @@ COMPARE_COLUMNS = (
     ("epochs", "epochs"),
     ("train", "train"),
     ("val", "val"),
+    ("gap", "gap"),  # train - val: how much the run overfits (the chapter's exercise 1)
     ("best", "best val"),
     ("state", "state"),
     ("settings", "settings that differ"),  # last: the widest, cut first on a small terminal
@@ -146,7 +147,8 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
             )
         self._show_table(summaries, series)
         live = sum(run.alive for run in summaries)
-        head = f"{len(summaries)} runs compared; train and val are the final epoch's accuracy"
+        head = f"{len(summaries)} runs · final epoch's accuracy: train, val, gap = "
+        head += "train - val (overfitting)"
         if live:
             head += f" · {live} live"
         self.query_one("#compare-head", Static).update(head)
@@ -165,12 +167,14 @@ class CompareScreen(ReportsWorkerErrors, SkipsStaleResizes, Screen):
             colour = variables.get(RUN_COLOURS[index % len(RUN_COLOURS)]) or ""
             label = Text.assemble(("■ ", colour), line.label)
             best = run.best_val_accuracy
+            train, val = line.final_train, line.final_val
             table.add_row(
                 label,
                 Text(data_text(run)),
                 f"{run.epochs_done}/{run.epochs_planned or '?'}",
-                f"{line.final_train:.3f}" if line.final_train is not None else "-",
-                f"{line.final_val:.3f}" if line.final_val is not None else "-",
+                f"{train:.3f}" if train is not None else "-",
+                f"{val:.3f}" if val is not None else "-",
+                f"{train - val:+.3f}" if train is not None and val is not None else "-",
                 f"{best:.3f} @ {run.best_epoch}" if best is not None else "-",
                 run.state,
                 Text(settings_words(run, summaries)),
