@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CnnTuiError
+from .our_png import check_writable, write_png
 from .refused import ConfigError, shown
 
 if TYPE_CHECKING:
@@ -40,11 +40,7 @@ DEFAULT_EPS = 8 / 255
 DEFAULT_STEPS = 40
 MAX_STEPS = 10_000
 STEP_FACTOR = 2.5  # each step moves 2.5 * budget / steps: the budget is crossed 2.5 times
-WRITTEN_BY = "cnn-tui attack"  # the PNG's Software text: a file we may replace
-
-
-class AttackFileError(CnnTuiError):
-    """The adversarial PNG cannot be written where asked; the message says why."""
+WRITTEN_BY = "cnn-tui attack"  # the PNG's Software text (core/our_png.py)
 
 
 @dataclass(frozen=True)
@@ -191,7 +187,7 @@ def attack_file(
     """Attack an image file toward `target`, write the result to `out` (default: see
     default_out) as an 8-bit PNG and judge it by reading that PNG back and classifying it.
 
-    Raises ImageError (one line) for an image that cannot be read, AttackFileError where
+    Raises ImageError (one line) for an image that cannot be read, PngFileError where
     `out` cannot or may not be written (a file cnn-tui did not write is never replaced),
     ConfigError for a class the model does not know.
     """
@@ -211,7 +207,7 @@ def attack_file(
     adversarial, _, taken = perturb(
         predictor.model, tensor, torch.tensor([index]), eps=eps, steps=steps
     )
-    write_png(out, adversarial[0].numpy().transpose(1, 2, 0))
+    write_png(out, adversarial[0].numpy().transpose(1, 2, 0), WRITTEN_BY)
     back = load_image_array(out)  # the judge is the file, not the tensor
     again = torch.from_numpy(back.transpose(2, 0, 1).copy())[None]
     after = predictor.answer(predictor.predict(again)[0])
@@ -231,12 +227,13 @@ def attack_file(
     )
 
 
-def class_index(classes: list[str], name: str) -> int:
-    """The index of a class named by a user (any case), or ConfigError naming the classes."""
+def class_index(classes: list[str], name: str, what: str = "target") -> int:
+    """The index of a class named by a user (any case), or ConfigError naming the classes;
+    `what` says which option named it."""
     found = [i for i, c in enumerate(classes) if c.casefold() == name.strip().casefold()]
     if not found:
         raise ConfigError(
-            f"target {shown(name)} is not one of the model's classes: {', '.join(classes)}"
+            f"{what} {shown(name)} is not one of the model's classes: {', '.join(classes)}"
         )
     return found[0]
 
@@ -245,48 +242,3 @@ def default_out(path: str | Path, target: str) -> Path:
     """Where the adversarial PNG goes when no --out is given: the current folder,
     `<image name>-as-<target>.png`."""
     return Path(f"{Path(path).stem}-as-{target}.png")
-
-
-def check_writable(out: Path) -> None:
-    """Refuse, before any work, an `out` that is a folder, in a missing folder, or a file
-    cnn-tui attack did not write (a user's own picture is never replaced)."""
-    import os
-
-    if out.is_dir():
-        raise AttackFileError(f"{out} is a folder; give a file name such as {out / 'attack.png'}")
-    if not out.parent.is_dir():
-        raise AttackFileError(f"cannot write {out}: the folder {out.parent} does not exist")
-    if os.path.lexists(out) and not written_by_attack(out):
-        raise AttackFileError(
-            f"{out} exists already (not written by cnn-tui); remove it or give another --out"
-        )
-
-
-def written_by_attack(path: Path) -> bool:
-    """Whether path is a PNG this module wrote (its Software text says so)."""
-    from PIL import Image
-
-    from .images import MAX_FILE_BYTES
-    from .safe_files import FileRefused, open_regular
-
-    try:
-        with open_regular(path, MAX_FILE_BYTES) as handle, Image.open(handle) as image:
-            return image.format == "PNG" and image.info.get("Software") == WRITTEN_BY
-    except (FileRefused, OSError, ValueError, SyntaxError):
-        return False
-
-
-def write_png(out: Path, pixels: Any) -> Path:
-    """Write (32, 32, 3) uint8 pixels as an 8-bit RGB PNG, atomically, marked as ours."""
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
-    from .atomic import write_atomic
-
-    info = PngInfo()
-    info.add_text("Software", WRITTEN_BY)
-    image = Image.fromarray(pixels, "RGB")
-    try:
-        return write_atomic(out, lambda handle: image.save(handle, "PNG", pnginfo=info))
-    except OSError as error:
-        raise AttackFileError(f"cannot write {out}: {error.strerror or error}") from None

@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 import torch
 from cnn_tui.core.attack import (
-    AttackFileError,
     attack_file,
     check_eps,
     check_steps,
-    check_writable,
     class_index,
-    write_png,
 )
 from cnn_tui.core.images import load_image_array
 from cnn_tui.core.models import build_model
+from cnn_tui.core.our_png import PngFileError, check_writable, write_png
 from cnn_tui.core.paths import default_weights
 from cnn_tui.core.predict import Predictor
 from cnn_tui.core.refused import ConfigError
@@ -78,7 +76,7 @@ def test_options_and_the_files_an_attack_may_write(tmp_path):
     assert class_index(["airplane", "bird"], " Bird") == 1
     with pytest.raises(ConfigError, match="'cat' is not one of the model's classes: airplane"):
         class_index(["airplane", "bird"], "cat")
-    ours = write_png(tmp_path / "ours.png", np.zeros((32, 32, 3), np.uint8))
+    ours = write_png(tmp_path / "ours.png", np.zeros((32, 32, 3), np.uint8), "cnn-tui attack")
     check_writable(ours)  # an attack's own PNG may be replaced
     check_writable(tmp_path / "new.png")
     theirs = tmp_path / "theirs.png"
@@ -88,5 +86,5 @@ def test_options_and_the_files_an_attack_may_write(tmp_path):
         (tmp_path, "is a folder"),
         (tmp_path / "no" / "x.png", "does not exist"),
     ):
-        with pytest.raises(AttackFileError, match=words):
+        with pytest.raises(PngFileError, match=words):
             check_writable(place)
