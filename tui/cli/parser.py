@@ -392,7 +392,24 @@ def _add_predict(command: Callable[[str, str], Parser]) -> None:
     predict.add_argument("--weights", metavar="FILE", help="weights file (default: shipped)")
     _model_option(predict, "insist on this model (default: the file's): %(choices)s")
     _dataset_option(predict, "insist on its class count: %(choices)s")
-    _json_option(predict, "one array: {path, class, probabilities} or {path, error} per image")
+    predict.add_argument(
+        "--explain",
+        metavar="OUT.png",
+        default=None,
+        help="with one IMAGE: write it 8x enlarged with what the model looked at over it "
+        "(Grad-CAM on the last conv layer, or saliency), red where the class gains most",
+    )
+    predict.add_argument(
+        "--explain-class",
+        metavar="CLASS",
+        default=None,
+        help="the class --explain shows (default: the predicted one)",
+    )
+    _json_option(
+        predict,
+        "one array: {path, class, probabilities} or {path, error} per image; "
+        'with --explain, an "explain" key names the PNG',
+    )
 
 
 def _add_watch(command: Callable[[str, str], Parser]) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
     EXIT_OK,
     Output,
+    UsageError,
     plural,
     print_error,
     quiet_warnings,
@@ -33,10 +35,12 @@ def cmd_predict(args: argparse.Namespace, out: Output) -> int:
 
     quiet_warnings()
     paths, empty, folders = image_paths(args.images)
+    explain = _explain_target(args, paths)
     num_classes = {"cifar2": 2, "cifar10": 10}.get(args.dataset or "")
     predictor = Predictor.from_weights(args.weights, model=args.model, num_classes=num_classes)
     warn_sample_weights(out, predictor.meta)
     results = _classify(predictor, paths, empty, out)
+    wrote = _explain(predictor, paths[0], args.explain_class, explain, results) if explain else None
     failed = [r for r in results if "error" in r]
     if out.json:
         out.emit_json(results, indent=2)
@@ -47,11 +51,52 @@ def cmd_predict(args: argparse.Namespace, out: Output) -> int:
     images = [r for r, path in zip(results, paths, strict=True) if path not in empty]
     if folders and images and not out.json:
         out.line(class_counts(images, predictor.classes))
+    if wrote and not out.json:
+        out.line(wrote)
     if out.width is not None and len(failed) < len(results):  # a terminal, not a pipe
         from cnn_tui.core.weights import known_classes
 
         out.line(known_classes(predictor.classes), style="dim")  # a frog is still a bird
     return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _explain_target(args: argparse.Namespace, paths: list[str]) -> Path | None:
+    """Where --explain writes (checked before any work), or None without it; UsageError
+    for --explain with more than one image (one picture per file: the name is the user's)
+    or --explain-class without --explain."""
+    from cnn_tui.core.our_png import check_writable
+
+    if args.explain is None:
+        if args.explain_class is not None:
+            raise UsageError("--explain-class goes with --explain OUT.png")
+        return None
+    if len(paths) != 1:
+        raise UsageError(
+            f"--explain writes one picture: give one IMAGE, not {plural(len(paths), 'image')}"
+        )
+    target = Path(args.explain).expanduser()
+    check_writable(target, "--explain")
+    return target
+
+
+def _explain(
+    predictor: Predictor,
+    path: str,
+    label: str | None,
+    target: Path,
+    results: list[dict[str, Any]],
+) -> str | None:
+    """Write the overlay for the one image (unless it could not be read); its JSON object
+    gets "explain": the PNG's path. The line to show after the answer, or None."""
+    from cnn_tui.core.explain import explain_file
+    from cnn_tui.core.safe_files import printable_path
+
+    [result] = results
+    if "error" in result:
+        return None
+    done = explain_file(predictor, path, target, label)
+    result["explain"] = printable_path(str(target))
+    return f"wrote {result['explain']}: {done.method} for {done.label} (red: it counts most)"
 
 
 def image_paths(arguments: Sequence[str]) -> tuple[list[str], set[str], bool]:
