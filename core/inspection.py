@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .architecture import BOOK_NET
+from .architecture import BOOK_NET, Architecture
 from .registry import MODELS
 
 if TYPE_CHECKING:
@@ -100,8 +100,10 @@ def layer_table(
     num_classes: int = 2,
     n_blocks: int = 10,
     model: nn.Module | None = None,
+    architecture: Architecture | None = None,
 ) -> LayerTable:
-    """The table for a fresh model of this name, or for a built (e.g. loaded) model.
+    """The table for a fresh model of this name (for net, of this architecture; None: the
+    book's), or for a built (e.g. loaded) model.
 
     Raises ValueError for an unknown model name.
     """
@@ -109,7 +111,7 @@ def layer_table(
 
     if model is not None:
         return layer_table_from_summary(summarize_model(model, model_name))
-    return layer_table_from_summary(summarize(model_name, num_classes, n_blocks))
+    return layer_table_from_summary(summarize(model_name, num_classes, n_blocks, architecture))
 
 
 def format_kernel_size(kernel: tuple[int, ...] | None) -> str:

@@ -315,3 +315,61 @@ async def test_model_screen_actions_are_in_the_command_palette(tmp_path):
         for title in ("Model: load weights", "Model: save weights", "Model: pick a model"):
             assert title in titles
         assert "Model: load the book's checkpoint" in titles
+
+
+async def test_the_lab_measures_as_typed_refuses_at_the_field_and_sends_the_train_form(
+    tmp_path,
+):
+    """The chapter's exercise 1 in the Lab: the totals the issue pins, a refusal beside
+    its field, and t giving the Train form a net of that architecture."""
+    from cnn_tui.core.architecture import Architecture
+    from cnn_tui.tui.screens.train import TrainScreen
+    from cnn_tui.tui.widgets.train_form import TrainForm
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_model_screen(pilot)
+        await pilot.press("a")  # the Lab, its kernel field focused (and selected)
+
+        def totals() -> str:
+            return static_text(pilot, "#lab-totals")
+
+        await wait_for(pilot, lambda: "18,090 parameters" in totals())
+        await pilot.press("5")
+        await wait_for(pilot, lambda: "20,906 parameters" in totals())
+        assert "(+2,816)" in totals() and "5x5 kernels" in totals()
+        assert ["conv1", "Conv2d", "(1, 16, 32, 32)", "5x5", "1,216"] in table_rows(
+            screen, "#lab-table"
+        )
+        await pilot.press("backspace", "1", ",", "3")
+        await wait_for(pilot, lambda: "17,034 parameters" in totals())
+        assert "(-1,056)" in totals()
+        channels = screen.query_one("#lab-channels", Input)
+        channels.focus()
+        channels.value = "32,16"
+        await wait_for(pilot, lambda: "1x3 kernels, 32 and 16" in totals())
+        kernel = screen.query_one("#lab-kernel", Input)
+        kernel.value = "3"
+        await wait_for(pilot, lambda: "38,386 parameters" in totals())
+        kernel.focus()
+        kernel.value = "4"
+        await pilot.pause()
+        assert "kernel size must be odd, from 1 to 15, not 4" in static_text(
+            pilot, "#lab-kernel-note"
+        )
+        assert "refused" in totals()
+        await pilot.press("enter", "t")  # Enter leaves the field; t, refused, stays
+        assert screen.focused is None and isinstance(app.screen, ModelScreen)
+        kernel.value = "5"
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+        form = app.screen.query_one(TrainForm)
+        await pilot.pause()
+        wanted = Architecture(kernel_size=(5, 5), channels=(32, 16))
+        config = form.config(None)
+        assert config is not None and config.model == "net" and config.architecture == wanted
+        assert "5x5 kernels, 32 and 16 channels, tanh" in static_text(pilot, "#architecture")
+        await pilot.press("n")  # back to the book's Net
+        config = form.config(None)
+        assert config is not None and config.architecture is None
+        assert not form.query_one("#architecture").display

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from cnn_tui.core.registry import MODELS
 from cnn_tui.core.weights_files import is_weights_file
 from cnn_tui.tui.errors import ReportsWorkerErrors
-from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.model_lab import LAB_TAB, LabView
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError, TargetExists
 from cnn_tui.tui.state import CurrentModel, Origin
 from cnn_tui.tui.widgets.current_model import weights_text
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
+from cnn_tui.tui.widgets.model_lab import ModelLab
 from cnn_tui.tui.widgets.model_tables import (
     fill_comparison,
     fill_layers,
@@ -46,8 +47,9 @@ TAB_KEYS = Binding.Group("Views", compact=True)
 WEIGHT_KEYS = Binding.Group("Weights", compact=True)
 
 
-class ModelScreen(ReportsWorkerErrors, AppScreen):
-    """Inspect parameter counts and layer shapes; load and save the current weights."""
+class ModelScreen(ReportsWorkerErrors, LabView):
+    """Inspect parameter counts and layer shapes, try the Net with other kernels and widths;
+    load and save the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
@@ -58,6 +60,14 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             "c", "tab('compare')", "Compare", group=TAB_KEYS, tooltip="All models side by side"
         ),
         Binding("f", "tab('shapes')", "Flatten", group=TAB_KEYS, tooltip="Why net needs flatten"),
+        Binding(
+            "a",
+            f"tab('{LAB_TAB}')",
+            "Lab",
+            group=TAB_KEYS,
+            tooltip="The book's Net with another kernel, widths or activation",
+        ),
+        Binding("t", "train_lab", "Train", tooltip="Train the Lab's net: the Train form"),
         Binding("m", "pick_model", "Model", tooltip="Pick a model to inspect"),
         Binding("l", "load", "Load", group=WEIGHT_KEYS, tooltip="Load weights from a file"),
         Binding("b", "book", "Book's", group=WEIGHT_KEYS, tooltip="Load the book's own checkpoint"),
@@ -75,6 +85,10 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
         "use_row": (
             "Model: use the compared weights",
             "Make the highlighted row's best the current (u)",
+        ),
+        "train_lab": (
+            "Model: train the Lab's net",
+            "Put the Lab's kernel, widths and activation into the Train form (t)",
         ),
     }
 
@@ -113,6 +127,8 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             with TabPane("Why flatten", id="shapes"), VerticalScroll(id="lesson"):
                 yield Static("running the book's Sequential...", id="lesson-without")
                 yield Static("", id="lesson-with")
+            with TabPane("Lab", id=LAB_TAB):
+                yield ModelLab(id="lab-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,6 +172,8 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             self.query_one("#model-weights", Static).update(text)
         else:
             self.query_one("#model-weights", Static).update(weights_text(current))
+        if self.lab_shown():
+            self.measure_lab()  # (it waits for the engine)
 
     def say(self, message: str, level: str = "info") -> None:
         line = self.query_one("#model-message", Static)
@@ -183,6 +201,9 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
             self._show_comparison()
         elif pane == "shapes" and not self._lesson_drawn:
             self.run_worker(self._lesson_job, thread=True, group="lesson", exit_on_error=False)
+        elif pane == LAB_TAB:
+            self.measure_lab()
+        self.refresh_bindings()  # t is the Lab's
 
     # -- the layer table ----------------------------------------------------------------
 
@@ -316,7 +337,12 @@ class ModelScreen(ReportsWorkerErrors, AppScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        target = {"layers": "#layer-table", "compare": "#models-table", "shapes": "#lesson"}[tab]
+        target = {
+            "layers": "#layer-table",
+            "compare": "#models-table",
+            "shapes": "#lesson",
+            LAB_TAB: "#lab-kernel",
+        }[tab]
         self.query_one(target).focus()
 
     def action_pick_model(self) -> None:

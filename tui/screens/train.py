@@ -48,6 +48,13 @@ class TrainScreen(ChartKeys, AppScreen):
         Binding("p", "resume", "Resume", tooltip="Resume the paused run"),
         Binding("x", "stop", "Stop", tooltip="Stop training, keeping the last checkpoint"),
         Binding("f", "toggle_form", "Form", tooltip="Show or hide the settings form"),
+        Binding(
+            "n",
+            "book_net",
+            "Book's Net",
+            show=False,  # (the footer is full at 80 columns: the form says n)
+            tooltip="Train the book's Net again, not the Model screen's Lab's",
+        ),
         *chart_bindings(by_step=True),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
@@ -62,6 +69,10 @@ class TrainScreen(ChartKeys, AppScreen):
         "resume": ("Train: resume", "Resume the paused run (p)"),
         "stop": ("Train: stop", "Stop training; the last checkpoint is kept (x)"),
         "toggle_form": ("Train: show or hide the form", "Give the charts more room (f)"),
+        "book_net": (
+            "Train: the book's Net",
+            "Drop the architecture the Model screen's Lab sent (n)",
+        ),
         **chart_help(by_step=True),
     }
 
@@ -75,6 +86,7 @@ class TrainScreen(ChartKeys, AppScreen):
         self._form_auto_hidden = False
         self._narrow: bool | None = None  # the width class of the last Resize
         self.built = False  # the form and the charts are mounted (see on_mount)
+        self._architectures_taken = 0  # of the session's architectures_chosen
 
     def compose(self) -> ComposeResult:
         yield NavBar("train")
@@ -114,11 +126,21 @@ class TrainScreen(ChartKeys, AppScreen):
         await self.mount(Footer())  # the footer's keys alone cost the first frame ~0.15 s
         self._seen_version, self._seen_charts = -1, None  # draw everything once
         self._seen_phase = ""
+        self._take_architecture()
         self.sync()
 
     @on(ScreenResume)
     def _resumed(self) -> None:
+        self._take_architecture()
         self.sync()
+
+    def _take_architecture(self) -> None:
+        """Put into the form an architecture the Model screen's Lab sent since the last
+        time (the form is locked while a run goes, but shows it for the next)."""
+        chosen = self.session.architectures_chosen
+        if self.built and chosen != self._architectures_taken:
+            self._architectures_taken = chosen
+            self._form().set_architecture(self.session.chosen_architecture)
 
     def on_resize(self, event: Resize) -> None:
         """A window made narrow while a run trains hides the form as a start in a narrow
@@ -200,6 +222,13 @@ class TrainScreen(ChartKeys, AppScreen):
             return phase == "paused"
         if action == "stop":
             return phase in ("starting", "running", "paused")
+        if action == "book_net":  # only while the form holds a Lab's architecture
+            form_mounted = self.built and bool(self.query("#form"))
+            return (
+                form_mounted
+                and self._form().architecture is not None
+                and not self.session.train.active
+            )
         return True
 
     def action_start(self) -> None:
@@ -250,6 +279,10 @@ class TrainScreen(ChartKeys, AppScreen):
     def action_stop(self) -> None:
         self.session.stop_training()
         self.sync()
+
+    def action_book_net(self) -> None:
+        if self.built and not self.session.train.active:
+            self._form().set_architecture(None)
 
     def action_toggle_form(self) -> None:
         if not self.built:

@@ -6,13 +6,28 @@ not fit is refused with a SessionError saying why, and nothing else changes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnn_tui.tui.session.errors import SessionError, TargetExists
 
 if TYPE_CHECKING:
+    from cnn_tui.core.architecture import Architecture
     from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
+
+
+@dataclass(frozen=True)
+class LabTable:
+    """A Net family member's layers, measured, beside the book's Net's total (the Lab)."""
+
+    architecture: Architecture
+    table: LayerTable
+    book_params: int  # the book's Net's parameters, for the same number of classes
+
+    @property
+    def difference(self) -> int:
+        return self.table.total_params - self.book_params
 
 
 class Models:
@@ -61,6 +76,15 @@ class Models:
         from cnn_tui.core.inspection import layer_table
 
         return layer_table(model, num_classes)
+
+    def lab_table(self, architecture: Architecture, num_classes: int = 2) -> LabTable:
+        """The net of this architecture measured as the Layers view measures a model (a
+        real forward pass), with the book's Net's total beside it."""
+        from cnn_tui.core.architecture import BOOK_NET
+        from cnn_tui.core.inspection import layer_table
+
+        table = layer_table("net", num_classes, architecture=architecture)
+        return LabTable(architecture, table, BOOK_NET.parameter_count(num_classes))
 
     def compare(self, num_classes: int) -> list[ModelComparison]:
         """Every model's size and the best scores of its shipped weights and runs."""

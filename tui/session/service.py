@@ -42,6 +42,7 @@ from textual.signal import Signal
 from textual.worker import Worker
 
 if TYPE_CHECKING:
+    from cnn_tui.core.architecture import Architecture
     from cnn_tui.core.data import DataSet
     from cnn_tui.core.resume import Resume
 
@@ -66,6 +67,10 @@ class Session:
         self.current_model_changed: Signal[CurrentModel] = Signal(host, "current-model")
         self.first_frame_shown = False  # the first screen has been drawn (App.on_ready)
         self.picked_image: PickedImage | None = None  # on Predict, for Explore
+        # The Model screen's Lab sends the Train form an architecture (t); the form takes
+        # each once, when the Train screen is shown (chosen counts the sendings).
+        self.chosen_architecture: Architecture | None = None
+        self.architectures_chosen = 0
         self.predicting = Predicting(options.data, lambda: self.dataset)
         self.models = Models(options.data, options.runs)
         self.exploring = Exploring(lambda: self.dataset)
@@ -169,6 +174,11 @@ class Session:
         elif message.refused:
             self.train.write(f"weights not loaded: {message.refused}", "warning")
         self.train.version += 1
+
+    def choose_architecture(self, architecture: Architecture) -> None:
+        """The net the Train form should train next (the Model screen's Lab, key t)."""
+        self.chosen_architecture = architecture
+        self.architectures_chosen += 1
 
     # -- the current model --------------------------------------------------------------
 

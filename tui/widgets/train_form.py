@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cnn_tui.core.architecture import BOOK_NET, Architecture
 from cnn_tui.core.config import (
     DATASETS,
     OPTIMIZERS,
@@ -32,6 +33,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 NUMBER_FIELDS = ("epochs", "lr", "batch_size")
+LAB_HELP = "the book's Net, reshaped in the Model screen's Lab:"
 
 
 class CoreCheck(Validator):
@@ -75,6 +77,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         self.folder = folder
         self._model = initial.model
         self._preset = initial.preset if initial.preset in PRESETS else "book"
+        self.architecture = initial.architecture  # net's, from the Model screen's Lab
 
     def compose(self) -> ComposeResult:
         config = self.initial
@@ -88,6 +91,7 @@ class TrainForm(VerticalScroll, can_focus=False):
                 id="model",
             )
         yield FittedText(MODELS.get(config.model, ""), id="model-help", classes="field-help")
+        yield Static("", id="architecture", classes="field-arch")
         with Horizontal(classes="field section"):
             yield Label("data set", classes="field-label")
             yield Select(
@@ -137,6 +141,7 @@ class TrainForm(VerticalScroll, can_focus=False):
             yield Checkbox("random flips", config.augment, compact=True, id="augment")
 
     def on_mount(self) -> None:
+        self._show_architecture()
         for name in NUMBER_FIELDS:
             field = self.query_one(f"#{name}", Input)
             self._show_error(name, field.validate(field.value))
@@ -165,7 +170,9 @@ class TrainForm(VerticalScroll, can_focus=False):
         if not isinstance(event.value, str) or event.value == self._model:
             return
         previous, self._model = self._model, event.value
-        self.query_one("#model-help", FittedText).set_text(MODELS.get(event.value, ""))
+        if event.value != "net":
+            self.architecture = None  # another model: its own shapes
+        self._show_architecture()  # (and the model's description)
         # The book trains NetResDeep with a smaller learning rate: follow the preset's lr
         # when the field still holds the preset's value for the previous model.
         field = self.query_one("#lr", Input)
@@ -185,6 +192,28 @@ class TrainForm(VerticalScroll, can_focus=False):
         if preset.value != name:
             preset.value = name
         self.post_message(self.PresetApplied())
+
+    def set_architecture(self, architecture: Architecture | None) -> None:
+        """Train this member of the Net family (the model becomes net); None: the book's."""
+        self.architecture = None if architecture == BOOK_NET else architecture
+        if self.architecture is not None:
+            self.query_one("#model", Select).value = "net"
+        self._show_architecture()
+
+    def _show_architecture(self) -> None:
+        """The architecture in words under the model's description, while there is one."""
+        line = self.query_one("#architecture", Static)
+        line.display = self.architecture is not None
+        if self.architecture is None:
+            self.query_one("#model-help", FittedText).set_text(MODELS.get(self._model, ""))
+        else:
+            self.query_one("#model-help", FittedText).set_text(LAB_HELP)
+            line.update(
+                Text.assemble(
+                    (self.architecture.describe(), "bold"), ("\nn: back to the book's Net", "dim")
+                )
+            )
+        self.screen.refresh_bindings()  # (the Train screen's n)
 
     def set_source(self, text: str, folder: str | None = None) -> None:
         self.source, self.folder = text, folder
@@ -234,6 +263,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         edited = any(getattr(base, key) != value for key, value in values.items())
         return base.with_changes(
             **values,
+            architecture=self.architecture if model == "net" else None,
             dataset=str(self.query_one("#dataset", Select).value),
             data_dir=data_dir,
             preset="custom" if edited else preset,
