@@ -67,7 +67,9 @@ class ModelScreen(ReportsWorkerErrors, LabView):
             group=TAB_KEYS,
             tooltip="The book's Net with another kernel, widths or activation",
         ),
-        Binding("t", "train_lab", "Train", tooltip="Train the Lab's net: the Train form"),
+        Binding(
+            "t", "train_lab", "Train", tooltip="Put the Lab's net into the Train form, and go there"
+        ),
         Binding("m", "pick_model", "Model", tooltip="Pick a model to inspect"),
         Binding("l", "load", "Load", group=WEIGHT_KEYS, tooltip="Load weights from a file"),
         Binding("b", "book", "Book's", group=WEIGHT_KEYS, tooltip="Load the book's own checkpoint"),

@@ -203,7 +203,9 @@ class Session:
         control = TrainControl()
         self.train.begin(config, control)
         self.train.write(
-            f"{'resume' if resume else 'start'}: {config.model}, preset {config.preset}, "
+            f"{'resume' if resume else 'start'}: {config.model}"
+            + (f" ({config.architecture.describe()})" if config.architecture else "")
+            + f", preset {config.preset}, "
             f"{config.epochs} epochs, lr {config.lr:g}, batch {config.batch_size}, "
             f"{config.optimizer}{', flips' if config.augment else ''}"
             + (f"; run folder {resume}" if resume else "")
