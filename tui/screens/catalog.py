@@ -34,7 +34,7 @@ SCREENS = (
         "Model",
         "model",
         "ModelScreen",
-        "The models' layers and shapes, a lab for other kernels; load and compare weights",
+        "The models' layers and shapes; load and compare weights",
     ),
     ScreenEntry(
         "predict",
