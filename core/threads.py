@@ -4,7 +4,7 @@ Two OpenMP threads on two cores make the book's Net faster on an idle machine an
 slower than one thread when one core is busy with something else (their ops wait on each
 other at every barrier). No fixed number is right on a laptop, so a run that may choose
 times blocks of its own batches at one thread and at all of them, alternated, and keeps
-the faster; it measures again when an epoch's speed moves away from the one it chose by.
+the faster; it measures again when the epochs' speed moves away from the one it chose by.
 The timed batches are the run's own training, so the measurement costs nothing but the
 slower blocks. It changes a process-wide torch setting, so only a process that does
 nothing but train may use it (the CLI's train and a detached run; the app fixes its
@@ -22,7 +22,8 @@ BLOCK = 8  # batches timed at a time
 ROUNDS = 3  # timed blocks per thread count, alternated
 GAIN = 0.95  # more threads are kept only when at least 5% faster than one
 CLEAR = 1.5  # one count this much slower than another after a block each: no more rounds
-DRIFT = 0.25  # an epoch this much slower or faster than the first after the choice: again
+DRIFT = 0.25  # two epochs in a row this much slower or faster than the first after the
+# choice: measure again (one such epoch is common noise beside another busy program)
 
 
 def threads_fixed_by_environment() -> bool:
@@ -47,6 +48,7 @@ class ThreadTuner:
     chosen: int | None = None
     reference: float | None = None  # images/s of the first whole epoch after a choice
     _chosen_this_epoch: bool = False  # that epoch's speed mixes the counts measured
+    _strikes: int = 0  # epochs in a row off the reference by more than DRIFT
     _plan: list[tuple[int, bool]] = field(default_factory=list)  # (threads, timed?)
     _times: dict[int, list[float]] = field(default_factory=dict)
     _count: int = 0
@@ -60,14 +62,16 @@ class ThreadTuner:
     def measuring(self) -> bool:
         return bool(self._plan)
 
-    def _measure(self) -> None:
-        """Plan a warm-up block, then ROUNDS timed blocks per count in an ABBA order (a
-        slow drift of the machine's load then weighs on both alike)."""
+    def _measure(self, warm_up: bool = True) -> None:
+        """Plan a warm-up block (the run's first batches allocate), then ROUNDS timed
+        blocks per count in an ABBA order (a slow drift of the machine's load then weighs
+        on both alike)."""
         forward, backward = list(self.candidates), list(reversed(self.candidates))
         order: list[int] = []
         for round_ in range(ROUNDS):
             order += forward if round_ % 2 == 0 else backward
-        self._plan = [(self.candidates[-1], False)] + [(n, True) for n in order]
+        self._plan = [(self.candidates[-1], False)] if warm_up else []
+        self._plan += [(n, True) for n in order]
         self._times = {n: [] for n in self.candidates}
         self._count = 0
 
@@ -113,14 +117,16 @@ class ThreadTuner:
         if self.reference is None:
             self.reference = images_per_second
             return
-        if abs(images_per_second - self.reference) > DRIFT * self.reference:
+        off = abs(images_per_second - self.reference) > DRIFT * self.reference
+        self._strikes = self._strikes + 1 if off else 0
+        if self._strikes >= 2:
             change = "slower" if images_per_second < self.reference else "faster"
             self.say(
-                f"threads: the epoch ran {abs(images_per_second / self.reference - 1):.0%} "
+                f"threads: two epochs ran {abs(images_per_second / self.reference - 1):.0%} "
                 f"{change} than before; measuring again"
             )
-            self.reference = None
-            self._measure()
+            self.reference, self._strikes = None, 0
+            self._measure(warm_up=False)
 
     def _choose(self) -> None:
         medians = {n: sorted(t)[len(t) // 2] for n, t in self._times.items() if t}
