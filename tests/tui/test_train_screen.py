@@ -234,8 +234,10 @@ async def test_chart_toggles_smooth_log_scale_and_time_axis(tmp_path: Path) -> N
         await ready(pilot)
         for epoch in (1, 2, 3):
             app.post_message(TrainEvent(_record(epoch, seconds=epoch)))
-        await pilot.pause(0.3)
         loss = app.screen.query_one("#loss-chart", MetricChart)
+        # The charts take new epochs at their next redraw tick (a fixed pause of 0.3 s
+        # fell short on a loaded machine): wait for the three epochs to be drawn.
+        await wait_for(pilot, lambda: len(loss.series.get("train", [])) == 3)
         raw = [r.train_loss for r in app.session.train.history]
         assert loss.series["train"] == raw
         await pilot.press("m")
