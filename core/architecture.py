@@ -82,6 +82,15 @@ class Architecture:
         top, side = self.padding
         return words + f", padding {top}" + (f",{side}" if side != top else "")
 
+    def short(self) -> str:
+        """A table cell's words, e.g. "5x5 16,8 tanh" ("p0" when the padding is set)."""
+        kernel, channels = self.kernel_size, self.channels
+        words = f"{kernel[0]}x{kernel[1]} {channels[0]},{channels[1]} {self.activation}"
+        if self.padding is None:
+            return words
+        top, side = self.padding
+        return words + f" p{top}" + (f",{side}" if side != top else "")
+
     def to_dict(self) -> dict[str, Any]:
         """What config.json and a weights sidecar record (from_dict reads it back)."""
         return {

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .architecture import BOOK_NET, Architecture
 from .events import EpochEnd
+from .refused import ConfigError
 from .run_files import CONFIG, STATE, RunError
 from .run_lock import is_alive, lock_holder, refuses_signals, request_stop
 from .run_records import (
@@ -57,9 +59,22 @@ class RunSummary:
     optimizer: str | None = None
     augment: bool | None = None
     schedule: str | None = None
+    architecture: str | None = None  # a `net`'s shape in short words (None: another model)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def net_shape(config: dict[str, Any]) -> str | None:
+    """A `net` run's architecture in short words ("3x3 16,8 tanh" for the book's, as in a
+    config.json written before there were others); None for other models or a bad record."""
+    if config.get("model") != "net":
+        return None
+    recorded = config.get("architecture")
+    try:
+        return (BOOK_NET if recorded is None else Architecture.from_dict(recorded)).short()
+    except ConfigError:
+        return None
 
 
 def effective_state(
@@ -137,6 +152,7 @@ def run_summary(run_dir: str | Path) -> RunSummary:
         optimizer=as_text(config.get("optimizer")),
         augment=config.get("augment") if isinstance(config.get("augment"), bool) else None,
         schedule=as_text(config.get("schedule")),
+        architecture=net_shape(config),
     )
 
 

@@ -183,3 +183,17 @@ def test_a_bad_recorded_architecture_is_one_line_and_a_variant_is_not_the_books_
     assert read_trained(sidecar, five, "run") is not None
     sidecar.write_text(json.dumps({**meta, "architecture": FIVE.to_dict()}))
     assert read_trained(sidecar, five, "run") is None
+
+
+def test_a_runs_listing_names_a_nets_shape_in_short() -> None:
+    """The Runs table's `net` column: the shape a config.json records, the book's when it
+    records none, nothing for other models or a damaged record."""
+    from cnn_tui.core.runs import net_shape
+
+    five = Architecture((5, 5), (16, 8)).to_dict()
+    assert net_shape({"model": "net", "architecture": five}) == "5x5 16,8 tanh"
+    assert net_shape({"model": "net"}) == "3x3 16,8 tanh"
+    padded = {**five, "padding": [0, 1], "activation": "relu"}
+    assert net_shape({"model": "net", "architecture": padded}) == "5x5 16,8 relu p0,1"
+    assert net_shape({"model": "net-res", "architecture": five}) is None
+    assert net_shape({"model": "net", "architecture": {"kernel_size": "x"}}) is None

@@ -37,9 +37,10 @@ from cnn_tui.tui.screens.runs import (
     RunsScreen,
     compare_labels,
 )
+from cnn_tui.tui.screens.runs.compare import settings_words
 from cnn_tui.tui.widgets.charts import MetricChart
 from cnn_tui.tui.widgets.compare_charts import ValCurvesChart, bar_floor
-from cnn_tui.tui.widgets.run_columns import columns_for, shared_settings
+from cnn_tui.tui.widgets.run_columns import columns_for, differing, shared_settings
 from cnn_tui.tui.widgets.run_table import RunTable
 from rich.text import Text
 from runs_support import CIFAR2, CURVES, SAMPLE, T0, epoch_record, train_run, write_run
@@ -139,6 +140,14 @@ def test_short_names_for_the_table_and_the_comparison(tmp_path) -> None:
     on_sample = [replace(run, dataset=SAMPLE) for run in summaries]
     assert "data" in [column.key for column in columns_for(on_sample, wide=False)]
     assert "data" not in shared_settings(on_sample)
+    # A net's shape (the Lab, --kernel-size) is a column where two nets differ in it, and
+    # the compare view's settings say it; other models have none and add no column.
+    assert [run.architecture for run in summaries] == ["3x3 16,8 tanh", "3x3 16,8 tanh", None]
+    assert "arch" not in [column.key for column in differing(summaries)]
+    wide = [replace(summaries[0], architecture="5x5 16,8 tanh"), *summaries[1:]]
+    assert "arch" in [column.key for column in differing(wide)]
+    assert settings_words(wide[0], wide) == "net 5x5 16,8 tanh"
+    assert "net" not in shared_settings(summaries).split(" · ")[-1]
     assert bar_floor([0.85, 0.91, 0.74]) == pytest.approx(0.6)
     assert bar_floor([0.3, 0.9]) == pytest.approx(0.2)
     assert bar_floor([0.05]) == 0.0

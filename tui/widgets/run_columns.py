@@ -69,6 +69,8 @@ SETTINGS = (
     Column("augment", "aug", lambda r: augment_text(r.augment), lambda r: r.augment, setting=True),
     Column("schedule", "sched", lambda r: r.schedule or "-", lambda r: r.schedule, True),
     Column("data", "data", data_text, data_text, setting=True),
+    # a `net`'s shape (the Model screen's Lab, train --kernel-size...): other models have none
+    Column("arch", "net", lambda r: r.architecture or "-", lambda r: r.architecture or "", True),
 )
 NAME = Column("title", "name", lambda r: r.title, lambda r: r.title.casefold())
 MODEL = Column("model", "model", lambda r: r.model or "?", lambda r: r.model or "")
@@ -90,7 +92,8 @@ def differing(runs: Sequence[RunSummary]) -> list[Column]:
     and the data set whenever a run trained on the bundled sample (it must not be missed)."""
     shown = []
     for column in SETTINGS:
-        texts = {column.text(run) for run in runs}
+        shaped = [run for run in runs if column.key != "arch" or run.architecture]
+        texts = {column.text(run) for run in shaped}
         if len(texts) > 1 or (column.key == "data" and SAMPLE in texts):
             shown.append(column)
     return shown
@@ -128,7 +131,7 @@ def shared_settings(runs: Sequence[RunSummary]) -> str:
     e.g. "lr 0.01 · batch 64 · opt sgd · aug no · sched none · data CIFAR-2"."""
     if not runs:
         return ""
-    apart = {column.key for column in differing(runs)}
+    apart = {column.key for column in differing(runs)} | {"arch"}  # the model column says
     return " · ".join(
         f"{column.header} {column.text(runs[0])}" for column in SETTINGS if column.key not in apart
     )
