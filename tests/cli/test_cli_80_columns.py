@@ -146,11 +146,26 @@ def test_in_a_pipe_the_epoch_line_is_whole_and_unmarked(capsys):
     view(started(5000))
     view(epoch(1, 0.6))
     finished = Finished("finished", "/runs/r", "/runs/r/weights.pt", 1, 0.6, 1)
+    view(finished)  # as train() ends
     assert view.report(finished) == 0
     text = capsys.readouterr().out
     assert "epoch    1/5000  train loss 0.6931 acc 0.5123  val loss 0.6999 acc 0.6000  " in text
     assert "1234.5s  123,456 img/s\n" in text and "*" not in text
     assert "finished: 1 epoch, best val accuracy 0.6000 (epoch 1)" in text
+    # where the wall clock went (issue 13: the breakdown from launch), within 80 columns
+    assert re.search(
+        r"\ntime: [\d.]+ s in all: [\d.]+ s to load \(imports, data\), then "
+        r"[\d.]+ s for 1 epoch\n",
+        text,
+    ), text
+    from cnn_tui.tui import STARTED
+
+    view.started_at, view.finished_at = STARTED + 3.5, STARTED + 10.6
+    line = view.time_line(100, STARTED + 1010.7)
+    assert line == (
+        "time: 1010.7 s in all: 3.5 s to load (imports, data), then 7.1 s for 100 epochs"
+    )
+    assert len(line) <= 80
 
 
 def test_after_a_resume_the_star_marks_only_a_best_of_the_whole_run(tmp_path):

@@ -4,8 +4,10 @@ while a run trains in this process (`cnn-tui train`, and the detached trainer's 
 from __future__ import annotations
 
 import signal
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cnn_tui.tui import STARTED
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -49,6 +51,8 @@ class TrainView:
         self.terminated = False  # SIGTERM
         self._previous_handler: Any = None
         self._previous_term: Any = None
+        self.started_at: float | None = None  # perf_counter at Started, and at Finished
+        self.finished_at: float | None = None
 
     # context: restore the terminal and the signal handler whatever happens
     def __enter__(self) -> TrainView:
@@ -101,8 +105,10 @@ class TrainView:
             if event.level != "error" and not (self.interrupted and self.control.stopped):
                 self.out.log(event.message, event.level)
         elif isinstance(event, Started):
+            self.started_at = time.perf_counter()
             self._started(event)
         elif isinstance(event, Finished):
+            self.finished_at = time.perf_counter()
             self._stop_progress()
 
     def _started(self, event: Any) -> None:
@@ -184,6 +190,17 @@ class TrainView:
             parts.pop()
         return "".join(parts) + mark
 
+    def time_line(self, epochs: int, now: float) -> str:
+        """Where the wall clock went, from cnn-tui's start: loading (imports, data, the
+        run folder) until the first epoch began, then the epochs (validation and
+        checkpoints included)."""
+        assert self.started_at is not None and self.finished_at is not None
+        load, training = self.started_at - STARTED, self.finished_at - self.started_at
+        return (
+            f"time: {now - STARTED:.1f} s in all: {load:.1f} s to load (imports, data), "
+            f"then {training:.1f} s for {plural(epochs, 'epoch')}"
+        )
+
     def report(self, finished: Finished) -> int:
         """The end of the run: the run folder and weights, and the exit status."""
         out = self.out
@@ -198,6 +215,8 @@ class TrainView:
             out.line(f"run folder: {finished.run_dir}")
             if finished.weights:
                 out.line(f"weights:    {finished.weights}")
+            if self.started_at is not None and self.finished_at is not None:
+                out.line(self.time_line(finished.epochs_done, time.perf_counter()))
         if finished.state == "failed":
             print_error(finished.message or "training failed")
             return EXIT_FAILURE
