@@ -320,12 +320,16 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     def action_filter(self) -> None:
         field = self.query_one("#runs-filter", Input)
         field.add_class("-open")
-        self.call_after_refresh(field.focus)  # once shown: a hidden widget takes no focus
+        # Shown and focused now, not after the next refresh: a letter typed right after
+        # `/` went to the table (seen in CI: `/ADAM` filtered by "DAM").
+        field.display = True
+        field.focus()
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#runs-filter", Input)
         field.value = ""  # Input.Changed clears the table's filter
         field.remove_class("-open")
+        field.display = False
         self.query_one(RunTable).focus()
 
     def _filter_open(self) -> bool:
@@ -342,4 +346,5 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     def _filter_kept(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             event.input.remove_class("-open")
+            event.input.display = False
         self.query_one(RunTable).focus()
