@@ -31,6 +31,9 @@ class Column:
     text: Callable[[RunSummary], str]
     value: Callable[[RunSummary], Any]
     setting: bool = False  # a training setting: a column only where the runs differ
+    # the runs the setting applies to (a net's shape: net runs only); the others neither
+    # make it differ nor share it
+    applies: Callable[[RunSummary], bool] | None = None
 
 
 def started_text(started: float | None, wide: bool = False) -> str:
@@ -70,7 +73,14 @@ SETTINGS = (
     Column("schedule", "sched", lambda r: r.schedule or "-", lambda r: r.schedule, True),
     Column("data", "data", data_text, data_text, setting=True),
     # a `net`'s shape (the Model screen's Lab, train --kernel-size...): other models have none
-    Column("arch", "net", lambda r: r.architecture or "-", lambda r: r.architecture or "", True),
+    Column(
+        "arch",
+        "net",
+        lambda r: r.architecture or "-",
+        lambda r: r.architecture or "",
+        setting=True,
+        applies=lambda r: r.architecture is not None,
+    ),
 )
 NAME = Column("title", "name", lambda r: r.title, lambda r: r.title.casefold())
 MODEL = Column("model", "model", lambda r: r.model or "?", lambda r: r.model or "")
@@ -92,8 +102,7 @@ def differing(runs: Sequence[RunSummary]) -> list[Column]:
     and the data set whenever a run trained on the bundled sample (it must not be missed)."""
     shown = []
     for column in SETTINGS:
-        shaped = [run for run in runs if column.key != "arch" or run.architecture]
-        texts = {column.text(run) for run in shaped}
+        texts = {column.text(run) for run in runs if column.applies is None or column.applies(run)}
         if len(texts) > 1 or (column.key == "data" and SAMPLE in texts):
             shown.append(column)
     return shown
@@ -131,9 +140,11 @@ def shared_settings(runs: Sequence[RunSummary]) -> str:
     e.g. "lr 0.01 · batch 64 · opt sgd · aug no · sched none · data CIFAR-2"."""
     if not runs:
         return ""
-    apart = {column.key for column in differing(runs)} | {"arch"}  # the model column says
+    apart = {column.key for column in differing(runs)}
     return " · ".join(
-        f"{column.header} {column.text(runs[0])}" for column in SETTINGS if column.key not in apart
+        f"{column.header} {column.text(runs[0])}"
+        for column in SETTINGS
+        if column.key not in apart and column.applies is None
     )
 
 
