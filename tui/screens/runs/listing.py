@@ -323,7 +323,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         # Shown and focused now, not after the next refresh: a letter typed right after
         # `/` went to the table (seen in CI: `/ADAM` filtered by "DAM").
         field.display = True
-        field.focus()
+        self.set_focus(field)  # at once: Widget.focus waits its turn behind keys in the queue
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#runs-filter", Input)
