@@ -6,8 +6,10 @@ to its screens. They carry numbers only, never tensors, so they cross threads fr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from .layer_stats import Histogram, LayerStats, MachineStats, layers_to_json, machine_to_json
 from .states import EndState, LogLevel
 
 
@@ -29,6 +31,7 @@ class Progress:
     losses: tuple[float, ...] = ()
     lrs: tuple[float, ...] = ()
     epoch_seconds: float = 0.0  # this epoch's training time so far, pauses left out
+    machine: MachineStats | None = None  # the trainer process, at most once a second
 
     def run_seconds_left(self, epoch_seconds: float | None = None) -> float:
         """Time left for the whole run: this epoch's rest, then each epoch still to come at
@@ -42,7 +45,8 @@ class Progress:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One finished epoch; the same fields as a line of metrics.jsonl."""
+    """One finished epoch; the same fields as a line of metrics.jsonl, and the look inside
+    it (core/layer_stats.py) where the run measured one."""
 
     epoch: int
     train_loss: float
@@ -51,9 +55,36 @@ class EpochEnd:
     val_accuracy: float
     epoch_seconds: float
     images_per_second: float
+    layers: dict[str, LayerStats] | None = None  # module name -> its figures
+    machine: MachineStats | None = None
+    histograms: dict[str, Histogram] | None = None  # in histograms.jsonl, not metrics.jsonl
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        """The epoch's figures (EPOCH_FIGURES): `train --json`'s line and a CSV row."""
+        return {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "epoch_seconds": self.epoch_seconds,
+            "images_per_second": self.images_per_second,
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """The epoch's metrics.jsonl line: its figures, then "layers" and "machine" where
+        measured."""
+        record: dict[str, Any] = self.to_dict()
+        if self.layers:
+            record["layers"] = layers_to_json(self.layers)
+        if self.machine is not None:
+            record["machine"] = machine_to_json(self.machine)
+        return record
+
+
+EPOCH_FIGURES = tuple(
+    f.name for f in fields(EpochEnd) if f.name not in ("layers", "machine", "histograms")
+)  # an epoch's scalar figures: the keys of EpochEnd.to_dict, the columns of its CSV
 
 
 @dataclass(frozen=True)

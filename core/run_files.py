@@ -1,8 +1,8 @@
 """A run folder's files by name, and the error for a folder that cannot be used.
 
-config.json, state.json, metrics.jsonl, last.pt, best.pt, weights.pt and the files of a
-live run. Every file but metrics.jsonl is written to a temporary name and renamed;
-metrics.jsonl gets one flushed line per epoch (core/run_writer.py writes them,
+config.json, state.json, metrics.jsonl, histograms.jsonl, last.pt, best.pt, weights.pt and
+the files of a live run. Every file but the two .jsonl ones is written to a temporary name
+and renamed; those get one flushed line per epoch (core/run_writer.py writes them,
 core/run_records.py reads them).
 """
 
@@ -13,6 +13,7 @@ from .errors import CnnTuiError
 CONFIG = "config.json"
 STATE = "state.json"
 METRICS = "metrics.jsonl"
+HISTOGRAMS = "histograms.jsonl"  # an epoch's weight histograms per line, beside its metrics
 LAST = "last.pt"
 BEST = "best.pt"
 WEIGHTS = "weights.pt"  # plain state_dict, loadable by the book's code

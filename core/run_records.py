@@ -12,16 +12,17 @@ import errno
 import json
 import math
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .events import EpochEnd, Progress
-from .run_files import CONFIG, METRICS, PROGRESS, STATE, RunError
+from .events import EPOCH_FIGURES, EpochEnd, Progress
+from .layer_stats import Histogram, histograms_from_line, layers_from_json, machine_from_json
+from .run_files import CONFIG, HISTOGRAMS, METRICS, PROGRESS, STATE, RunError
 from .safe_files import MAX_JSON_BYTES, FileRefused, read_regular
 
 MAX_METRICS_BYTES = 256 << 20  # about a million epochs
-_EPOCH_NUMBERS = tuple(f.name for f in fields(EpochEnd) if f.name != "epoch")
+_EPOCH_NUMBERS = tuple(name for name in EPOCH_FIGURES if name != "epoch")
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
@@ -75,15 +76,21 @@ def as_text(value: object) -> str | None:
 
 
 def epoch_from_dict(record: object) -> EpochEnd | None:
-    """A metrics.jsonl object as an EpochEnd, or None if any field is missing, of the wrong
-    type or not finite (a hand-edited or foreign line)."""
+    """A metrics.jsonl object as an EpochEnd, or None if any figure is missing, of the wrong
+    type or not finite (a hand-edited or foreign line). Its "layers" and "machine", where
+    present and valid, fill those fields; a bad one leaves its field None."""
     if not isinstance(record, dict):
         return None
     epoch = as_count(record.get("epoch"), 1)
     numbers = {name: as_finite(record.get(name)) for name in _EPOCH_NUMBERS}
     if epoch is None or any(v is None for v in numbers.values()):
         return None
-    return EpochEnd(epoch=epoch, **numbers)  # type: ignore[arg-type]
+    return EpochEnd(
+        epoch=epoch,
+        **numbers,  # type: ignore[arg-type]
+        layers=layers_from_json(record.get("layers")),
+        machine=machine_from_json(record.get("machine")),
+    )
 
 
 @dataclass
@@ -132,6 +139,25 @@ def read_metrics(run_dir: str | Path) -> MetricsLog:
     return result
 
 
+def read_histograms(run_dir: str | Path) -> dict[int, dict[str, Histogram]]:
+    """histograms.jsonl as epoch -> module -> its weights' histogram; a torn, bad or foreign
+    line is skipped, a later line of an epoch wins. {} when there is no file or it cannot
+    be read (older runs have none). The one reader of histograms.jsonl."""
+    try:
+        data = _read_bytes(Path(run_dir) / HISTOGRAMS, MAX_METRICS_BYTES)
+    except OSError:
+        return {}
+    found: dict[int, dict[str, Histogram]] = {}
+    for line in data.split(b"\n")[:-1]:  # the part after the last newline is torn
+        try:
+            epoch = histograms_from_line(json.loads(line))
+        except ValueError:
+            epoch = None
+        if epoch is not None:
+            found[epoch[0]] = epoch[1]
+    return found
+
+
 def read_state(run_dir: str | Path) -> dict[str, Any]:
     """state.json's object; {} when it is absent or unreadable (see state_problem)."""
     try:
@@ -172,4 +198,5 @@ def read_progress(run_dir: str | Path) -> Progress | None:
     }
     if any(v is None for v in (*counts.values(), *numbers.values())):
         return None
-    return Progress(**counts, **numbers)  # type: ignore[arg-type]
+    machine = machine_from_json(data.get("machine"))
+    return Progress(**counts, **numbers, machine=machine)  # type: ignore[arg-type]

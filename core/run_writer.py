@@ -22,12 +22,24 @@ from typing import TYPE_CHECKING, Any
 from .atomic import torch_save_atomic, write_json_atomic
 from .config import TrainConfig
 from .events import EpochEnd, Event, Finished, Log
+from .layer_stats import Histogram, histograms_from_line, histograms_line
 from .paths import default_runs_dir
 from .restore import Trainee
 from .resume import ResumePlan, data_record
-from .run_files import BEST, CONFIG, LAST, METRICS, PROGRESS, STATE, WEIGHTS, RunError
+from .run_files import (
+    BEST,
+    CONFIG,
+    HISTOGRAMS,
+    LAST,
+    METRICS,
+    PROGRESS,
+    STATE,
+    WEIGHTS,
+    RunError,
+)
 from .run_lock import clear_stop_request, stop_requested
-from .run_records import epoch_from_dict, read_metrics, read_state
+from .run_records import MAX_METRICS_BYTES, epoch_from_dict, read_metrics, read_state
+from .safe_files import read_regular
 from .states import EndState, LogLevel
 
 if TYPE_CHECKING:
@@ -72,17 +84,48 @@ def _append_line(path: Path, line: str) -> None:
 
 def append_metrics(run_dir: str | Path, record: dict[str, Any] | EpochEnd) -> None:
     """Add an epoch's line; ValueError for one that read_metrics would skip."""
-    data = record.to_dict() if isinstance(record, EpochEnd) else dict(record)
+    data = record.to_record() if isinstance(record, EpochEnd) else dict(record)
     if epoch_from_dict(data) is None:
         raise ValueError(f"not an epoch record: {data!r}")
     _append_line(Path(run_dir) / METRICS, json.dumps(data) + "\n")
+
+
+def append_histograms(run_dir: str | Path, epoch: int, histograms: dict[str, Histogram]) -> None:
+    """Add an epoch's line of weight histograms to histograms.jsonl."""
+    line = json.dumps(histograms_line(epoch, histograms), separators=(",", ":"))
+    _append_line(Path(run_dir) / HISTOGRAMS, line + "\n")
+
+
+def _truncate_histograms(run_dir: str | Path, epochs: int) -> None:
+    """Cut histograms.jsonl before its first line past `epochs`, and a torn last line, so it
+    keeps to the epochs metrics.jsonl keeps. In place, as truncate_metrics."""
+    path = Path(run_dir) / HISTOGRAMS
+    try:
+        data = read_regular(path, MAX_METRICS_BYTES)
+    except OSError:  # absent (an older run), not a file or too large: leave it
+        return
+    cut_at = offset = 0
+    for line in data.split(b"\n")[:-1]:  # the part after the last newline is torn
+        try:
+            found = histograms_from_line(json.loads(line))
+        except ValueError:
+            found = None
+        if found is not None and found[0] > epochs:
+            break
+        offset += len(line) + 1
+        cut_at = offset
+    if cut_at < len(data):
+        os.truncate(path, cut_at)
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
 
 
 def truncate_metrics(run_dir: str | Path, epochs: int) -> list[int]:
     """Cut metrics.jsonl before the first epoch line past `epochs`, and any torn last
     line; returns the epochs cut. In place (os.truncate): it needs no free space, so it
     works on a full disk too. Lines before the cut, bad ones included, are kept as they
-    are."""
+    are. histograms.jsonl is cut to the same epochs."""
+    _truncate_histograms(run_dir, epochs)
     log = read_metrics(run_dir)
     path = Path(run_dir) / METRICS
     if not log.readable:  # not a file, or too large to read: leave it as it is
@@ -270,7 +313,9 @@ class RunWriter:
         # The epoch's line goes first, last.pt after: a crash between the two leaves a
         # line past last.pt's epoch, which a resume drops and trains again. The other
         # order would leave last.pt ahead of the metrics, and the epoch's line lost.
-        append_metrics(self.run_dir, record.to_dict())
+        append_metrics(self.run_dir, record.to_record())
+        if record.histograms:
+            append_histograms(self.run_dir, record.epoch, record.histograms)
         torch_save_atomic(self.run_dir / LAST, trainee.checkpoint(record.epoch))
 
     def cut_after(self, epoch: int) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .architecture import BOOK_NET, Architecture
-from .events import EpochEnd
+from .events import EPOCH_FIGURES
 from .refused import ConfigError
 from .run_files import CONFIG, STATE, RunError
 from .run_lock import is_alive, lock_holder, refuses_signals, request_stop
@@ -267,7 +267,7 @@ def rename_run(run_dir: str | Path, name: str) -> str:
     return name
 
 
-METRIC_COLUMNS = tuple(f.name for f in fields(EpochEnd))  # a metrics.jsonl line's keys
+METRIC_COLUMNS = EPOCH_FIGURES  # a metrics.jsonl line's figures
 
 
 def export_metrics_csv(run_dir: str | Path, path: str | Path) -> Path:
