@@ -1,0 +1,24 @@
+"""The Predict screen (key 3): what the current weights make of an image, a folder, the
+validation set.
+
+- Validation: every validation image with its true label, the prediction and the
+  confidence; filters (wrong only, by class, least confident first); arrows browse.
+- Files: a directory tree of image files (or a typed path); the highlighted file is
+  classified at once.
+- Folder: every image of a folder, classified in a thread worker as a stream of rows
+  while the rest of the app stays usable.
+- Mistakes: the confusion matrix and the most confident mistakes (fastai's top losses).
+
+The picked image is shown large beside its class probabilities (widgets/picture.py) and
+kept as the session's `picked_image` for the Explore screen. torch runs only in thread
+workers, through the session's `predicting` (one predictor and data set for the app).
+
+The package's parts: screen (keys, layout, the validation set scored), base (what the tabs
+share), one module per tab (validation, files, folder, mistakes); PredictScreen derives
+from each tab's part.
+"""
+
+from cnn_tui.tui.screens.predict.screen import PredictScreen
+from cnn_tui.tui.screens.predict.validation import LIST_PAGE
+
+__all__ = ["LIST_PAGE", "PredictScreen"]
