@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from cnn_tui.core.events import EpochEnd, Event, Finished, Log, Progress, Started
+from cnn_tui.core.layer_stats import MachineStats
 from cnn_tui.core.states import LogLevel
 from cnn_tui.core.states import TrainingPhase as Phase
 from cnn_tui.core.weights import known_classes, trained_on
 from cnn_tui.tui.batch_series import BatchSeries
+from cnn_tui.tui.layer_figures import thin_histograms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,6 +127,7 @@ class TrainState:
         self.history: list[EpochEnd] = []
         self.batches = BatchSeries()  # per batch, since this run (or resume) started
         self.finished: Finished | None = None
+        self.machine: MachineStats | None = None  # the trainer process, live (Progress)
         self.device: str = ""
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         self._log_count = 0
@@ -207,6 +210,7 @@ class TrainState:
         self.history = []
         self.batches = BatchSeries()
         self.finished = None
+        self.machine = None
         self.began_at = time.monotonic()
         self.epochs_version += 1
         self.version += 1
@@ -224,12 +228,15 @@ class TrainState:
         """Take in one event from core.train.train."""
         if isinstance(event, Progress):
             self.progress = event
+            if event.machine is not None:
+                self.machine = event.machine
             before = sum(r.epoch_seconds for r in self.history if r.epoch < event.epoch)
             self.batches.add(event, before)
             if self.phase == "starting":
                 self.phase = "running"
         elif isinstance(event, EpochEnd):
             self.history.append(event)
+            self.history = thin_histograms(self.history)
             self.epochs_version += 1
             self.write(format_epoch(event, self.epochs))
         elif isinstance(event, Log):
@@ -265,10 +272,17 @@ def log_level(level: str) -> LogLevel:
 
 
 def _earlier_epochs(run_dir: str, up_to: int) -> list[EpochEnd]:
-    """The epochs a resumed run did before, from its metrics.jsonl (so charts show them)."""
-    from cnn_tui.core.run_records import read_metrics
+    """The epochs a resumed run did before, from its metrics.jsonl, with their weights'
+    histograms from histograms.jsonl (so the charts and the Layers view show them)."""
+    from cnn_tui.core.run_records import read_histograms, read_metrics
 
-    return [r for r in read_metrics(run_dir).epochs if r.epoch <= up_to]
+    histograms = read_histograms(run_dir)
+    earlier = [
+        replace(r, histograms=histograms.get(r.epoch))
+        for r in read_metrics(run_dir).epochs
+        if r.epoch <= up_to
+    ]
+    return thin_histograms(earlier)
 
 
 def format_epoch(record: EpochEnd, epochs: int) -> str:

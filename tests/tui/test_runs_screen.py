@@ -331,6 +331,44 @@ async def test_opening_a_run_shows_its_charts_as_the_train_screen_does(tmp_path)
         assert isinstance(app.screen, RunsScreen)
 
 
+async def test_a_runs_layers_view_reads_its_figures_or_says_it_has_none(tmp_path) -> None:
+    from cnn_tui.core.run_writer import append_histograms
+    from cnn_tui.tui.widgets.layers_view import LayersView
+    from layer_records import MODULES, layer_epoch
+
+    runs = tmp_path / "runs"
+    old = write_run(runs, "20251124-160000-net-aaaa", started=T0)
+    new = write_run(runs, "20251124-170000-net-bbbb", done=0, planned=3, started=T0 + 3600)
+    for epoch in (1, 2, 3):
+        record = layer_epoch(epoch)
+        append_metrics(new, record)
+        append_histograms(new, epoch, record.histograms or {})
+    app = CnnTuiApp(options(tmp_path), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await show_runs(pilot)
+        for run, expected in ((new, "act1 SATURATED"), (old, "recorded no layer figures")):
+            await select(pilot, screen, run)
+            await pilot.press("enter", "i")
+            layers = app.screen.query_one(LayersView)
+            await wait_for(pilot, lambda: expected in layers.text)  # noqa: B023 (awaited here)
+            assert not app.screen.query_one("#run-charts").display
+            shown = layers.text
+            await pilot.press("escape")
+        assert shown == (  # one line, not an empty box
+            "This run recorded no layer figures: runs trained before cnn-tui measured layers "
+            "have none (a resumed run's new epochs will)."
+        )
+        await select(pilot, screen, new)
+        await pilot.press("enter", "i")
+        layers = app.screen.query_one(LayersView)
+        await wait_for(pilot, lambda: "▀" in layers.text)  # the histograms, read in a worker
+        lines = layers.text.splitlines()
+        assert [line.split()[0] for line in lines if line.split()[0] in MODULES] == list(MODULES)
+        assert "▲ VANISHING GRADIENT" in layers.text and "process  cpu  153%" in layers.text
+        assert sum("▀" in line for line in lines) == 4 * 3  # each weighted layer's strip
+        assert any(line.strip().startswith("+0.3") for line in lines)  # the common range's top
+
+
 async def test_a_live_run_is_followed_as_its_files_grow(tmp_path) -> None:
     """What a detached trainer does to its folder, done by hand: the open run follows."""
     runs = tmp_path / "runs"

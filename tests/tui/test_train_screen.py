@@ -440,3 +440,46 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
         assert not model_help.expanded and not source.expanded
         shown = str(source.render())
         assert "…/folder" in shown and shown.splitlines()[-1][-1] != "…"
+
+
+async def test_the_layers_view_fills_live_and_flags_a_saturated_layer(tmp_path: Path) -> None:
+    from cnn_tui.tui.widgets.layers_view import LayersView
+    from layer_records import MODULES, layer_epoch
+
+    app = CnnTuiApp(options(tmp_path, epochs=5), dataset=tiny_dataset())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.session.train.begin(app.session.initial_config, None)
+        machine = layer_epoch(1).machine
+        for event in (
+            Started("/runs/r1", "net", "made-up test data", "cpu", 5, 0, 64, 32),
+            Progress(1, 5, 1, 4, 1000.0, 3.0, 1.0, 1, (0.7,), (0.01,), 1.0, machine=machine),
+        ):
+            app.post_message(TrainEvent(event))
+        await pilot.pause(0.3)
+        # the machine beside the model, live, in the status line (two lines at most)
+        assert "cpu · 151% cpu, 401M mem, 14 threads" in static_text(pilot, "#status-line")
+        await pilot.press("i")
+        layers = app.screen.query_one(LayersView)
+        assert layers.display and not app.screen.query_one("#charts").display
+        assert "come as each epoch ends" in layers.text
+        for epoch in (1, 2, 3):
+            app.post_message(TrainEvent(layer_epoch(epoch)))
+        await wait_for(pilot, lambda: "epoch 3" in layers.text)
+        lines = layers.text.splitlines()
+        rows = [line.split()[0] for line in lines if line[:1].isalpha()]
+        assert [row for row in rows if row in MODULES] == list(MODULES)  # the model's order
+        assert lines[0].endswith("act1 SATURATED; conv2 VANISHING GRADIENT")
+        assert "▲ SATURATED: 60% of its outputs saturated (over 50%)" in layers.text
+        act1 = next(line for line in lines if line.startswith("act1"))
+        assert "sat  60%" in act1 and any(bar in act1 for bar in "▁▂▃▄▅▆▇█")
+        assert sum("▀" in line for line in lines) == 4 * 3  # a 3-row strip per weighted layer
+        assert "process  cpu  153%" in layers.text  # the machine per epoch
+        drawn = [line for line in lines if "▀" in line or line.split()[0] in MODULES]
+        assert max(map(len, drawn)) <= layers.scrollable_content_region.width  # (text wraps)
+        strip = max(len(line) for line in lines if "▀" in line)
+        await pilot.resize_terminal(120, 40)  # more room: wider strips
+        await pilot.pause(0.2)
+        assert max(len(line) for line in layers.text.splitlines() if "▀" in line) > strip + 30
+        await pilot.press("i")
+        assert app.screen.query_one("#charts").display and not layers.display

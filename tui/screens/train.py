@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.widgets.chart_panel import ChartKeys, ChartPanel, chart_bindings, chart_help
+from cnn_tui.tui.widgets.layers_view import LAYERS_BINDING, LAYERS_HELP, LayersView
 from cnn_tui.tui.widgets.nav import NavBar
 from cnn_tui.tui.widgets.train_log import TrainLog
 from cnn_tui.tui.widgets.train_status import TrainStatus
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 REDRAW_SECONDS = 0.25  # the screen redraws at most this often, however fast events come
 BATCH_REDRAW_SECONDS = 1.0  # the charts redraw for new batches alone at most this often
 NARROW_BELOW = 110  # columns: below, the charts stack, and a run hides the form
+LAYERS_WAITING = "Each layer's figures come as each epoch ends (i: back to the charts)."
 
 
 class TrainScreen(ChartKeys, AppScreen):
@@ -56,6 +58,7 @@ class TrainScreen(ChartKeys, AppScreen):
             tooltip="Train the book's Net again, not the Model screen's Lab's",
         ),
         *chart_bindings(by_step=True),
+        LAYERS_BINDING,
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # What each action is called in the command palette (the App lists them there).
@@ -74,6 +77,7 @@ class TrainScreen(ChartKeys, AppScreen):
             "Drop the architecture the Model screen's Lab sent (n)",
         ),
         **chart_help(by_step=True),
+        **LAYERS_HELP,
     }
 
     def __init__(self) -> None:
@@ -99,6 +103,7 @@ class TrainScreen(ChartKeys, AppScreen):
                 later=True,
                 axes=("epoch", "step", "time"),
             )
+            yield LayersView(id="layers", waiting=LAYERS_WAITING)
             yield TrainLog(id="log")
 
     def on_mount(self) -> None:
@@ -183,6 +188,7 @@ class TrainScreen(ChartKeys, AppScreen):
             self.chart_panel.show(
                 state.history, best_epoch, charted, state.batches, lr=state.one_cycle
             )
+        self._show_layers()
         self.query_one(TrainLog).show(state.log)
         if state.phase != self._seen_phase:  # (not the progress: four times a second)
             self._seen_phase = state.phase
@@ -192,6 +198,14 @@ class TrainScreen(ChartKeys, AppScreen):
                     self._form_auto_hidden = False
                     form.display = True
             self.refresh_bindings()
+
+    def _show_layers(self) -> None:
+        """The Layers view, when shown, gets the run's epochs (it redraws when they
+        changed)."""
+        layers = self.query_one(LayersView)
+        if layers.display:
+            state = self.session.train
+            layers.show(state.history, state.epochs_version)
 
     def _batches_too_soon(self, charted: tuple[int, int]) -> bool:
         """Only batches came since the charts were drawn, less than a second ago: building
@@ -290,6 +304,13 @@ class TrainScreen(ChartKeys, AppScreen):
         form = self.query_one("#form")
         form.display = not form.display
         self._form_auto_hidden = False
+
+    def action_toggle_layers(self) -> None:
+        """The Layers view in the charts' place, or the charts again."""
+        layers = self.query_one(LayersView)
+        layers.display = not layers.display
+        self.query_one(ChartPanel).display = not layers.display
+        self._show_layers()
 
     def action_leave_field(self) -> None:
         self.set_focus(None)

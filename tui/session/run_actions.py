@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from cnn_tui.core.config import TrainConfig
 from cnn_tui.core.errors import CnnTuiError
+from cnn_tui.core.layer_stats import Histogram
 from cnn_tui.core.resume import Resume, ResumePlan, ResumeRefused, plan_with_choices
 from cnn_tui.core.run_files import BEST, LAST, WEIGHTS
 from cnn_tui.core.runs import RunSummary
@@ -119,3 +120,11 @@ def load_weights(file: Path) -> dict[str, Any]:
     except Exception as error:  # one line, never a traceback
         raise ActionRefused(f"{file}: {type(error).__name__}: {error}") from None
     return meta
+
+
+def histograms(run_dir: str | Path) -> dict[int, dict[str, Histogram]]:
+    """The run's weights histograms, epoch -> module -> histogram (core's one reader of
+    histograms.jsonl; {} for a run that wrote none). Run in a worker: it reads a file."""
+    from cnn_tui.core.run_records import read_histograms
+
+    return read_histograms(run_dir)

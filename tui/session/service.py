@@ -335,10 +335,14 @@ class Session:
 
 
 def with_held_batches(held: list[Progress], event: Progress) -> Progress:
-    """event, carrying the per-batch figures of the Progress events held back before it."""
+    """event, carrying the per-batch figures of the Progress events held back before it,
+    and the newest machine figures among them where it has none of its own."""
     losses = tuple(loss for before in held for loss in before.losses)
     lrs = tuple(lr for before in held for lr in before.lrs)
-    return replace(event, losses=losses + event.losses, lrs=lrs + event.lrs)
+    machine = event.machine
+    for before in reversed(held):
+        machine = machine or before.machine
+    return replace(event, losses=losses + event.losses, lrs=lrs + event.lrs, machine=machine)
 
 
 def initial_config(options: AppOptions) -> tuple[TrainConfig, list[str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from cnn_tui.core.layer_stats import MachineStats
 from cnn_tui.tui.state import TrainState, format_duration
+from cnn_tui.tui.widgets.layers_text import byte_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -49,7 +51,21 @@ def status_text(state: TrainState, engine: str) -> str:
             parts.append(f"elapsed {format_duration(state.elapsed)}")
     if state.device:
         parts.append(state.device)
+    if state.active and state.machine is not None:  # live only: an ended run's would lie
+        parts.append(machine_text(state.machine))
     return " · ".join(parts)
+
+
+def machine_text(machine: MachineStats) -> str:
+    """The trainer process beside the model, short: "190% cpu, 412M mem, 14 threads" (and
+    'gpu 45% 1.2G' on a GPU); cpu % is of one core, as top shows it."""
+    memory = byte_size(machine.rss_bytes)
+    text = f"{machine.cpu_percent:.0f}% cpu, {memory} mem, {machine.threads} threads"
+    if machine.gpu_percent is not None:
+        text += f", gpu {machine.gpu_percent:.0f}%"
+        if machine.gpu_memory_bytes is not None:
+            text += f" {byte_size(machine.gpu_memory_bytes)}"
+    return text
 
 
 def rate_text(state: TrainState) -> str:

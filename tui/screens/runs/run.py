@@ -3,9 +3,11 @@ trains (a live run's place within its epoch too), with the keys that act on it."
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from cnn_tui.core.events import Progress
+from cnn_tui.core.layer_stats import Histogram
 from cnn_tui.core.runs import RunSummary
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.runs_cache import (
@@ -24,8 +26,10 @@ from cnn_tui.tui.screens.runs.describe import (
     run_title,
 )
 from cnn_tui.tui.screens.runs.keys import RunKeys
+from cnn_tui.tui.session import run_actions as actions
 from cnn_tui.tui.state import TrainState, format_duration
 from cnn_tui.tui.widgets.chart_panel import CHART_BINDINGS, CHART_HELP, ChartKeys, ChartPanel
+from cnn_tui.tui.widgets.layers_view import LAYERS_BINDING, LAYERS_HELP, LayersView
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
 from textual import on
@@ -62,11 +66,13 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
         Binding("escape", "back", "Back", tooltip="Back to the list of runs"),
         *RunKeys.ACTION_BINDINGS,
         *CHART_BINDINGS,
+        LAYERS_BINDING,
     ]
     COMMANDS_HELP = {
         "back": ("Run: back to the list", "The Runs screen's table (escape)"),
         **RunKeys.ACTION_HELP,
         **CHART_HELP,
+        **LAYERS_HELP,
     }
 
     def __init__(self, run_dir: str | Path) -> None:
@@ -78,6 +84,10 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
         self._files_key: tuple | None = None
         self._dirty = True  # read the files at the next look even if they look the same
         self._gone = False
+        # the histograms of the metrics version they were read for (histograms.jsonl is
+        # written with each epoch's metrics line, so a new epoch asks for them again)
+        self._histograms: tuple[int, dict[int, dict[str, Histogram]]] | None = None
+        self._reading: int | None = None  # the version being read
 
     def compose(self) -> ComposeResult:
         yield NavBar("runs")
@@ -90,6 +100,7 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
         yield ChartPanel(
             id="run-charts", chart_ids=("run-loss-chart", "run-accuracy-chart"), shown="accuracy"
         )
+        yield LayersView(id="run-layers", waiting="No epoch has ended yet: no layer figures.")
         yield Static("", id="run-info")
         yield Footer()
 
@@ -134,6 +145,7 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
         self._put("#run-info", run_info_text(run))
         self._show_progress(run, progress)
         self.chart_panel.show(self.files.epochs, run.best_epoch, self.files.version)
+        self._show_layers()
         if state_changed:
             self.refresh_bindings()
 
@@ -158,6 +170,36 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
         left = format_duration(progress.eta_seconds)
         self._put("#run-rate", f"{progress.images_per_second:,.0f} img/s · {left} left")
 
+    def _show_layers(self) -> None:
+        """The Layers view, when shown, gets the run's epochs at once, with the histograms
+        last read; they are read again (in a worker) whenever the epochs changed."""
+        layers = self.query_one(LayersView)
+        if not layers.display:
+            return
+        version = self.files.version
+        read, histograms = self._histograms or (None, {})
+        layers.show(self.files.epochs, (version, read), histograms)
+        if read == version or self._reading == version:
+            return
+        self._reading = version
+        self.run_worker(
+            partial(self._read_histograms, version),
+            thread=True,
+            exclusive=True,
+            group="run-histograms",
+            exit_on_error=False,
+        )
+
+    def _read_histograms(self, version: int) -> None:
+        """In a worker: the run's histograms.jsonl, handed back to the UI thread."""
+        found = actions.histograms(self.run_path)
+        self.app.call_from_thread(self._histograms_read, version, found)
+
+    def _histograms_read(self, version: int, found: dict[int, dict[str, Histogram]]) -> None:
+        if self.is_attached and version == self.files.version:
+            self._histograms = (version, found)
+            self._show_layers()
+
     # -- RunKeys ------------------------------------------------------------------------
 
     def target_run(self) -> RunSummary | None:
@@ -179,6 +221,13 @@ class RunScreen(ReportsWorkerErrors, RunKeys, ChartKeys, SkipsStaleResizes, Scre
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.run_action_allowed(action, parameters)
+
+    def action_toggle_layers(self) -> None:
+        """The Layers view in the charts' place, or the charts again."""
+        layers = self.query_one(LayersView)
+        layers.display = not layers.display
+        self.chart_panel.display = not layers.display
+        self._show_layers()
 
     def action_back(self) -> None:
         self.app.pop_screen()

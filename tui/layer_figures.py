@@ -1,0 +1,236 @@
+"""The Layers view's figures (issue 12, part 4), arranged from a run's epoch records: each
+module's figures over the epochs, the flags a glance should catch, and its weights'
+histograms on one common range (TensorBoard's "distributions").
+
+The records are core's (events.EpochEnd's `layers`, `histograms` and `machine`; a run
+folder's come through core's readers): nothing here measures or reads a file, and
+nothing imports Textual, so the arithmetic is tested on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from cnn_tui.core.events import EpochEnd
+from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats
+
+# An activation module is flagged "saturated" when more than half its outputs on the fixed
+# validation batch are saturated (|tanh| > 0.99, or a ReLU's exact 0): past that, most
+# of the layer passes almost no gradient back.
+SATURATED_ABOVE = 0.5
+# A layer is flagged "vanishing gradient" when its gradient norm is under this share of the
+# largest layer's in the same epoch (or is 0): it barely learns while the others do.
+VANISHING_SHARE = 1e-3
+HISTOGRAM_EPOCHS = 256  # a live run keeps at most about this many epochs' histograms
+
+Figure = str  # one of LayerStats' fields: weight_norm, grad_norm, update_ratio, saturated
+FIGURES: tuple[Figure, ...] = ("weight_norm", "grad_norm", "update_ratio", "saturated")
+SATURATED, VANISHING = "saturated", "vanishing gradient"
+
+
+@dataclass(frozen=True)
+class ModuleFigures:
+    """One module's figures: each over the epochs that measured it, the last epoch's, and
+    its weights' histograms (weighted modules) with the epochs they are of."""
+
+    name: str
+    series: dict[Figure, list[float]]
+    last: LayerStats
+    flags: tuple[str, ...] = ()
+    histograms: list[Histogram] = field(default_factory=list)
+    histogram_epochs: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LayerFigures:
+    """A run's layer figures: the epochs that have some, each module in the model's order,
+    and the trainer process beside it per epoch."""
+
+    epochs: list[int]
+    modules: list[ModuleFigures]
+    machine: list[MachineStats]
+    machine_epochs: list[int]
+
+    @property
+    def flagged(self) -> list[tuple[str, str]]:
+        """(module, flag) for every flag of the last epoch, in the model's order."""
+        return [(module.name, flag) for module in self.modules for flag in module.flags]
+
+
+def layer_figures(
+    epochs: Sequence[EpochEnd], histograms: Mapping[int, Mapping[str, Histogram]] | None = None
+) -> LayerFigures:
+    """The figures of these epochs. histograms: epoch -> module -> its weights' histogram
+    as read from a run folder; None takes those the epochs carry (a live run's events)."""
+    if histograms is None:
+        histograms = {e.epoch: e.histograms for e in epochs if e.histograms}
+    measured = [e for e in epochs if e.layers]
+    names: dict[str, None] = {}  # the model's order: the last epoch's, then older names
+    for record in reversed(measured):
+        names.update(dict.fromkeys(record.layers or {}))
+    modules = [
+        _module(name, measured, histograms, flags=_flags(name, measured[-1].layers or {}))
+        for name in names
+    ]
+    machine = [(e.epoch, e.machine) for e in epochs if e.machine is not None]
+    return LayerFigures(
+        [e.epoch for e in measured],
+        modules,
+        [stats for _, stats in machine],
+        [epoch for epoch, _ in machine],
+    )
+
+
+def _module(
+    name: str,
+    measured: Sequence[EpochEnd],
+    histograms: Mapping[int, Mapping[str, Histogram]],
+    flags: tuple[str, ...],
+) -> ModuleFigures:
+    series: dict[Figure, list[float]] = {figure: [] for figure in FIGURES}
+    last = LayerStats()
+    for record in measured:
+        stats = (record.layers or {}).get(name)
+        if stats is None:
+            continue
+        last = stats
+        for figure, value in figures_of(stats).items():
+            if value is not None and math.isfinite(value):
+                series[figure].append(value)
+    kept = [(epoch, found[name]) for epoch, found in sorted(histograms.items()) if name in found]
+    return ModuleFigures(
+        name,
+        {figure: values for figure, values in series.items() if values},
+        last,
+        flags,
+        [h for _, h in kept],
+        [epoch for epoch, _ in kept],
+    )
+
+
+def figures_of(stats: LayerStats) -> dict[Figure, float | None]:
+    """A module's figures by name, in FIGURES' order."""
+    return {
+        "weight_norm": stats.weight_norm,
+        "grad_norm": stats.grad_norm,
+        "update_ratio": stats.update_ratio,
+        "saturated": stats.saturated,
+    }
+
+
+def _flags(name: str, layers: Mapping[str, LayerStats]) -> tuple[str, ...]:
+    """What the last epoch's figures say of this module that a glance should catch."""
+    stats = layers.get(name)
+    if stats is None:
+        return ()
+    flags = []
+    if stats.saturated is not None and stats.saturated > SATURATED_ABOVE:
+        flags.append(SATURATED)
+    if stats.grad_norm is not None and vanishing(stats.grad_norm, layers):
+        flags.append(VANISHING)
+    return tuple(flags)
+
+
+def vanishing(grad_norm: float, layers: Mapping[str, LayerStats]) -> bool:
+    """A gradient norm of 0, or under VANISHING_SHARE of the epoch's largest layer's."""
+    norms = [s.grad_norm for s in layers.values() if s.grad_norm is not None]
+    largest = max((n for n in norms if math.isfinite(n)), default=0.0)
+    return grad_norm == 0 or grad_norm < VANISHING_SHARE * largest
+
+
+# -- the distribution strip -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Histograms of several epochs on one range: columns[i][b] is epoch i's density in bin
+    b of `bins` equal bins from low (b = 0) to high, scaled so each column's densest bin
+    is 1 (each epoch's shape stays visible however its spread changes)."""
+
+    low: float
+    high: float
+    columns: list[list[float]]
+
+
+def common_range(histograms: Sequence[Histogram]) -> tuple[float, float]:
+    """The range that holds every histogram; widened about its value when all the
+    weights are one value (a range of width 0 has no bins)."""
+    low = min(h.low for h in histograms)
+    high = max(h.high for h in histograms)
+    if high > low:
+        return low, high
+    half = max(abs(low), 1.0) / 2
+    return low - half, high + half
+
+
+def rebin(histogram: Histogram, low: float, high: float, bins: int) -> list[float]:
+    """histogram's counts in `bins` equal bins from low to high: each source bin's count is
+    shared by the bins it overlaps, in proportion to the overlap (a count is taken as
+    spread evenly over its bin). A histogram of width 0 puts its count in the bin that
+    holds its value."""
+    out = [0.0] * bins
+    step = (high - low) / bins
+    source = histogram.counts
+    if histogram.high <= histogram.low:
+        index = min(bins - 1, max(0, int((histogram.low - low) / step)))
+        out[index] = float(sum(source))
+        return out
+    width = (histogram.high - histogram.low) / len(source)
+    for k, count in enumerate(source):
+        if not count:
+            continue
+        start = histogram.low + k * width
+        end = start + width
+        first = max(0, int((start - low) / step))
+        last = min(bins - 1, int((end - low) / step))
+        for b in range(first, last + 1):
+            overlap = min(end, low + (b + 1) * step) - max(start, low + b * step)
+            if overlap > 0:
+                out[b] += count * overlap / width
+    return out
+
+
+def distribution(histograms: Sequence[Histogram], bins: int) -> Distribution:
+    """The histograms (one per epoch, at least one) rebinned to their common range."""
+    low, high = common_range(histograms)
+    columns = []
+    for histogram in histograms:
+        counts = rebin(histogram, low, high, bins)
+        peak = max(counts)
+        columns.append([c / peak if peak > 0 else 0.0 for c in counts])
+    return Distribution(low, high, columns)
+
+
+def spread(count: int, width: int) -> list[int]:
+    """Which of `count` epochs each of `width` columns shows: fewer epochs than columns
+    are stretched evenly; more are sampled evenly, the first and the last always kept."""
+    if count <= 0 or width <= 0:
+        return []
+    if count <= width:
+        return [column * count // width for column in range(width)]
+    if width == 1:
+        return [count - 1]
+    return [round(column * (count - 1) / (width - 1)) for column in range(width)]
+
+
+def strip_pixels(found: Distribution, width: int) -> list[list[float]]:
+    """The strip as rows of pixels (top row: the highest weights), `width` columns, each
+    column an epoch's densities (epochs stretched or sampled to the width)."""
+    picked = [found.columns[i] for i in spread(len(found.columns), width)]
+    bins = len(found.columns[0]) if found.columns else 0
+    return [[column[b] for column in picked] for b in reversed(range(bins))]
+
+
+# -- a live run's histograms, thinned ---------------------------------------------------
+
+
+def thin_histograms(history: list[EpochEnd], most: int = HISTOGRAM_EPOCHS) -> list[EpochEnd]:
+    """history with every other epoch's histograms dropped (the newest kept) once more
+    than `most` epochs carry some: a strip is narrower than that anyway."""
+    carrying = [i for i, record in enumerate(history) if record.histograms]
+    if len(carrying) <= most:
+        return history
+    drop = set(carrying[-2::-2])
+    return [replace(r, histograms=None) if i in drop else r for i, r in enumerate(history)]
