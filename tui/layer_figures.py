@@ -16,18 +16,20 @@ from dataclasses import dataclass, field, replace
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats
 
+# The flags and their thresholds are those `cnn-tui layers` prints (tui/cli/layers.py).
 # An activation module is flagged "saturated" when more than half its outputs on the fixed
 # validation batch are saturated (|tanh| > 0.99, or a ReLU's exact 0): past that, most
 # of the layer passes almost no gradient back.
 SATURATED_ABOVE = 0.5
-# A layer is flagged "vanishing gradient" when its gradient norm is under this share of the
-# largest layer's in the same epoch (or is 0): it barely learns while the others do.
-VANISHING_SHARE = 1e-3
+# A layer's gradient "vanishes" under this many of its weight norms: a step moves nothing.
+VANISHING_BELOW = 1e-6
+# A layer takes "big steps" when each update moves its weights by over this share.
+BIG_STEPS_ABOVE = 1e-2
 HISTOGRAM_EPOCHS = 256  # a live run keeps at most about this many epochs' histograms
 
 Figure = str  # one of LayerStats' fields: weight_norm, grad_norm, update_ratio, saturated
 FIGURES: tuple[Figure, ...] = ("weight_norm", "grad_norm", "update_ratio", "saturated")
-SATURATED, VANISHING = "saturated", "vanishing gradient"
+SATURATED, VANISHING, BIG_STEPS = "saturated", "vanishing gradient", "big steps"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def layer_figures(
     for record in reversed(measured):
         names.update(dict.fromkeys(record.layers or {}))
     modules = [
-        _module(name, measured, histograms, flags=_flags(name, measured[-1].layers or {}))
+        _module(name, measured, histograms, flags=flags_of((measured[-1].layers or {}).get(name)))
         for name in names
     ]
     machine = [(e.epoch, e.machine) for e in epochs if e.machine is not None]
@@ -120,24 +122,19 @@ def figures_of(stats: LayerStats) -> dict[Figure, float | None]:
     }
 
 
-def _flags(name: str, layers: Mapping[str, LayerStats]) -> tuple[str, ...]:
-    """What the last epoch's figures say of this module that a glance should catch."""
-    stats = layers.get(name)
+def flags_of(stats: LayerStats | None) -> tuple[str, ...]:
+    """What a module's figures at one epoch say that a glance should catch."""
     if stats is None:
         return ()
     flags = []
     if stats.saturated is not None and stats.saturated > SATURATED_ABOVE:
         flags.append(SATURATED)
-    if stats.grad_norm is not None and vanishing(stats.grad_norm, layers):
+    weight, grad, ratio = stats.weight_norm, stats.grad_norm, stats.update_ratio
+    if weight is not None and grad is not None and grad < VANISHING_BELOW * weight:
         flags.append(VANISHING)
+    if ratio is not None and ratio > BIG_STEPS_ABOVE:
+        flags.append(BIG_STEPS)
     return tuple(flags)
-
-
-def vanishing(grad_norm: float, layers: Mapping[str, LayerStats]) -> bool:
-    """A gradient norm of 0, or under VANISHING_SHARE of the epoch's largest layer's."""
-    norms = [s.grad_norm for s in layers.values() if s.grad_norm is not None]
-    largest = max((n for n in norms if math.isfinite(n)), default=0.0)
-    return grad_norm == 0 or grad_norm < VANISHING_SHARE * largest
 
 
 # -- the distribution strip -------------------------------------------------------------

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 from cnn_tui.core.layer_stats import MachineStats
 from cnn_tui.tui.layer_figures import (
+    BIG_STEPS,
+    BIG_STEPS_ABOVE,
     SATURATED,
     SATURATED_ABOVE,
     VANISHING,
-    VANISHING_SHARE,
+    VANISHING_BELOW,
     LayerFigures,
     ModuleFigures,
     distribution,
@@ -73,7 +75,8 @@ def module_cells(module: ModuleFigures) -> list[Cell]:
         grad = _logs(series.get("grad_norm", []))
         cells.append(Cell("grad", f"{last.grad_norm:.2g}", grad, VANISHING in module.flags))
     if last.update_ratio is not None:
-        cells.append(Cell("u/w", f"{last.update_ratio:.2g}", _logs(series.get("update_ratio", []))))
+        ratios = _logs(series.get("update_ratio", []))
+        cells.append(Cell("u/w", f"{last.update_ratio:.2g}", ratios, BIG_STEPS in module.flags))
     if last.saturated is not None:
         flagged = SATURATED in module.flags
         cells.append(Cell("sat", f"{last.saturated:.0%}", series.get("saturated", []), flagged))
@@ -220,10 +223,12 @@ def flag_lines(module: ModuleFigures, layout: Layout, styles: LayerStyles) -> li
     indent = " " * (layout.name + 1)
     last = module.last
     for flag in module.flags:
-        if flag == SATURATED and last.saturated is not None:
-            why = f"{last.saturated:.0%} of its outputs saturated (over {SATURATED_ABOVE:.0%})"
+        if flag == SATURATED:
+            why = f"{last.saturated or 0:.0%} of its outputs saturated (over {SATURATED_ABOVE:.0%})"
+        elif flag == VANISHING:
+            why = f"gradient norm under {VANISHING_BELOW:g} x its weight norm"
         else:
-            why = f"gradient norm under {VANISHING_SHARE:.1%} of the largest layer's"
+            why = f"each update moves its weights by over {BIG_STEPS_ABOVE:.0%} of their norm"
         line = Text(indent)
         line.append(f"▲ {flag.upper()}", style=styles.flag)
         line.append(f": {why}", style=styles.muted)
@@ -257,6 +262,7 @@ def legend(figures: LayerFigures, styles: LayerStyles) -> Text:
         "grad gradient norm",
         "u/w update/weight (both on a log scale)",
         f"sat saturated share (|tanh| > 0.99, ReLU 0), flagged over {SATURATED_ABOVE:.0%}",
+        f"flagged: grad under {VANISHING_BELOW:g} x w, u/w over {BIG_STEPS_ABOVE:g}",
     ]
     drawn = [module.histogram_epochs for module in figures.modules if module.histograms]
     if drawn:
