@@ -6,8 +6,9 @@ worker after the first frame) and the training worker (start, pause, resume, sto
 workers report through SessionMessages posted to the App, which hands each back to
 `Session.handle` on the UI thread; so the state below changes only on that thread.
 The work screens run in their own workers goes through its parts: `predicting` (the
-current weights' predictor and validation data), `models` (weights files, layers) and
-`exploring` (feature maps and kernels of the current weights).
+current weights' predictor and validation data), `models` (weights files, layers),
+`exploring` (feature maps and kernels of the current weights) and `tricking` (the attack
+view and the Grad-CAM overlay).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from cnn_tui.tui.session.messages import (
 )
 from cnn_tui.tui.session.models import Models
 from cnn_tui.tui.session.predicting import Predicting
+from cnn_tui.tui.session.tricking import Tricking
 from cnn_tui.tui.state import AppOptions, CurrentModel, EngineState, PickedImage, TrainState
 from textual.app import App
 from textual.signal import Signal
@@ -74,6 +76,7 @@ class Session:
         self.predicting = Predicting(options.data, lambda: self.dataset)
         self.models = Models(options.data, options.runs)
         self.exploring = Exploring(lambda: self.dataset)
+        self.tricking = Tricking()
         self.initial_config, self.startup_notes = initial_config(options)
         self._source_text: str | None = None
         self._engine_started = False

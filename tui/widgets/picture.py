@@ -24,6 +24,7 @@ from cnn_tui.tui.errors import cannot_draw
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Container, Vertical
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -37,6 +38,7 @@ GRAPHICS = ("tgp", "sixel", "halfcell")
 SIXEL_PROGRAMS = {"WezTerm", "iTerm.app", "mintty", "contour"}
 SIXEL_TERMS = {"foot", "foot-extra", "mlterm", "yaft-256color", "contour"}
 UPSCALE = 8  # 32x32 pixels become 256x256, kept sharp (nearest neighbour)
+PICTURE_SIZE = 32 * UPSCALE  # a larger picture (an overlay already enlarged) stays as it is
 
 _import_lock = threading.Lock()
 
@@ -115,7 +117,8 @@ def widget_class(graphics: str) -> type[BaseImage]:
 
 
 def to_picture(pixels: npt.ArrayLike) -> PIL.Image.Image:
-    """A (32, 32, 3) uint8 array as a PIL image, enlarged with sharp pixels.
+    """A (32, 32, 3) uint8 array as a PIL image, enlarged with sharp pixels to about
+    PICTURE_SIZE (a picture that large already is left as it is).
 
     Any other array is made one first: NaN becomes 0, values are clipped to 0..255.
     """
@@ -126,7 +129,8 @@ def to_picture(pixels: npt.ArrayLike) -> PIL.Image.Image:
     if pixels.dtype != np.uint8:
         pixels = np.clip(np.nan_to_num(pixels.astype(np.float64)), 0, 255).astype(np.uint8)
     image = Image.fromarray(pixels, "RGB")
-    return image.resize((image.width * UPSCALE, image.height * UPSCALE), Image.Resampling.NEAREST)
+    scale = max(1, PICTURE_SIZE // max(image.width, image.height))
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
 
 
 class ProbabilityBars(Widget):
@@ -189,18 +193,25 @@ class PicturePanel(Vertical):
     """The picked image as large as the panel allows, its class bars and a one-line note.
 
     `show(...)` draws a new image and answer; `fail(...)` says why a file could not be used
-    and keeps nothing of the previous picture on screen, so no answer is misread.
+    and keeps nothing of the previous picture on screen, so no answer is misread. Either
+    posts Shown. `cover(...)` draws another picture of the same image in its place (the
+    Grad-CAM overlay), with a caption, until the next image.
     """
+
+    class Shown(Message):
+        """The panel shows another image (or none): what covered the last one is gone."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.graphics = detect_graphics()
         self.force_halfcell = False
         self.pixels: npt.NDArray[np.uint8] | None = None  # (32, 32, 3), shown now
+        self.covered_with: npt.NDArray[np.uint8] | None = None  # drawn instead of pixels
         self._image: BaseImage | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("No image picked yet.", id="picture-title")
+        yield Static("", id="picture-cover")
         with Container(id="picture-frame"):
             yield Static("", id="picture-empty")
         yield Static("", id="picture-verdict")
@@ -226,15 +237,18 @@ class PicturePanel(Vertical):
         note: str = "",
     ) -> None:
         self.pixels = pixels
+        self._drop_cover()
         self.query_one("#picture-title", Static).update(Text(title, no_wrap=True))
         self.query_one("#picture-note", Static).update(Text(note))
         self.query_one("#picture-note").set_class(False, "-error")
         self.query_one(ProbabilityBars).show(probabilities, true)
         self.query_one("#picture-verdict", Static).update(verdict(probabilities, true))
         self._draw()
+        self.post_message(self.Shown())
 
     def fail(self, title: str, reason: str) -> None:
         self.pixels = None
+        self._drop_cover()
         self.query_one("#picture-title", Static).update(Text(title, no_wrap=True))
         self.query_one("#picture-verdict", Static).update("")
         self.query_one(ProbabilityBars).show(None)
@@ -242,6 +256,22 @@ class PicturePanel(Vertical):
         note.update(Text(reason))
         note.set_class(True, "-error")
         self._draw()
+        self.post_message(self.Shown())
+
+    def cover(self, picture: npt.NDArray[np.uint8] | None, caption: str = "") -> None:
+        """Draw `picture` (of the image shown, e.g. with a heat map over it) in its place,
+        or the image itself for None; the caption line says what is drawn (none: hidden)."""
+        if self.pixels is None:
+            picture, caption = None, ""
+        self.covered_with = picture
+        line = self.query_one("#picture-cover", Static)
+        line.update(Text(caption))
+        line.display = bool(caption)
+        self._draw()
+
+    def _drop_cover(self) -> None:
+        self.covered_with = None
+        self.query_one("#picture-cover", Static).display = False
 
     def drawn_with(self) -> str:
         """How images are drawn now, in a sentence for the user (after h)."""
@@ -280,7 +310,8 @@ class PicturePanel(Vertical):
             empty.display = True
             return
         empty.display = False
-        picture = to_picture(self.pixels)
+        shown = self.pixels if self.covered_with is None else self.covered_with
+        picture = to_picture(shown)
         if self._image is None:
             self._image = widget_class(self.mode)(picture, classes="picture-image")
             self.query_one("#picture-frame").mount(self._image)

@@ -13,9 +13,12 @@ The picked image is shown large beside its class probabilities (widgets/picture.
 kept as the session's `picked_image` for the Explore screen. torch runs only in thread
 workers, through the session's `predicting` (one predictor and data set for the app).
 
+On the picked image, whatever the tab: `g` covers it with what the model looked at
+(Grad-CAM, looked), `a` opens the attack view (attack: the chapter's second exercise).
+
 The package's parts: screen (keys, layout, the validation set scored), base (what the tabs
-share), one module per tab (validation, files, folder, mistakes); PredictScreen derives
-from each tab's part.
+share), one module per tab (validation, files, folder, mistakes), looked and attack;
+PredictScreen derives from each tab's part and from looked's.
 """
 
 from cnn_tui.tui.screens.predict.screen import PredictScreen

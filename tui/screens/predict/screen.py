@@ -8,7 +8,9 @@ from functools import partial
 from pathlib import Path
 
 from cnn_tui.tui.screens.mounting import closed_before_mounting
+from cnn_tui.tui.screens.predict.attack import AttackScreen
 from cnn_tui.tui.screens.predict.folder import FolderView
+from cnn_tui.tui.screens.predict.looked import LookView
 from cnn_tui.tui.screens.predict.mistakes import MistakesView
 from cnn_tui.tui.session.errors import SessionError
 from cnn_tui.tui.session.predicting import ModelKey, Validation, model_key
@@ -17,7 +19,12 @@ from cnn_tui.tui.widgets.current_model import ModelLines
 from cnn_tui.tui.widgets.file_picker import FilteredTree, is_image
 from cnn_tui.tui.widgets.folder_pane import FolderPane
 from cnn_tui.tui.widgets.nav import NavBar
-from cnn_tui.tui.widgets.picture import PicturePanel, load_textual_image
+from cnn_tui.tui.widgets.picture import (
+    PicturePanel,
+    ProbabilityBars,
+    load_textual_image,
+    top_class,
+)
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,7 +39,7 @@ TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
 
 
-class PredictScreen(MistakesView, FolderView):
+class PredictScreen(MistakesView, FolderView, LookView):
     """Classify validation images, files and folders with the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -46,6 +53,13 @@ class PredictScreen(MistakesView, FolderView):
         Binding("w", "wrong", "Wrong", group=FILTER_KEYS, tooltip="Wrong predictions only"),
         Binding("c", "next_class", "Class", group=FILTER_KEYS, tooltip="Filter by true class"),
         Binding("o", "next_order", "Order", group=FILTER_KEYS, tooltip="Least confident first"),
+        Binding(
+            "a", "attack", "Trick", tooltip="Attack: make the picked image read as another class"
+        ),
+        Binding(
+            "g", "look", "Looked at", tooltip="Show or hide what the model looked at (Grad-CAM)"
+        ),
+        Binding("n", "look_class", "Other class", tooltip="What it looked at for the next class"),
         Binding("h", "halfcell", "Half blocks", tooltip="Force half blocks (for tmux, SSH)"),
         Binding("x", "stop_folder", "Stop", tooltip="Stop classifying the folder"),
         Binding("escape", "leave_field", "Leave field", show=False),
@@ -55,6 +69,9 @@ class PredictScreen(MistakesView, FolderView):
         "wrong": ("Predict: wrong predictions only", "Filter the validation list (w)"),
         "next_class": ("Predict: filter by class", "All classes, then each true class (c)"),
         "next_order": ("Predict: order", "In order, least or most confident first (o)"),
+        "attack": ("Predict: trick the model", "Attack the picked image toward a class (a)"),
+        "look": ("Predict: what it looked at", "Grad-CAM over the picked image, on or off (g)"),
+        "look_class": ("Predict: looked at for another class", "The next class's Grad-CAM (n)"),
         "halfcell": ("Predict: half blocks", "Draw images with half blocks, not graphics (h)"),
         "stop_folder": ("Predict: stop the folder", "Stop classifying the folder (x)"),
     }
@@ -204,6 +221,22 @@ class PredictScreen(MistakesView, FolderView):
 
     # -- other keys ---------------------------------------------------------------------
 
+    def action_attack(self) -> None:
+        """The attack view on the picked image (the one shown large)."""
+        panel = self.query_one(PicturePanel)
+        picked = self.session.picked_image
+        current = self.session.current_model
+        probabilities = self.query_one(ProbabilityBars).probabilities
+        if picked is None or panel.pixels is None or not probabilities:
+            self.notify("pick an image first: a validation row, a file or a folder row")
+            return
+        if current is None or self.session.engine_state != "ready":
+            self.notify("no current weights yet: load some on the Model screen (2)")
+            return
+        predicted = top_class(probabilities)
+        view = AttackScreen(picked, current, list(probabilities), predicted, panel.force_halfcell)
+        self.app.push_screen(view)
+
     def action_halfcell(self) -> None:
         panel = self.query_one(PicturePanel)
         panel.set_halfcell(not panel.force_halfcell)
@@ -215,4 +248,6 @@ class PredictScreen(MistakesView, FolderView):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_folder":
             return self.folder_state == "running"
+        if action == "look_class":
+            return self.looking
         return True
