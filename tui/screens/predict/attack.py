@@ -50,8 +50,10 @@ class AttackScreen(ReportsWorkerErrors, DismissOnce, AppScreen):
     """
     BINDINGS = [
         Binding("t", "next_target", "Target", tooltip="Attack toward the next class"),
-        Binding("plus,equals_sign", "eps(1)", "eps+", tooltip="A larger budget (1/255 more)"),
-        Binding("minus", "eps(-1)", "eps-", tooltip="A smaller budget (1/255 less)"),
+        Binding(
+            "plus,equals_sign", "eps(1)", "eps+", tooltip="Budget eps up by 1/255 (at most 32/255)"
+        ),
+        Binding("minus", "eps(-1)", "eps-", tooltip="Budget eps down by 1/255 (at least 1/255)"),
         Binding("s", "save", "Save PNG", tooltip="Write the adversarial picture as a PNG"),
         Binding("h", "halfcell", "Half blocks", tooltip="Force half blocks (for tmux, SSH)"),
         Binding("escape", "close", "Back", tooltip="Back to the Predict screen"),

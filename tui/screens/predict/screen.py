@@ -54,7 +54,10 @@ class PredictScreen(MistakesView, FolderView, LookView):
         Binding("c", "next_class", "Class", group=FILTER_KEYS, tooltip="Filter by true class"),
         Binding("o", "next_order", "Order", group=FILTER_KEYS, tooltip="Least confident first"),
         Binding(
-            "a", "attack", "Trick", tooltip="Attack: make the picked image read as another class"
+            "a",
+            "attack",
+            "Trick",
+            tooltip="Make the picked image read as another class (the attack view)",
         ),
         Binding(
             "g", "look", "Looked at", tooltip="Show or hide what the model looked at (Grad-CAM)"
