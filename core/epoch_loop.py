@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import EpochEnd, Event, Log, Progress
+from .layer_watch import Inside, start_watch
 from .run_writer import Ending, RunWriter
 from .states import EndState
 
@@ -68,6 +69,7 @@ class EpochLoop:
         writer: RunWriter,
         emit: Callable[[Event], None],
         tuner: ThreadTuner | None = None,
+        measure: bool = True,
     ) -> None:
         self.config, self.trainee, self.dataset, self.device = config, trainee, dataset, device
         self.control, self.writer, self.emit = control, writer, emit
@@ -80,6 +82,8 @@ class EpochLoop:
         self.run_started = time.perf_counter()
         # Small validation batches stay in a CPU's caches (2x faster than 1000 at a time).
         self.eval_options = {"batch_size": 128} if device.type == "cpu" else {}
+        # each layer's figures and the machine's, per epoch (core/layer_watch.py)
+        self.watch = start_watch(trainee, device, emit) if measure else None
 
     def run(self) -> Ending:
         """Every remaining epoch, or up to the stop or failure that ends the run."""
@@ -104,6 +108,9 @@ class EpochLoop:
         except BaseException as error:
             self.writer.crashed(error)
             raise
+        finally:
+            if self.watch is not None:
+                self.watch.close()
         return ending
 
     def _epoch(self, epoch: int) -> EpochEnd:
@@ -113,11 +120,14 @@ class EpochLoop:
         done = self._train_pass(epoch)
         if self.tuner is not None:
             self.tuner.epoch_done(self.n / max(done.seconds, 1e-9))
+        if self.watch is not None:
+            self.watch.before_validation()  # its activations' saturation, on the way
         val = evaluate(
             self.trainee.model, self.dataset.val, len(self.dataset.classes), **self.eval_options
         )
         if not math.isfinite(val.loss):
             raise _Stop("failed", f"the validation loss became {val.loss} in epoch {epoch}")
+        inside = self.watch.epoch_end() if self.watch is not None else Inside()
         record = EpochEnd(
             epoch=epoch,
             train_loss=done.loss_sum.item() / self.n,
@@ -126,6 +136,9 @@ class EpochLoop:
             val_accuracy=val.accuracy,
             epoch_seconds=time.perf_counter() - done.started,
             images_per_second=self.n / max(done.seconds, 1e-9),
+            layers=inside.layers,
+            machine=inside.machine,
+            histograms=inside.histograms,
         )
         trainee = self.trainee
         best = trainee.best_acc is None or val.accuracy > trainee.best_acc
@@ -228,5 +241,6 @@ class EpochLoop:
                 losses=tuple(done.batch_losses[first : batch + 1].tolist()),
                 lrs=tuple(done.lrs[first : batch + 1]),
                 epoch_seconds=now - done.started,
+                machine=self.watch.live_machine() if self.watch is not None else None,
             )
         )

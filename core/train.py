@@ -41,6 +41,7 @@ def train(
     run_dir: str | Path | None = None,
     lock: RunLock | None = None,
     tune_threads: bool = False,
+    measure_layers: bool = True,
 ) -> Finished:
     """Train config's model and write its run folder; returns how the run ended.
 
@@ -54,6 +55,8 @@ def train(
     tune_threads: on a CPU, measure whether one thread or all of them train faster and
     keep the faster (core/threads.py); only for a process that does nothing but train,
     since torch's thread count is the whole process's. Off when OMP_NUM_THREADS is set.
+    measure_layers: record each layer's figures, the weights' histograms and the machine's
+    figures per epoch (core/layer_watch.py); off, the epochs record their figures only.
     Raises ConfigError, DataError or RunError before training starts on bad input; RunError
     when another process is training the folder.
     """
@@ -72,6 +75,7 @@ def train(
             lock=lock,
             taken=taken,
             tune_threads=tune_threads,
+            measure_layers=measure_layers,
         )
     finally:
         for held in taken:
@@ -90,6 +94,7 @@ def _train(
     lock: RunLock | None,
     taken: list[RunLock],
     tune_threads: bool,
+    measure_layers: bool,
 ) -> Finished:
     """Restore (or start), load the data, train the epochs, write the ending."""
     from .data import load_dataset
@@ -147,7 +152,10 @@ def _train(
     tuner = _thread_tuner(tune_threads, device, steps, emit)
     before = torch.get_num_threads()
     try:
-        ending = EpochLoop(config, trainee, dataset, device, control, writer, emit, tuner).run()
+        loop = EpochLoop(
+            config, trainee, dataset, device, control, writer, emit, tuner, measure_layers
+        )
+        ending = loop.run()
     finally:
         if tuner is not None:
             torch.set_num_threads(before)

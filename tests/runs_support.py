@@ -4,7 +4,8 @@
 state.json) and fixed numbers, names and times, for listings and snapshots; real
 checkpoints, for resuming and loading weights, come from `train_run` (core.train.train
 on made-up data). `EPOCH_KEYS` are the fields of one epoch's record, in metrics.jsonl and
-in `train --json` lines alike.
+in `train --json` lines alike; a trained run's metrics.jsonl line adds `INSIDE_KEYS` (the
+look inside training: each layer's figures and the machine's).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ EPOCH_KEYS = {
     "epoch_seconds",
     "images_per_second",
 }
+INSIDE_KEYS = {"layers", "machine"}
 CIFAR2 = "CIFAR-2 (image folder /data/cifar10-jpeg, 10000 train / 2000 val)"
 SAMPLE = "CIFAR-2 bundled sample (400 train / 100 val images, not the full data set)"
 

@@ -33,7 +33,7 @@ from cnn_tui.core.weights import save_weights
 from cnn_tui.tui.cli.parser import parse_args
 from cnn_tui.tui.main import main
 from PIL import Image
-from runs_support import EPOCH_KEYS
+from runs_support import EPOCH_KEYS, INSIDE_KEYS
 
 pytestmark = needs_cli
 
@@ -382,6 +382,8 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data, capsys):
     run_dir = Path(lines[2]["run_dir"])
     assert run_dir.parent == runs and Path(lines[2]["weights"]).is_file()
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert all(set(m) == EPOCH_KEYS | INSIDE_KEYS for m in metrics)  # --json keeps its keys
+    metrics = [{key: m[key] for key in EPOCH_KEYS} for m in metrics]
     assert metrics == lines[:2]
     assert json.loads((run_dir / "config.json").read_text())["name"] == "first try"
 
@@ -391,6 +393,7 @@ def test_train_json_lines_metrics_resume_and_eval(tmp_path, tiny_data, capsys):
     assert [r["epoch"] for r in resumed[:-1]] == [3]
     assert resumed[-1]["run_dir"] == str(run_dir)
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    metrics = [{key: m[key] for key in EPOCH_KEYS} for m in metrics]
     assert [m["epoch"] for m in metrics] == [1, 2, 3] and metrics[:2] == lines[:2]
     assert metrics[2] == resumed[0]
 

@@ -22,7 +22,7 @@ from cnn_tui.core.run_files import RunError
 from cnn_tui.core.run_records import read_metrics, read_state
 from cnn_tui.core.train import TrainControl, train
 from cnn_tui.core.weights import load_model, sidecar_path
-from runs_support import EPOCH_KEYS
+from runs_support import EPOCH_KEYS, INSIDE_KEYS
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_two_epochs_write_every_run_file(tmp_path, tiny):
         [
             "config.json",
             "metrics.jsonl",
+            "histograms.jsonl",
             "last.pt",
             "best.pt",
             "weights.pt",
@@ -78,11 +79,11 @@ def test_two_epochs_write_every_run_file(tmp_path, tiny):
     records = [json.loads(line) for line in lines]
     assert [r["epoch"] for r in records] == [1, 2]
     for record in records:
-        assert set(record) == EPOCH_KEYS
+        assert set(record) == EPOCH_KEYS | INSIDE_KEYS
         assert 0 <= record["train_accuracy"] <= 1 and 0 <= record["val_accuracy"] <= 1
         assert record["train_loss"] > 0 and record["val_loss"] > 0
         assert record["epoch_seconds"] > 0 and record["images_per_second"] > 0
-    assert [e.to_dict() for e in events.of(EpochEnd)] == records
+    assert [e.to_record() for e in events.of(EpochEnd)] == records
 
     state = read_state(run)
     assert state["state"] == "finished" and state["epochs_done"] == 2
