@@ -11,6 +11,7 @@ from cnn_tui.core.config import ConfigError
 from cnn_tui.tui.cli.attack import cmd_attack
 from cnn_tui.tui.cli.evaluate import cmd_eval
 from cnn_tui.tui.cli.fooled import cmd_fooled
+from cnn_tui.tui.cli.layers import cmd_layers
 from cnn_tui.tui.cli.output import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -33,6 +34,7 @@ def run_command(args: argparse.Namespace) -> int:
     handlers["attack"] = cmd_attack
     handlers["fooled"] = cmd_fooled
     handlers["watch"] = cmd_watch
+    handlers["layers"] = cmd_layers
     from cnn_tui.core.errors import CnnTuiError
 
     try:

@@ -1,5 +1,5 @@
 """The command line's parser: `cnn-tui [app options] [train | eval | summary | predict |
-attack | fooled | watch]`.
+attack | fooled | watch | layers]`.
 
 Option values are checked by core/config.py, so the app refuses the same values with the
 same words. This module imports neither torch nor Textual: `cnn-tui` with no subcommand
@@ -41,6 +41,7 @@ from cnn_tui.core.config import (
 )
 from cnn_tui.core.refused import SHOWN
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.cli.layers import add_layers
 from cnn_tui.tui.cli.option_values import checked as _checked
 from cnn_tui.tui.cli.output import PROG, UsageError
 from cnn_tui.tui.cli.trick_options import add_attack, add_fooled
@@ -189,6 +190,7 @@ def build_parser() -> Parser:
         add_attack,
         add_fooled,
         _add_watch,
+        add_layers,
     ):
         add(command)
     return parser
