@@ -21,9 +21,12 @@ from cnn_tui.tui.layer_figures import (
     thin_histograms,
 )
 from cnn_tui.tui.session.service import with_held_batches
-from cnn_tui.tui.widgets.layers_text import Layout, byte_size
+from cnn_tui.tui.widgets.layers_text import LayerStyles, Layout, byte_size, share_sparkline
 from cnn_tui.tui.widgets.train_status import machine_text
 from layer_records import MODULES, WEIGHTED, layer_epoch
+from rich.color import Color
+from rich.console import Console
+from rich.style import Style
 
 
 def test_two_epochs_histograms_on_one_range_give_known_cells() -> None:
@@ -83,6 +86,11 @@ def test_rows_fit_the_width_and_the_machine_reads_short() -> None:
     assert (wide.per_line, narrow.per_line) == (3, 1)  # a narrow view: a figure a line
     assert wide.spark >= 20 and narrow.spark >= 20
     assert wide.name + 1 + 3 * (12 + 1 + wide.spark + 2) <= 119
+    # a share's sparkline is on 0..100%: tiny saturations stay at the bottom
+    styles = LayerStyles(Color.parse("#000000"), Color.parse("#ffffff"), *[Style()] * 3)
+    console = Console()
+    assert share_sparkline([0.0, 0.5, 1.0], 3, styles, console).plain == "▁▅█"
+    assert share_sparkline([0.001, 0.003], 4, styles, console).plain == "▁▁▁▁"
     assert byte_size(412 * 2**20) == "412M" and byte_size(int(1.5 * 2**30)) == "1.5G"
     machine = MachineStats(190.4, 412 * 2**20, 14)
     assert machine_text(machine) == "190% cpu, 412M mem, 14 threads"

@@ -5,8 +5,10 @@ module's weights over the epochs (rich only, no widget: the view lays it out by 
 Sparklines are Textual's own (textual.renderables.sparkline, the renderable behind its
 Sparkline widget), rendered into the row's text so that one widget scrolls all the rows;
 each is scaled to its own series' range, the gradient and update/weight ratio on a log
-scale (they move by decades). Strips are half blocks (heatmap.py's): x is the epoch, y the
-weight value (the top row the highest), the colour (viridis) each epoch's density.
+scale (they move by decades); a share of saturated outputs is drawn here on a fixed 0..1
+scale with the same bars (share_sparkline). Strips are half blocks (heatmap.py's): x is
+the epoch, y the weight value (the top row the highest), the colour (viridis) each
+epoch's density.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from cnn_tui.tui.layer_figures import (
     LayerFigures,
     ModuleFigures,
     distribution,
+    spread,
     strip_pixels,
 )
 from cnn_tui.tui.widgets.heatmap import half_block_lines, to_colours
-from rich.color import Color
+from rich.color import Color, blend_rgb
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -61,6 +64,12 @@ class Cell:
     value: str
     series: list[float]  # what its sparkline draws (already on its scale)
     flagged: bool = False
+    fixed: bool = False  # a share: its sparkline on the fixed scale 0..1
+
+
+def share_text(share: float) -> str:
+    """62%, or 0.3% where a whole percent would say 0 of a share that is not."""
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
 
 
 def module_cells(module: ModuleFigures) -> list[Cell]:
@@ -79,7 +88,8 @@ def module_cells(module: ModuleFigures) -> list[Cell]:
         cells.append(Cell("u/w", f"{last.update_ratio:.2g}", ratios, BIG_STEPS in module.flags))
     if last.saturated is not None:
         flagged = SATURATED in module.flags
-        cells.append(Cell("sat", f"{last.saturated:.0%}", series.get("saturated", []), flagged))
+        shares = series.get("saturated", [])
+        cells.append(Cell("sat", share_text(last.saturated), shares, flagged, fixed=True))
     return cells
 
 
@@ -196,8 +206,9 @@ def row_lines(
             text.append(f"{cell.label:<{LABEL}} ", style=styles.muted)
             text.append(f"{cell.value:<{VALUE}}", style=styles.flag if cell.flagged else "")
             if layout.spark:
+                draw = share_sparkline if cell.fixed else sparkline
                 text.append(" ")
-                text.append_text(sparkline(cell.series, layout.spark, styles, console))
+                text.append_text(draw(cell.series, layout.spark, styles, console))
             text.append(" " * GAP)
         text.rstrip()
         lines.append(text)
@@ -217,6 +228,23 @@ def sparkline(values: Sequence[float], width: int, styles: LayerStyles, console:
     return text
 
 
+def share_sparkline(
+    values: Sequence[float], width: int, styles: LayerStyles, console: Console
+) -> Text:
+    """A share's sparkline on the fixed scale 0..1, drawn here with Textual's bars and
+    colours: Textual's scales each series to its own range, where a saturation going from
+    0.1% to 0.3% would fill it as 0% to 100% does."""
+    if len(values) < 2:
+        return Text(" " * width)
+    top = len(Sparkline.BARS) - 1
+    text = Text()
+    for index in spread(len(values), width):
+        share = min(1.0, max(0.0, values[index]))
+        colour = blend_rgb(styles.low.get_truecolor(), styles.high.get_truecolor(), share)
+        text.append(Sparkline.BARS[round(share * top)], Style(color=Color.from_triplet(colour)))
+    return text
+
+
 def flag_lines(module: ModuleFigures, layout: Layout, styles: LayerStyles) -> list[Text]:
     """A line per flag: the word in capitals, in the flag's colour, and why."""
     lines = []
@@ -224,7 +252,8 @@ def flag_lines(module: ModuleFigures, layout: Layout, styles: LayerStyles) -> li
     last = module.last
     for flag in module.flags:
         if flag == SATURATED:
-            why = f"{last.saturated or 0:.0%} of its outputs saturated (over {SATURATED_ABOVE:.0%})"
+            share = share_text(last.saturated or 0)
+            why = f"{share} of its outputs saturated (over {SATURATED_ABOVE:.0%})"
         elif flag == VANISHING:
             why = f"gradient norm under {VANISHING_BELOW:g} x its weight norm"
         else:
@@ -261,8 +290,9 @@ def legend(figures: LayerFigures, styles: LayerStyles) -> Text:
         "w weight norm",
         "grad gradient norm",
         "u/w update/weight (both on a log scale)",
-        f"sat saturated share (|tanh| > 0.99, ReLU 0), flagged over {SATURATED_ABOVE:.0%}",
-        f"flagged: grad under {VANISHING_BELOW:g} x w, u/w over {BIG_STEPS_ABOVE:g}",
+        "sat saturated share (|tanh| > 0.99, ReLU 0; its sparkline 0-100%)",
+        f"flagged: sat over {SATURATED_ABOVE:.0%}, grad under {VANISHING_BELOW:g} x w, "
+        f"u/w over {BIG_STEPS_ABOVE:.0%}",
     ]
     drawn = [module.histogram_epochs for module in figures.modules if module.histograms]
     if drawn:
