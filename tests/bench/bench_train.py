@@ -159,9 +159,10 @@ def book_validate(model, loader, device=None) -> float:
 # --- Ours ---------------------------------------------------------------------------------
 
 
-def run_ours(config, dataset, runs_dir: Path, on_epoch=None) -> list[dict]:
+def run_ours(config, dataset, runs_dir: Path, on_epoch=None, **options) -> list[dict]:
     """Train and return a record per epoch: wall and CPU seconds since the previous epoch
-    ended (the first since Started), and the EpochEnd fields."""
+    ended (the first since Started), and the EpochEnd fields. options go to train (such as
+    measure_layers, for bench_layers.py)."""
     from cnn_tui.core.events import EpochEnd, Started
     from cnn_tui.core.train import train
 
@@ -179,7 +180,7 @@ def run_ours(config, dataset, runs_dir: Path, on_epoch=None) -> list[dict]:
             if on_epoch is not None:
                 on_epoch(record)
 
-    finished = train(config, on_event, runs_dir=runs_dir, dataset=dataset)
+    finished = train(config, on_event, runs_dir=runs_dir, dataset=dataset, **options)
     if finished.state != "finished":
         raise SystemExit(f"our run ended {finished.state}: {finished.message}")
     return records
