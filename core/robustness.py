@@ -10,6 +10,7 @@ not yet flipped, so most images cost only the few smallest budgets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 PER_CLASS = 100  # images of each class in the fixed set: 200 for CIFAR-2
 MOST_LEVELS = levels(DEFAULT_EPS)  # budgets tried: 0/255 to the attack's default, 8/255
+CHUNK = 64  # images attacked at once: a front end hears of progress (and can stop) between
+Progress = Callable[[int, int], None]  # (budget being tried in levels, images not flipped)
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,16 @@ def smallest_levels(
     images: Split,
     most: int = MOST_LEVELS,
     steps: int = DEFAULT_STEPS,
+    on_progress: Progress | None = None,
 ) -> torch.Tensor:
     """Per image, the smallest budget in 8-bit levels (0..most) at which PGD makes the
     model read it as the class it ranks highest after the true one; most + 1 where no
-    budget up to most did. An image the model already gets wrong needs 0."""
+    budget up to most did. An image the model already gets wrong needs 0.
+
+    on_progress(level, left) is called after each CHUNK images attacked, with the budget
+    being tried and the images not flipped so far (a front end's progress; an exception
+    it raises stops the search). Each image is attacked on its own, so chunks change
+    nothing in the figures."""
     import torch
 
     from .data import normalize
@@ -86,10 +95,13 @@ def smallest_levels(
         left = (needed > most).nonzero()[:, 0]
         if len(left) == 0:
             break
-        _, flipped, _ = perturb(
-            model, images.images[left], targets[left], eps=level / 255, steps=steps
-        )
-        needed[left[flipped]] = level
+        for chunk in left.split(CHUNK):
+            _, flipped, _ = perturb(
+                model, images.images[chunk], targets[chunk], eps=level / 255, steps=steps
+            )
+            needed[chunk[flipped]] = level
+            if on_progress is not None:
+                on_progress(level, int((needed > most).sum()))
     return needed
 
 
@@ -101,31 +113,41 @@ def rank_weights(
 ) -> list[Robustness]:
     """The figures of each weights file (default: every shipped one that fits the data's
     class count), in file name order."""
+    images = fixed_set(split, num_classes, per_class)
+    files = weights if weights is not None else shipped_weights()
+    rows = [measure_weights(path, images, num_classes) for path in files]
+    return [row for row in rows if row is not None]
+
+
+def shipped_weights() -> list[Path]:
+    """The shipped weights files, in file name order."""
     from .paths import shipped_weights_dir
+
+    return sorted(shipped_weights_dir().glob("*.pt"))
+
+
+def measure_weights(
+    path: Path, images: Split, num_classes: int, on_progress: Progress | None = None
+) -> Robustness | None:
+    """One weights file's figures on a fixed set (see fixed_set) of num_classes classes;
+    None when its model has another number of classes. on_progress: see smallest_levels."""
     from .predict import Predictor
     from .weights import read_sidecar
 
-    files = weights if weights is not None else sorted(shipped_weights_dir().glob("*.pt"))
-    images = fixed_set(split, num_classes, per_class)
-    rows = []
-    for path in files:
-        predictor = Predictor.from_weights(path)
-        if len(predictor.classes) != num_classes:
-            continue
-        needed = smallest_levels(predictor.model, images)
-        accuracy = read_sidecar(path).get("val_accuracy")
-        rows.append(
-            Robustness(
-                name=path.stem,
-                model=str((predictor.meta or {}).get("model", "")),
-                parameters=sum(p.numel() for p in predictor.model.parameters()),
-                val_accuracy=accuracy if isinstance(accuracy, (int, float)) else None,
-                images=len(needed),
-                median_eps=_median_eps(needed),
-                flipped=float((needed <= MOST_LEVELS).float().mean()),
-            )
-        )
-    return rows
+    predictor = Predictor.from_weights(path)
+    if len(predictor.classes) != num_classes:
+        return None
+    needed = smallest_levels(predictor.model, images, on_progress=on_progress)
+    accuracy = read_sidecar(path).get("val_accuracy")
+    return Robustness(
+        name=path.stem,
+        model=str((predictor.meta or {}).get("model", "")),
+        parameters=sum(p.numel() for p in predictor.model.parameters()),
+        val_accuracy=accuracy if isinstance(accuracy, (int, float)) else None,
+        images=len(needed),
+        median_eps=_median_eps(needed),
+        flipped=float((needed <= MOST_LEVELS).float().mean()),
+    )
 
 
 def _median_eps(needed: torch.Tensor) -> float | None:
