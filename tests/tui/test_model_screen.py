@@ -91,7 +91,7 @@ async def test_comparison_lists_every_model_with_scores_and_enter_shows_its_laye
         rows = {row[0]: row for row in table_rows(screen, "#models-table")}
         assert rows["net"][1:3] == ["18,090", "772,194"]
         sample = f"sample {run.name}"
-        assert rows["fc-small"][1:] == ["1.57M", "1.57M", "0.990", "0.814", "1.00/0.82", sample]
+        assert rows["fc-small"][1:7] == ["1.57M", "1.57M", "0.990", "0.814", "1.00/0.82", sample]
         assert rows["net"][6] == "shipped"  # the shipped weights' sidecar has the scores
         assert rows["fc-large"][3:5] == ["-", "-"]
         assert str(run / "weights.pt") not in static_text(pilot, "#models-note")
@@ -373,3 +373,66 @@ async def test_the_lab_measures_as_typed_refuses_at_the_field_and_sends_the_trai
         config = form.config(None)
         assert config is not None and config.architecture is None
         assert not form.query_one("#architecture").display
+
+
+async def test_capacity_column_shows_the_engines_figures_and_keeps_them(tmp_path, monkeypatch):
+    """e measures each shipped model's median smallest eps (the real engine, on 8 made-up
+    images); coming back shows them as they were, a new session finds them in the cache
+    folder, and a weights file that changed is measured again."""
+    from app_support import options, tiny_dataset
+    from cnn_tui.core import paths, robustness
+    from cnn_tui.core.predict import Predictor
+    from cnn_tui.tui.app import CnnTuiApp
+    from cnn_tui.tui.session.capacity import Capacity
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("birds_vs_airplanes", "net-depth"):
+        for suffix in (".pt", ".json"):
+            source = paths.shipped_weights_dir() / (name + suffix)
+            (shipped / (name + suffix)).write_bytes(source.read_bytes())
+    monkeypatch.setattr(paths, "shipped_weights_dir", lambda: shipped)
+    data = tiny_dataset(8, 8)
+    expected = {}
+    for model, name in (("net", "birds_vs_airplanes"), ("net-depth", "net-depth")):
+        images = robustness.fixed_set(data.val, 2)
+        needed = robustness.smallest_levels(
+            Predictor.from_weights(shipped / f"{name}.pt").model, images
+        )
+        expected[model] = f"{int(needed.sort().values[(len(needed) - 1) // 2])}/255"
+
+    def app() -> CnnTuiApp:
+        return CnnTuiApp(options(tmp_path, weights=str(net_weights(tmp_path / "w"))), dataset=data)
+
+    async with app().run_test(size=(80, 24)) as pilot:
+        screen = await open_model_screen(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "2 not measured yet" in static_text(pilot, "#capacity-note"))
+        note = static_text(pilot, "#capacity-note")
+        assert "flip eps (shipped): median eps flipping 8 made-up test data val images" in note
+        rows = {row[0]: row for row in table_rows(screen, "#models-table")}
+        assert rows["net"][7] == "?" and rows["fc-small"][7] == "-"
+        await pilot.press("e")
+        await wait_for(
+            pilot, lambda: "measured every shipped model" in static_text(pilot, "#model-message")
+        )
+        rows = {row[0]: row for row in table_rows(screen, "#models-table")}
+        assert {model: rows[model][7] for model in expected} == expected
+        assert "Easier with less or more capacity?" in static_text(pilot, "#capacity-note")
+        assert "16,130-18,090 parameters" in static_text(pilot, "#capacity-note")
+        await pilot.press("1", "2")  # away and back: shown as it was
+        rows = {row[0]: row for row in table_rows(screen, "#models-table")}
+        assert {model: rows[model][7] for model in expected} == expected
+
+    measured = []
+
+    def measure(path, images, classes, on_progress=None):
+        measured.append(path.name)
+
+    # a new session finds them in the cache folder, but for a file that has changed
+    monkeypatch.setattr(robustness, "measure_weights", measure)
+    torch.manual_seed(1)
+    torch.save(build_model("net-depth").state_dict(), shipped / "net-depth.pt")
+    table = Capacity(lambda: data).table(measure=True)
+    assert f"{round(table.figures['net'].median_eps * 255)}/255" == expected["net"]
+    assert measured == ["net-depth.pt"]

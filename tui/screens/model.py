@@ -16,6 +16,7 @@ from cnn_tui.core.registry import MODELS
 from cnn_tui.core.weights_files import is_weights_file
 from cnn_tui.tui.errors import ReportsWorkerErrors
 from cnn_tui.tui.screens.confirm import ConfirmScreen
+from cnn_tui.tui.screens.model_compare import COMPARE_COLUMNS, COMPARE_TAB, CompareView
 from cnn_tui.tui.screens.model_lab import LAB_TAB, LabView
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.session.errors import SessionError, TargetExists
@@ -23,12 +24,7 @@ from cnn_tui.tui.state import CurrentModel, Origin
 from cnn_tui.tui.widgets.current_model import weights_text
 from cnn_tui.tui.widgets.file_picker import FilePickerScreen
 from cnn_tui.tui.widgets.model_lab import ModelLab
-from cnn_tui.tui.widgets.model_tables import (
-    fill_comparison,
-    fill_layers,
-    layer_totals,
-    lesson_texts,
-)
+from cnn_tui.tui.widgets.model_tables import fill_layers, layer_totals, lesson_texts
 from cnn_tui.tui.widgets.nav import NavBar
 from rich.text import Text
 from textual import on
@@ -39,15 +35,14 @@ from textual.events import ScreenResume
 from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
 
 if TYPE_CHECKING:
-    from cnn_tui.core.inspection import LayerTable, ModelComparison, ShapeLesson
+    from cnn_tui.core.inspection import LayerTable, ShapeLesson
 
 LAYER_COLUMNS = ("name", "type", "output shape", "params", "share", "kernel", "mult-adds", "train")
-COMPARE_COLUMNS = ("model", "params", "mult-adds", "train", "val", "book", "weights")
 TAB_KEYS = Binding.Group("Views", compact=True)
 WEIGHT_KEYS = Binding.Group("Weights", compact=True)
 
 
-class ModelScreen(ReportsWorkerErrors, LabView):
+class ModelScreen(ReportsWorkerErrors, CompareView, LabView):
     """Inspect parameter counts and layer shapes, try the Net with other kernels and widths;
     load and save the current weights."""
 
@@ -77,6 +72,12 @@ class ModelScreen(ReportsWorkerErrors, LabView):
             "s", "save", "Save", group=WEIGHT_KEYS, tooltip="Save the current weights to a file"
         ),
         Binding("u", "use_row", "Use", group=WEIGHT_KEYS, tooltip="Use the compared row's weights"),
+        Binding(
+            "e",
+            "capacity",
+            "Flip eps",
+            tooltip="Measure how small an attack flips each shipped model (minutes; kept)",
+        ),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     COMMANDS_HELP = {
@@ -88,6 +89,10 @@ class ModelScreen(ReportsWorkerErrors, LabView):
             "Model: use the compared weights",
             "Make the highlighted row's best the current (u)",
         ),
+        "capacity": (
+            "Model: how easily each shipped model is tricked",
+            "The median smallest eps that flips 200 validation images, per model (e)",
+        ),
         "train_lab": (
             "Model: train the Lab's net",
             "Put the Lab's kernel, widths and activation into the Train form (t)",
@@ -98,8 +103,6 @@ class ModelScreen(ReportsWorkerErrors, LabView):
         super().__init__(id="model-screen")
         self.picked = "net"
         self._tables: dict[tuple[str, int], LayerTable] = {}
-        self._comparison: list[ModelComparison] | None = None
-        self._comparison_for: int | None = None
         self._lesson_drawn = False
         self._shown_table: tuple[str, int] | None = None
         self.busy = ""  # what a worker is doing, for the tests and the message line
@@ -123,9 +126,10 @@ class ModelScreen(ReportsWorkerErrors, LabView):
             with TabPane("Layers", id="layers"):
                 yield DataTable(id="layer-table", cursor_type="row", zebra_stripes=True)
                 yield Static("measuring the layers...", id="layer-totals")
-            with TabPane("Compare", id="compare"):
+            with TabPane("Compare", id=COMPARE_TAB):
                 yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="models-note")
+                yield Static("", id="capacity-note")
             with TabPane("Why flatten", id="shapes"), VerticalScroll(id="lesson"):
                 yield Static("running the book's Sequential...", id="lesson-without")
                 yield Static("", id="lesson-with")
@@ -177,17 +181,9 @@ class ModelScreen(ReportsWorkerErrors, LabView):
         if self.lab_shown():
             self.measure_lab()  # (it waits for the engine)
 
-    def say(self, message: str, level: str = "info") -> None:
-        line = self.query_one("#model-message", Static)
-        line.update(Text(message))
-        line.set_class(level == "error", "-error")
-        line.set_class(level == "success", "-success")
-
     def _current_changed(self, current: CurrentModel) -> None:
         self.sync()
-        self._comparison = None  # a finished run may have new scores
-        if self.query_one(TabbedContent).active == "compare":
-            self._show_comparison()
+        self.forget_comparison()  # a finished run may have new scores
 
     @on(Select.Changed, "#model-pick")
     def _picked(self, event: Select.Changed) -> None:
@@ -199,8 +195,8 @@ class ModelScreen(ReportsWorkerErrors, LabView):
     @on(TabbedContent.TabActivated, "#model-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id
-        if pane == "compare":
-            self._show_comparison()
+        if pane == COMPARE_TAB:
+            self.show_comparison(self.num_classes)
         elif pane == "shapes" and not self._lesson_drawn:
             self.run_worker(self._lesson_job, thread=True, group="lesson", exit_on_error=False)
         elif pane == LAB_TAB:
@@ -245,59 +241,7 @@ class ModelScreen(ReportsWorkerErrors, LabView):
         is_current = current is not None and current.meta.get("model") == key[0]
         self.query_one("#layer-totals", Static).update(layer_totals(key[0], is_current, table))
 
-    # -- all models side by side --------------------------------------------------------
-
-    def _show_comparison(self) -> None:
-        classes = self.num_classes
-        if self._comparison is not None and self._comparison_for == classes:
-            return
-        self.query_one("#models-note", Static).update(
-            "measuring every model and reading the scores of shipped weights and runs..."
-        )
-        self.run_worker(
-            partial(self._compare_job, classes),
-            thread=True,
-            group="compare",
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _compare_job(self, classes: int) -> None:
-        try:
-            rows = self.session.models.compare(classes)
-        except Exception as error:
-            self._from_thread(self.say, f"cannot compare the models: {error}", "error")
-            return
-        self._from_thread(self._compare_done, classes, rows)
-
-    def _compare_done(self, classes: int, rows: list[ModelComparison]) -> None:
-        self._comparison = rows
-        self._comparison_for = classes
-        fill_comparison(self.query_one("#models-table", DataTable), rows)
-        self._compare_note()
-
-    @on(DataTable.RowHighlighted, "#models-table")
-    def _compare_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._compare_note()
-
-    def _compare_note(self) -> None:
-        """The highlighted row's weights file, and what the columns mean."""
-        if not self._comparison:
-            return
-        view = self.query_one("#models-table", DataTable)
-        row = self._comparison[min(view.cursor_row, len(self._comparison) - 1)]
-        sample = f" ({row.best.trained_on})" if row.best and row.best.trained_on else ""
-        where = (
-            Text.assemble((f"{row.model}: ", "bold"), str(row.best.path), sample)
-            if row.best is not None
-            else Text.assemble((f"{row.model}: ", "bold"), "no trained weights found")
-        )
-        where.append(
-            f"\ntrain/val: its best weights ({self._comparison_for} classes) · book: the "
-            "chapter's · Enter: layers · u: use",
-            style="dim",
-        )
-        self.query_one("#models-note", Static).update(where)
+    # -- all models side by side (the rest is in model_compare.py) ---------------------
 
     @on(DataTable.RowSelected, "#models-table")
     def _compare_row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -308,11 +252,11 @@ class ModelScreen(ReportsWorkerErrors, LabView):
         self.query_one(TabbedContent).active = "layers"
 
     def action_use_row(self) -> None:
-        if self.query_one(TabbedContent).active != "compare" or not self._comparison:
+        if not self.compare_shown() or not self.comparison:
             self.say("u works on the Compare view (c): it uses the highlighted row's weights")
             return
         view = self.query_one("#models-table", DataTable)
-        row = self._comparison[view.cursor_row] if view.row_count else None
+        row = self.comparison[view.cursor_row] if view.row_count else None
         if row is None or row.best is None:
             self.say(f"no trained weights for {row.model if row else 'this row'} yet", "error")
             return

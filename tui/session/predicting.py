@@ -112,6 +112,11 @@ class Predicting:
             raise SessionError(str(error)) from error
         return Validation(results, pixels, notes[-1] if notes else "")
 
+    def data(self, wanted: str) -> DataSet:
+        """The app's data set, else `wanted` (cifar2, cifar10) from the data folder, read
+        once and shared with the validation list; DataError says why it cannot be."""
+        return self._data_for(wanted, [])
+
     def _data_for(self, wanted: str, notes: list[str]) -> DataSet:
         """The app's data set, else `wanted` read from the data folder (once)."""
         given = self._given()

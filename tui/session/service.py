@@ -7,8 +7,8 @@ workers report through SessionMessages posted to the App, which hands each back 
 `Session.handle` on the UI thread; so the state below changes only on that thread.
 The work screens run in their own workers goes through its parts: `predicting` (the
 current weights' predictor and validation data), `models` (weights files, layers),
-`exploring` (feature maps and kernels of the current weights) and `tricking` (the attack
-view and the Grad-CAM overlay).
+`exploring` (feature maps and kernels of the current weights), `tricking` (the attack
+view and the Grad-CAM overlay) and `capacity` (how easily each shipped model is tricked).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.control import TrainControl
 from cnn_tui.core.events import Event, Finished, Progress, Started
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.session.capacity import Capacity
 from cnn_tui.tui.session.exploring import Exploring
 from cnn_tui.tui.session.messages import (
     EngineFailed,
@@ -75,6 +76,7 @@ class Session:
         self.architectures_chosen = 0
         self.predicting = Predicting(options.data, lambda: self.dataset)
         self.models = Models(options.data, options.runs)
+        self.capacity = Capacity(lambda: self.predicting.data("cifar2"))
         self.exploring = Exploring(lambda: self.dataset)
         self.tricking = Tricking()
         self.initial_config, self.startup_notes = initial_config(options)

@@ -6,6 +6,7 @@ compared, the shape lesson) measured by the session; they lay it out, nothing mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cnn_tui.core.inspection import format_count, format_kernel_size, format_shape
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
         ShapeLesson,
         TrainedWeights,
     )
+    from cnn_tui.core.robustness import Robustness
+    from cnn_tui.tui.session.capacity import CapacityTable
+
+CLEAR_CORRELATION = 0.5  # a rank correlation of size and eps this strong is a trend
 
 
 def fill_layers(view: DataTable, table: LayerTable) -> None:
@@ -56,8 +61,11 @@ def layer_totals(model: str, current: bool, table: LayerTable) -> Text:
     )
 
 
-def fill_comparison(view: DataTable, rows: list[ModelComparison]) -> None:
-    """One row per model: its size, its best weights' scores, the book's."""
+def fill_comparison(
+    view: DataTable, rows: list[ModelComparison], capacity: Callable[[str], Text]
+) -> None:
+    """One row per model: its size, its best weights' scores, the book's, and capacity(its
+    name): how easily its shipped weights are tricked."""
     view.clear()
 
     def score(value: float | None) -> Text:
@@ -74,6 +82,7 @@ def fill_comparison(view: DataTable, rows: list[ModelComparison]) -> None:
             score(best.val_accuracy if best else None),
             book,
             weights_cell(best),
+            capacity(row.model),
             key=row.model,
         )
 
@@ -112,3 +121,76 @@ def lesson_texts(lesson: ShapeLesson, batch: ShapeLesson) -> tuple[Text, Text]:
         with_flatten.append(f"  {step.layer:<{width}}→ {format_shape(step.shape)}\n", style=style)
     with_flatten.append(f"output {format_shape(lesson.output_shape)}: one score per class.")
     return without, with_flatten
+
+
+def capacity_cell(model: str, table: CapacityTable | None, measuring: str = "") -> Text:
+    """A row's capacity figure: the median smallest eps in 8-bit levels that flips the
+    fixed set; '-' for a model with no shipped weights, '…' while it is measured, '?'
+    where it has not been."""
+    if table is None or model not in table.figures:
+        shipped = table is not None and model in table.unmeasured
+        text = "…" if model == measuring else "?" if shipped or table is None else "-"
+        return Text(text, justify="right")
+    return Text(level_text(median_levels(table.figures[model])), justify="right")
+
+
+def median_levels(row: Robustness) -> int:
+    """A model's figure in 8-bit levels; one more than the most tried where none was enough."""
+    from cnn_tui.core.robustness import MOST_LEVELS
+
+    return MOST_LEVELS + 1 if row.median_eps is None else round(row.median_eps * 255)
+
+
+def level_text(levels: int) -> str:
+    """A budget in 8-bit levels as the command line prints it: 2/255, or >8/255 where no
+    budget tried was enough."""
+    from cnn_tui.core.robustness import MOST_LEVELS
+
+    return f">{MOST_LEVELS}/255" if levels > MOST_LEVELS else f"{levels}/255"
+
+
+def capacity_answer(table: CapacityTable) -> str:
+    """The exercise's question answered from the figures: whether the models with more
+    parameters flip at smaller budgets (a rank correlation), with the range seen."""
+    rows = sorted(table.figures.values(), key=lambda row: (row.parameters, row.name))
+    if len(rows) < 2:
+        return "Easier with less or more capacity? It takes two measured models to say."
+    levels = [median_levels(row) for row in rows]
+    rho = rank_correlation([float(row.parameters) for row in rows], [float(n) for n in levels])
+    verdict = (
+        "With more"
+        if rho <= -CLEAR_CORRELATION
+        else "With less"
+        if rho >= CLEAR_CORRELATION
+        else "Neither clearly"
+    )
+    low, high = level_text(min(levels)), level_text(max(levels))
+    spread = low if low == high else f"{low} to {high}"
+    return (
+        f"Easier with less or more capacity? {verdict}: {spread} across "
+        f"{rows[0].parameters:,}-{rows[-1].parameters:,} parameters (Spearman "
+        f"{rho:+.2f})"
+    )
+
+
+def rank_correlation(xs: list[float], ys: list[float]) -> float:
+    """Spearman's rank correlation (ties get their mean rank); 0 where one side is flat."""
+
+    def ranks(values: list[float]) -> list[float]:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        ranked = [0.0] * len(values)
+        start = 0
+        while start < len(order):
+            end = start
+            while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+                end += 1
+            for i in order[start : end + 1]:
+                ranked[i] = (start + end) / 2
+            start = end + 1
+        return ranked
+
+    rx, ry = ranks(xs), ranks(ys)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    var = (sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry)) ** 0.5
+    return cov / var if var else 0.0
