@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats
@@ -163,30 +164,27 @@ def common_range(histograms: Sequence[Histogram]) -> tuple[float, float]:
 
 
 def rebin(histogram: Histogram, low: float, high: float, bins: int) -> list[float]:
-    """histogram's counts in `bins` equal bins from low to high: each source bin's count is
-    shared by the bins it overlaps, in proportion to the overlap (a count is taken as
-    spread evenly over its bin). A histogram of width 0 puts its count in the bin that
-    holds its value."""
-    out = [0.0] * bins
+    """histogram's counts in `bins` equal bins from low to high, each source bin's count
+    taken as spread evenly over it: the differences of its cumulative count (linear within
+    a source bin) at the new bins' edges. A histogram of width 0 puts its count in the bin
+    that holds its value."""
+    counts = histogram.counts
     step = (high - low) / bins
-    source = histogram.counts
     if histogram.high <= histogram.low:
-        index = min(bins - 1, max(0, int((histogram.low - low) / step)))
-        out[index] = float(sum(source))
+        out = [0.0] * bins
+        out[min(bins - 1, max(0, int((histogram.low - low) / step)))] = float(sum(counts))
         return out
-    width = (histogram.high - histogram.low) / len(source)
-    for k, count in enumerate(source):
-        if not count:
-            continue
-        start = histogram.low + k * width
-        end = start + width
-        first = max(0, int((start - low) / step))
-        last = min(bins - 1, int((end - low) / step))
-        for b in range(first, last + 1):
-            overlap = min(end, low + (b + 1) * step) - max(start, low + b * step)
-            if overlap > 0:
-                out[b] += count * overlap / width
-    return out
+    width = (histogram.high - histogram.low) / len(counts)
+    below = [0, *accumulate(counts)]  # the count below each source edge
+
+    def cumulative(x: float) -> float:
+        if x <= histogram.low:
+            return 0.0
+        k = min(len(counts) - 1, int((x - histogram.low) / width))
+        return below[k] + counts[k] * min(1.0, (x - histogram.low - k * width) / width)
+
+    edges = [cumulative(low + b * step) for b in range(bins)] + [cumulative(high)]
+    return [edges[b + 1] - edges[b] for b in range(bins)]
 
 
 def distribution(histograms: Sequence[Histogram], bins: int) -> Distribution:

@@ -34,6 +34,7 @@ from cnn_tui.tui.layer_figures import (
 from cnn_tui.tui.widgets.heatmap import half_block_lines, to_colours
 from rich.color import Color, blend_rgb
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.renderables.sparkline import Sparkline
@@ -271,7 +272,10 @@ def strip_lines(
     """The module's weights over the epochs, `rows` lines of half blocks, the range's high
     and low value at its top and bottom left."""
     width = layout.width - layout.name - 1
-    found = distribution(module.histograms, 2 * rows)
+    histograms = module.histograms
+    if len(histograms) > width:  # the epochs drawn, and only those rebinned
+        histograms = [histograms[i] for i in spread(len(histograms), width)]
+    found = distribution(histograms, 2 * rows)
     colours = to_colours(strip_pixels(found, width), 0.0, 1.0)
     lines = []
     for index, segments in enumerate(half_block_lines(colours)):
@@ -279,7 +283,7 @@ def strip_lines(
             f"{found.high:+.2g}" if index == 0 else f"{found.low:+.2g}" if index == rows - 1 else ""
         )
         line = Text(label.rjust(layout.name) + " ", style=styles.muted)
-        for segment in segments:
+        for segment in Segment.simplify(segments):  # an epoch's columns, one span
             line.append(segment.text, segment.style)
         lines.append(line)
     return lines

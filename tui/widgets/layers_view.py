@@ -104,13 +104,15 @@ class LayersView(VerticalScroll):
             return Text(NO_FIGURES)
         if width < NARROWEST:
             return Text(f"The Layers view needs {NARROWEST} columns: widen the window.")
-        console, height = self.app.console, self.size.height
-        text = Text()
+        console, styles = self.app.console, self._styles()
         try:
-            for rows in STRIP_ROWS:
-                text = layers_text(figures, width, rows, self._styles(), console)
-                if len(text.wrap(console, width)) <= height:
-                    break
+            shortest = STRIP_ROWS[-1]
+            text = layers_text(figures, width, shortest, styles, console)
+            lines = sum(-(-max(1, len(line)) // width) for line in text.plain.split("\n"))
+            strips = sum(1 for module in figures.modules if module.histograms)
+            for rows in STRIP_ROWS[:-1]:  # the tallest strips with which it all fits
+                if lines + strips * (rows - shortest) <= self.size.height:
+                    return layers_text(figures, width, rows, styles, console)
         except (ValueError, ArithmeticError) as error:  # a record no check foresaw
             return Text(f"cannot draw the layer figures: {type(error).__name__}: {error}")
         return text
