@@ -52,6 +52,7 @@ def test_sparklines_and_flags():
     assert sparkline([2.0, 2.0], 10) == "▄▄" and sparkline([0.0, 0.0], 10) == "▁▁"
     assert sparkline([None, 1.0, 0.0], 10) == " █▁"
     assert sparkline([float(n) for n in range(100)], 4) == "▁▃▆█"  # runs of 25, averaged
+    assert sparkline([0.001, 0.002, 0.5, 1.0], 10, (0.0, 1.0)) == "▁▁▅█"  # a share: 0-100%
     assert flags(LayerStats(saturated=0.75)) == ["saturated"]
     assert flags(LayerStats(weight_norm=2.0, grad_norm=1e-7, update_ratio=0.05)) == [
         "vanishing",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_tui.core.events import EpochEnd
@@ -76,10 +77,12 @@ def _record(epoch: EpochEnd) -> dict[str, object]:
     return record
 
 
-def sparkline(values: Sequence[float | None], width: int) -> str:
-    """values in at most width blocks from ▁ (the lowest) to █ (the highest); more values
-    than width are averaged in equal runs; a missing value is a space; a flat line is ▄
-    (▁ when it is 0)."""
+def sparkline(
+    values: Sequence[float | None], width: int, scale: tuple[float, float] | None = None
+) -> str:
+    """values in at most width blocks from ▁ (the lowest) to █ (the highest), or on a fixed
+    scale (low, high); more values than width are averaged in equal runs; a missing value
+    is a space; a flat line is ▄ (▁ when it is 0)."""
     if len(values) > width:
         runs = [
             values[len(values) * i // width : len(values) * (i + 1) // width] for i in range(width)
@@ -88,7 +91,7 @@ def sparkline(values: Sequence[float | None], width: int) -> str:
     present = [v for v in values if v is not None]
     if not present:
         return " " * len(values)
-    low, high = min(present), max(present)
+    low, high = scale or (min(present), max(present))
     top = len(BLOCKS) - 1
 
     def block(value: float | None) -> str:
@@ -96,7 +99,7 @@ def sparkline(values: Sequence[float | None], width: int) -> str:
             return " "
         if high == low:  # flat: at the bottom when it is 0 (none saturated), else midway
             return BLOCKS[0] if high == 0 else BLOCKS[top // 2]
-        return BLOCKS[round((value - low) / (high - low) * top)]
+        return BLOCKS[max(0, min(top, round((value - low) / (high - low) * top)))]
 
     return "".join(block(v) for v in values)
 
@@ -124,7 +127,7 @@ def _show(out: Output, run: str, epochs: list[EpochEnd]) -> None:
     layers = last.layers or {}
     span = f"epoch {last.epoch}" if len(epochs) == 1 else f"epochs {epochs[0].epoch}-{last.epoch}"
     out.line(f"run {run}: {plural(len(epochs), 'epoch')} with layer figures ({span})")
-    out.line(f"figures at epoch {last.epoch}; each sparkline spans {span}, low ▁ to high █")
+    out.line(f"figures at epoch {last.epoch}; sparklines over {span}, low ▁ to high █")
     weighted = [name for name, s in layers.items() if s.weight_norm is not None]
     activations = [name for name, s in layers.items() if s.saturated is not None]
     width = min(out.width or WIDTH, WIDTH)
@@ -163,53 +166,57 @@ def _figure(stats: LayerStats, figure: str) -> float | None:
     }[figure]
 
 
-def _row(
-    name: str, epochs: list[EpochEnd], figures: Sequence[str]
-) -> tuple[str, list[tuple[str, list[float | None]]], list[str]]:
-    """A table row before layout: the name, (last value shown, series) per figure, flags."""
+@dataclass(frozen=True)
+class _Cell:
+    """A figure of a row: its last value as shown, its series, the sparkline's scale (None:
+    the series' own range; a share is drawn on 0-100%, so a tiny one stays low)."""
+
+    shown: str
+    series: list[float | None]
+    scale: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    cells: list[_Cell]
+    flags: list[str]
+
+
+def _row(name: str, epochs: list[EpochEnd], figures: Sequence[str]) -> _Row:
+    """A table row before layout."""
     cells = []
     for figure in figures:
         series = _series(name, epochs, figure)
-        value = series[-1]
-        if value is None:
-            shown = "-"
-        elif figure == "saturated":
-            shown = f"{value:.1%}"
-        else:
-            shown = f"{value:.3g}"
-        cells.append((shown, series))
+        value, share = series[-1], figure == "saturated"
+        shown = "-" if value is None else (f"{value:.1%}" if share else f"{value:.3g}")
+        cells.append(_Cell(shown, series, (0.0, 1.0) if share else None))
     stats = (epochs[-1].layers or {}).get(name, LayerStats())
-    return name, cells, flags(stats)
+    return _Row(name, cells, flags(stats))
 
 
-def _table(
-    out: Output,
-    headers: Sequence[str],
-    rows: list[tuple[str, list[tuple[str, list[float | None]]], list[str]]],
-    width: int,
-) -> bool:
+def _table(out: Output, headers: Sequence[str], rows: list[_Row], width: int) -> bool:
     """Lay the rows out within width (the sparklines take what the rest leaves, at most
     one block per epoch); returns whether any row is flagged."""
     figures = len(headers) - 1
-    name_w = max(len(headers[0]), *(len(name) for name, _, _ in rows))
-    value_w = max(len(shown) for _, cells, _ in rows for shown, _ in cells)
-    flag_w = max((len(", ".join(f)) for _, _, f in rows), default=0)
-    epochs = len(rows[0][1][0][1])
+    name_w = max(len(headers[0]), *(len(row.name) for row in rows))
+    value_w = max(len(cell.shown) for row in rows for cell in row.cells)
+    flag_w = max((len(", ".join(row.flags)) for row in rows), default=0)
+    epochs = len(rows[0].cells[0].series)
     fixed = name_w + figures * (value_w + 3) + (flag_w + 2 if flag_w else 0)
     spark_w = max(3, min(epochs, 20, (width - fixed) // figures))
     cell_w = max(value_w + 1 + spark_w, *(len(h) for h in headers[1:]))
     header = "  ".join([headers[0].ljust(name_w), *(h.ljust(cell_w) for h in headers[1:])])
-    lines = [header.rstrip()]
-    for name, cells, flagged in rows:
-        parts = [name.ljust(name_w)]
-        for shown, series in cells:
-            parts.append(f"{shown.rjust(value_w)} {sparkline(series, spark_w)}".ljust(cell_w))
-        if flagged:
-            parts.append(", ".join(flagged))
-        lines.append("  ".join(parts).rstrip())
-    for line in lines:
-        out.line(line)
-    return any(flagged for _, _, flagged in rows)
+    out.line(header.rstrip())
+    for row in rows:
+        parts = [row.name.ljust(name_w)]
+        for cell in row.cells:
+            line = sparkline(cell.series, spark_w, cell.scale)
+            parts.append(f"{cell.shown.rjust(value_w)} {line}".ljust(cell_w))
+        if row.flags:
+            parts.append(", ".join(row.flags))
+        out.line("  ".join(parts).rstrip())
+    return any(row.flags for row in rows)
 
 
 def machine_words(machine: MachineStats) -> str:
