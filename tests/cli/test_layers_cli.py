@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from cnn_tui.core.layer_stats import LayerStats
+from cnn_tui.core.layer_stats import LayerStats, MachineStats
 from cnn_tui.core.run_records import read_metrics
-from cnn_tui.tui.cli.layers import flags, sparkline
+from cnn_tui.tui.cli.layers import flags, machine_words, sparkline
 from cnn_tui.tui.main import main
 from runs_support import train_run, write_run
 
@@ -38,7 +38,7 @@ def test_layers_json_the_table_and_an_older_run(tmp_path, capsys, monkeypatch):
     assert any(line.startswith("act3 ") and "%" in line for line in text)
     for name in ("conv2", "fc1", "fc2", "act1", "act2"):
         assert sum(line.startswith(f"{name} ") for line in text) == 1, name
-    assert text[-1].startswith("machine at epoch 3: CPU ")
+    assert any(line.startswith("machine at epoch 3: CPU ") for line in text)
 
     older = write_run(runs, "older", done=2)  # as a run trained before the figures
     assert main(["layers", str(older)]) == 1
@@ -59,3 +59,8 @@ def test_sparklines_and_flags():
         "big steps",
     ]
     assert flags(LayerStats(weight_norm=2.0, grad_norm=0.1, update_ratio=1e-3)) == []
+    on_a_gpu = machine_words(MachineStats(180.0, 3 << 30, 12, 87.0, 5 << 30))
+    assert on_a_gpu == [
+        "CPU 180% (of one core), 3,072 MiB resident, 12 threads",
+        "GPU 87%, 5.0 GiB of GPU memory held by torch",
+    ]

@@ -142,7 +142,10 @@ def _show(out: Output, run: str, epochs: list[EpochEnd]) -> None:
         rows = [_row(name, epochs, ("saturated",)) for name in activations]
         any_flag |= _table(out, ("activation", "saturated"), rows, width)
     if last.machine is not None:
-        out.line(f"machine at epoch {last.epoch}: {machine_words(last.machine)}")
+        first, *rest = machine_words(last.machine)
+        out.line(f"machine at epoch {last.epoch}: {first}")
+        for line in rest:
+            out.line(f"  {line}")
     if any_flag:
         for line in FLAGS_NOTE:
             out.line(line, style="dim")
@@ -219,14 +222,18 @@ def _table(out: Output, headers: Sequence[str], rows: list[_Row], width: int) ->
     return any(row.flags for row in rows)
 
 
-def machine_words(machine: MachineStats) -> str:
-    """ "CPU 98% (of one core), 712 MiB resident, 3 threads[, GPU 87%, 1.2 GiB on it]"."""
-    words = (
+def machine_words(machine: MachineStats) -> list[str]:
+    """The machine in a line, and its GPU in a second where there is one: "CPU 98% (of one
+    core), 712 MiB resident, 3 threads", "GPU 87%, 1.2 GiB of memory held by torch"."""
+    lines = [
         f"CPU {machine.cpu_percent:.0f}% (of one core), {machine.rss_bytes / 2**20:,.0f} MiB "
         f"resident, {plural(machine.threads, 'thread')}"
-    )
+    ]
+    gpu = []
     if machine.gpu_percent is not None:
-        words += f", GPU {machine.gpu_percent:.0f}%"
+        gpu.append(f"GPU {machine.gpu_percent:.0f}%")
     if machine.gpu_memory_bytes is not None:
-        words += f", {machine.gpu_memory_bytes / 2**30:.1f} GiB of GPU memory held by torch"
-    return words
+        gpu.append(f"{machine.gpu_memory_bytes / 2**30:.1f} GiB of GPU memory held by torch")
+    if gpu:
+        lines.append(", ".join(gpu))
+    return lines
