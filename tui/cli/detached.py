@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _train(args: argparse.Namespace, run_dir: Path, control: TrainControl, lock: RunLock) -> int:
     """Train with the lock held; the exit status. An error ends the run failed."""
     from cnn_tui.core.errors import CnnTuiError
+    from cnn_tui.core.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process only trains (core/memory.py)
 
     try:
         resume = None

@@ -50,6 +50,7 @@ def check_runs_dir(path: Path) -> None:
 
 def cmd_train(args: argparse.Namespace, out: Output) -> int:
     """`cnn-tui train`: a new run or a resumed one, here under a progress bar or detached."""
+    from cnn_tui.core.memory import keep_freed_memory
     from cnn_tui.core.train import TrainControl, train
 
     quiet_warnings()
@@ -65,6 +66,7 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
     if getattr(args, "detach", False):
         return _train_detached(out, config, runs_dir, resume)
 
+    keep_freed_memory()  # this process only trains (core/memory.py)
     control = TrainControl()
     view = TrainView(out, control)
     with view:

@@ -31,11 +31,13 @@ def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | No
     """
     import torch  # noqa: F401  (the slow import this worker exists for)
     from cnn_tui.core import evaluate, train  # noqa: F401
+    from cnn_tui.core.memory import keep_freed_memory
     from cnn_tui.core.models import pick_device
     from cnn_tui.core.paths import default_weights
     from cnn_tui.core.weights import WeightsError, load_model
 
     share_the_cpu()
+    keep_freed_memory()  # set once, before any model runs (core/memory.py)
     device = str(pick_device("auto"))
     path = Path(weights).expanduser() if weights else default_weights()
     if not weights and not path.exists():
