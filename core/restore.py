@@ -112,8 +112,16 @@ def build_optimizer(
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     else:
+        # foreach: one call updates every parameter (torch picks it for CUDA tensors only);
+        # the same values bit for bit, and 5-8% faster book epochs on a CPU (the Net has 8
+        # small tensors, so each step's per-parameter calls cost more than their arithmetic).
+        # Adam's foreach or fused forms measured no faster there (tests/bench/bench_speed.py).
         optimizer = torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            params,
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            foreach=True,
         )
     scheduler = None
     if config.schedule == "one-cycle":
