@@ -28,6 +28,7 @@ from .safe_files import FileRefused, open_regular, regular_stat
 from .states import LogLevel
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 CIFAR10_CLASSES = [
@@ -351,7 +352,6 @@ def _decode_cached(
     log: Log,
 ) -> Split:
     import numpy as np
-    import torch
 
     digest = hashlib.sha1(str(root.resolve()).encode())
     for path, label in items:
@@ -360,7 +360,7 @@ def _decode_cached(
     if os.path.lexists(cache):
         cached = _read_cache(cache, len(items), len(classes), log)
         if cached is not None:
-            return Split(torch.from_numpy(cached[0]), torch.from_numpy(cached[1]))
+            return _as_split(*cached)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
         decoded = list(pool.map(_decode_32, (path for path, _ in items)))
@@ -396,6 +396,14 @@ def _decode_cached(
     except OSError as error:
         log(f"could not cache decoded images ({error.strerror or error})", "warning")
     log(f"decoded {len(good)} {split} images in {time.perf_counter() - started:.1f}s", "info")
+    return _as_split(images, labels)
+
+
+def _as_split(images: np.ndarray, labels: np.ndarray) -> Split:
+    """Numpy arrays as a Split. torch is imported here, after the folder is listed and the
+    cache read, so that cnn-tui train can do those while another thread imports torch."""
+    import torch
+
     return Split(torch.from_numpy(images), torch.from_numpy(labels))
 
 

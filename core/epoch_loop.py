@@ -1,7 +1,8 @@
 """The epochs of a run: the book's loop, made fast, observable, pausable and stoppable.
 
 Each epoch shuffles (and flips, with augment) by the run's generator, steps the optimizer
-batch by batch, reports Progress a few times a second, validates, and has the run folder
+batch by batch, reports Progress a few times a second (and after the run's first batch,
+whose time cnn-tui train reports), validates, and has the run folder
 record it (core/run_writer.py). Between batches it obeys the TrainControl and the run's
 stop request. A stop, a non-finite loss or a failed write ends the loop with an Ending;
 anything else is recorded as a failure in state.json and raised.
@@ -195,7 +196,8 @@ class EpochLoop:
             if tuner is not None:
                 tuner.after_batch()
             now = time.perf_counter()
-            if now - last_report >= PROGRESS_INTERVAL or batch + 1 == self.steps:
+            run_first = batch == 0 and epoch == self.trainee.start_epoch + 1
+            if run_first or now - last_report >= PROGRESS_INTERVAL or batch + 1 == self.steps:
                 last_report = now
                 self._report(epoch, batch, loss, done, now)
         done.seconds = time.perf_counter() - done.started

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,9 +20,10 @@ from cnn_tui.tui.cli.output import (
     quiet_warnings,
 )
 from cnn_tui.tui.cli.parser import ARCHITECTURE_OPTIONS, architecture_option
-from cnn_tui.tui.cli.train_view import TrainView
+from cnn_tui.tui.cli.train_view import StartTimes, TrainView
 
 if TYPE_CHECKING:
+    from cnn_tui.core.data import DataSet
     from cnn_tui.core.resume import Resume
 
 RESUME_FIXED = (
@@ -57,18 +60,19 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
     dataset = None
     runs_dir: Path | None = None
     resume: Resume | None = None
+    start: StartTimes | None = None
     if args.resume:
         config, resume = _resume_plan(args, out)
     else:
         config, runs_dir = _new_run(args)
         if not getattr(args, "detach", False):
-            dataset = load_dataset_shown(out, config.dataset, config.data_dir)
+            dataset, start = load_while_importing(out, config)
     if getattr(args, "detach", False):
         return _train_detached(out, config, runs_dir, resume)
 
     keep_freed_memory()  # this process only trains (core/memory.py)
     control = TrainControl()
-    view = TrainView(out, control)
+    view = TrainView(out, control, start)
     with view:
         finished = train(
             config,
@@ -80,6 +84,54 @@ def cmd_train(args: argparse.Namespace, out: Output) -> int:
             tune_threads=True,  # this process only trains: it may pick its thread count
         )
     return view.report(finished)
+
+
+def load_while_importing(out: Output, config: TrainConfig) -> tuple[DataSet, StartTimes]:
+    """The config's data, read in a thread while this one imports torch and the training
+    code, and how long each took. Listing the image folder, checking its files against
+    the cache and reading the cache need no torch (core/data.py imports it last), and
+    their system calls let the import run meanwhile."""
+    began = time.perf_counter()
+    loading = _Loading(out, config)
+    loading.start()
+    # the slow imports: torch, torch._dynamo (which a torch optimizer's first use imports:
+    # about a second), then ours
+    import torch._dynamo  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+    from cnn_tui.core import evaluate, models, restore  # noqa: F401
+
+    imported = time.perf_counter()
+    dataset = loading.dataset()
+    return dataset, StartTimes(began, imported - began, loading.seconds, time.perf_counter())
+
+
+class _Loading(threading.Thread):
+    """load_dataset_shown in a thread of its own. A daemon: Ctrl-C in the main thread
+    ends the command without waiting for a download to finish."""
+
+    def __init__(self, out: Output, config: TrainConfig) -> None:
+        super().__init__(name="cnn-tui-data", daemon=True)
+        self.out, self.config = out, config
+        self.result: DataSet | None = None
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        began = time.perf_counter()
+        try:
+            self.result = load_dataset_shown(self.out, self.config.dataset, self.config.data_dir)
+        except BaseException as error:  # raised again in the main thread
+            self.error = error
+        self.seconds = time.perf_counter() - began
+
+    def dataset(self) -> DataSet:
+        """The data, or what loading them raised."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 def _resume_plan(args: argparse.Namespace, out: Output) -> tuple[TrainConfig, Resume]:

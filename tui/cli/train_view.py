@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cnn_tui.tui import STARTED
@@ -35,12 +36,26 @@ class StopControl(Protocol):
     def stop(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class StartTimes:
+    """How cnn-tui train started a new run (tui/cli/train.py's load_while_importing):
+    perf_counter times when the imports began and when both they and the data were
+    done, and the seconds each took (the data were read alongside the imports)."""
+
+    began: float
+    imports: float
+    data: float
+    ready: float
+
+
 class TrainView:
     """Shows training events; owns the progress bar and the Ctrl-C handler."""
 
-    def __init__(self, out: Output, control: StopControl) -> None:
+    def __init__(self, out: Output, control: StopControl, start: StartTimes | None = None) -> None:
         self.out = out
         self.control = control
+        self.start = start
+        self.first_batch: float | None = None  # seconds of the run's first batch
         self.progress: Any = None
         self.task: Any = None
         self.epochs = 0
@@ -143,6 +158,8 @@ class TrainView:
             self.progress.start()
 
     def _progress(self, event: Any) -> None:
+        if event.batch == 1 and self.first_batch is None:
+            self.first_batch = event.epoch_seconds  # core's loop reports the first batch
         if self.progress is None:
             return
         run_left = event.run_seconds_left(self.last_epoch_seconds)
@@ -191,14 +208,28 @@ class TrainView:
         return "".join(parts) + mark
 
     def time_line(self, epochs: int, now: float) -> str:
-        """Where the wall clock went, from cnn-tui's start: loading (imports, data, the
-        run folder) until the first epoch began, then the epochs (validation and
+        """Where the wall clock went, from cnn-tui's start: starting (imports, data, the
+        run folder and model) until the first epoch began, then the epochs (validation and
         checkpoints included)."""
         assert self.started_at is not None and self.finished_at is not None
         load, training = self.started_at - STARTED, self.finished_at - self.started_at
+        how = "to start" if self.start is not None else "to load (imports, data)"
         return (
-            f"time: {now - STARTED:.1f} s in all: {load:.1f} s to load (imports, data), "
+            f"time: {now - STARTED:.1f} s in all: {load:.1f} s {how}, "
             f"then {training:.1f} s for {plural(epochs, 'epoch')}"
+        )
+
+    def start_line(self) -> str | None:
+        """A new run's start broken down (the data were read while torch imported), and
+        its first batch; None when train did not time them (a resumed run)."""
+        start = self.start
+        if start is None or self.started_at is None:
+            return None
+        first = f"; first batch {self.first_batch:.2f} s" if self.first_batch is not None else ""
+        return (
+            f"start: {start.began + start.imports - STARTED:.1f} s imports, "
+            f"{start.data:.1f} s data alongside, {self.started_at - start.ready:.1f} s set-up"
+            + first
         )
 
     def report(self, finished: Finished) -> int:
@@ -217,6 +248,8 @@ class TrainView:
                 out.line(f"weights:    {finished.weights}")
             if self.started_at is not None and self.finished_at is not None:
                 out.line(self.time_line(finished.epochs_done, time.perf_counter()))
+                if (start := self.start_line()) is not None:
+                    out.line(start)
         if finished.state == "failed":
             print_error(finished.message or "training failed")
             return EXIT_FAILURE
