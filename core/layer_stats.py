@@ -11,7 +11,7 @@ exception.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 MAX_BINS = 1024  # more bins than any histogram cnn-tui writes: a foreign line
@@ -26,6 +26,7 @@ class LayerStats:
     grad_norm: float | None = None  # the weight's gradient L2 norm, averaged over the batches
     update_ratio: float | None = None  # ||update|| / ||weight|| per step, averaged
     saturated: float | None = None  # activation modules: share 0..1 of saturated outputs
+    activation: str | None = None  # "tanh" or "relu": what saturated counts (ACTIVATIONS)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,41 @@ class MachineStats:
     gpu_memory_bytes: int | None = None
 
 
-LAYER_FIGURES = tuple(f.name for f in fields(LayerStats))
+LAYER_FIGURES = ("weight_norm", "grad_norm", "update_ratio", "saturated")  # the numbers
+ACTIVATIONS = ("tanh", "relu")
+
+# What a glance should catch, for the app's Layers view and `cnn-tui layers` alike. An
+# activation is "saturated" past a share of its outputs on the fixed validation batch
+# (|tanh| > 0.99, or a ReLU's exact 0): for tanh past half, as most of the layer then
+# passes almost no gradient back; a ReLU zeroes about half its inputs by design (a
+# healthy net-depth sits at 18-55%), so only past 90% (units dying). A record without its
+# activation (none is written without one) takes the tanh rule.
+SATURATED_ABOVE = {"tanh": 0.5, "relu": 0.9}
+# A layer's gradient "vanishes" under this many of its weight norms: a step moves nothing.
+VANISHING_BELOW = 1e-6
+# A layer takes "big steps" when each update moves its weights by over this share.
+BIG_STEPS_ABOVE = 1e-2
+SATURATED, VANISHING, BIG_STEPS = "saturated", "vanishing gradient", "big steps"
+
+
+def saturated_above(stats: LayerStats) -> float:
+    """The share of saturated outputs past which this activation is flagged."""
+    return SATURATED_ABOVE.get(stats.activation or "tanh", SATURATED_ABOVE["tanh"])
+
+
+def layer_flags(stats: LayerStats | None) -> tuple[str, ...]:
+    """What a module's figures at one epoch say is wrong (the thresholds above)."""
+    if stats is None:
+        return ()
+    flags = []
+    if stats.saturated is not None and stats.saturated > saturated_above(stats):
+        flags.append(SATURATED)
+    weight, grad, ratio = stats.weight_norm, stats.grad_norm, stats.update_ratio
+    if weight is not None and grad is not None and grad < VANISHING_BELOW * weight:
+        flags.append(VANISHING)
+    if ratio is not None and ratio > BIG_STEPS_ABOVE:
+        flags.append(BIG_STEPS)
+    return tuple(flags)
 
 
 def _finite(value: object) -> float | None:
@@ -83,7 +118,11 @@ def layers_from_json(value: object) -> dict[str, LayerStats] | None:
     for name, figures in value.items():
         if not isinstance(name, str) or not isinstance(figures, dict):
             return None
-        layers[name] = LayerStats(**{key: _finite(figures.get(key)) for key in LAYER_FIGURES})
+        numbers = {key: _finite(figures.get(key)) for key in LAYER_FIGURES}
+        activation = figures.get("activation")
+        layers[name] = LayerStats(
+            **numbers, activation=activation if activation in ACTIVATIONS else None
+        )
     return layers
 
 

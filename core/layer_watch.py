@@ -66,6 +66,13 @@ def activation_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Tanh, nn.ReLU))]
 
 
+def kind_of(activation: nn.Module) -> str:
+    """ "tanh" or "relu": which rule counts (and flags) the module's saturated outputs."""
+    from torch import nn
+
+    return "tanh" if isinstance(activation, nn.Tanh) else "relu"
+
+
 def saturated_count(module: nn.Module, output: torch.Tensor) -> torch.Tensor:
     """How many of an activation's outputs are saturated: |tanh| > TANH_SATURATED, or a
     ReLU's exact 0 (a unit that passes no gradient for that input)."""
@@ -269,8 +276,8 @@ class LayerWatch:
             for i, name in enumerate(self.weight_names)
         }
         saturation = self.saturation.shares()
-        for name, _ in self.activations:
-            figures[name] = LayerStats(saturated=saturation.get(name))
+        for name, module in self.activations:
+            figures[name] = LayerStats(saturated=saturation.get(name), activation=kind_of(module))
         order = [name for name, _ in self.model.named_modules() if name in figures]
         return {name: figures[name] for name in order}
 

@@ -15,22 +15,12 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats
+from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats, layer_flags
 
-# The flags and their thresholds are those `cnn-tui layers` prints (tui/cli/layers.py).
-# An activation module is flagged "saturated" when more than half its outputs on the fixed
-# validation batch are saturated (|tanh| > 0.99, or a ReLU's exact 0): past that, most
-# of the layer passes almost no gradient back.
-SATURATED_ABOVE = 0.5
-# A layer's gradient "vanishes" under this many of its weight norms: a step moves nothing.
-VANISHING_BELOW = 1e-6
-# A layer takes "big steps" when each update moves its weights by over this share.
-BIG_STEPS_ABOVE = 1e-2
 HISTOGRAM_EPOCHS = 256  # a live run keeps at most about this many epochs' histograms
 
 Figure = str  # one of LayerStats' fields: weight_norm, grad_norm, update_ratio, saturated
 FIGURES: tuple[Figure, ...] = ("weight_norm", "grad_norm", "update_ratio", "saturated")
-SATURATED, VANISHING, BIG_STEPS = "saturated", "vanishing gradient", "big steps"
 
 
 @dataclass(frozen=True)
@@ -74,7 +64,9 @@ def layer_figures(
     for record in reversed(measured):
         names.update(dict.fromkeys(record.layers or {}))
     modules = [
-        _module(name, measured, histograms, flags=flags_of((measured[-1].layers or {}).get(name)))
+        _module(
+            name, measured, histograms, flags=layer_flags((measured[-1].layers or {}).get(name))
+        )
         for name in names
     ]
     machine = [(e.epoch, e.machine) for e in epochs if e.machine is not None]
@@ -121,21 +113,6 @@ def figures_of(stats: LayerStats) -> dict[Figure, float | None]:
         "update_ratio": stats.update_ratio,
         "saturated": stats.saturated,
     }
-
-
-def flags_of(stats: LayerStats | None) -> tuple[str, ...]:
-    """What a module's figures at one epoch say that a glance should catch."""
-    if stats is None:
-        return ()
-    flags = []
-    if stats.saturated is not None and stats.saturated > SATURATED_ABOVE:
-        flags.append(SATURATED)
-    weight, grad, ratio = stats.weight_norm, stats.grad_norm, stats.update_ratio
-    if weight is not None and grad is not None and grad < VANISHING_BELOW * weight:
-        flags.append(VANISHING)
-    if ratio is not None and ratio > BIG_STEPS_ABOVE:
-        flags.append(BIG_STEPS)
-    return tuple(flags)
 
 
 # -- the distribution strip -------------------------------------------------------------

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from cnn_tui.core.layer_stats import LayerStats, MachineStats
+from cnn_tui.core.layer_stats import MachineStats
 from cnn_tui.core.run_records import read_metrics
-from cnn_tui.tui.cli.layers import flags, machine_words, sparkline
+from cnn_tui.tui.cli.layers import machine_words, sparkline
 from cnn_tui.tui.main import main
 from runs_support import train_run, write_run
 
@@ -25,7 +25,8 @@ def test_layers_json_the_table_and_an_older_run(tmp_path, capsys, monkeypatch):
     ]
     assert [r["epoch"] for r in records] == [1, 2, 3]
     assert set(records[0]["layers"]["conv1"]) == {"weight_norm", "grad_norm", "update_ratio"}
-    assert set(records[0]["layers"]["act1"]) == {"saturated"}
+    assert records[0]["layers"]["act1"].keys() == {"saturated", "activation"}
+    assert records[0]["layers"]["act1"]["activation"] == "tanh"
 
     monkeypatch.setenv("COLUMNS", "80")
     assert main(["layers", run.name, "--runs", str(runs)]) == 0  # a run by its folder's name
@@ -53,12 +54,6 @@ def test_sparklines_and_flags():
     assert sparkline([None, 1.0, 0.0], 10) == " █▁"
     assert sparkline([float(n) for n in range(100)], 4) == "▁▃▆█"  # runs of 25, averaged
     assert sparkline([0.001, 0.002, 0.5, 1.0], 10, (0.0, 1.0)) == "▁▁▅█"  # a share: 0-100%
-    assert flags(LayerStats(saturated=0.75)) == ["saturated"]
-    assert flags(LayerStats(weight_norm=2.0, grad_norm=1e-7, update_ratio=0.05)) == [
-        "vanishing",
-        "big steps",
-    ]
-    assert flags(LayerStats(weight_norm=2.0, grad_norm=0.1, update_ratio=1e-3)) == []
     on_a_gpu = machine_words(MachineStats(180.0, 3 << 30, 12, 87.0, 5 << 30))
     assert on_a_gpu == [
         "CPU 180% (of one core), 3,072 MiB resident, 12 threads",

@@ -9,7 +9,17 @@ import json
 from dataclasses import asdict
 
 from cnn_tui.core.events import EPOCH_FIGURES, EpochEnd, Progress
-from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats
+from cnn_tui.core.layer_stats import (
+    BIG_STEPS,
+    SATURATED,
+    VANISHING,
+    Histogram,
+    LayerStats,
+    MachineStats,
+    layer_flags,
+    layers_from_json,
+    layers_to_json,
+)
 from cnn_tui.core.run_files import HISTOGRAMS, METRICS
 from cnn_tui.core.run_records import read_histograms, read_metrics, read_progress
 from cnn_tui.core.run_writer import (
@@ -113,3 +123,20 @@ def test_progress_carries_the_machine_to_a_watcher(tmp_path):
     write_progress(tmp_path, {**asdict(progress), "machine": "busy"})
     read = read_progress(tmp_path)
     assert read is not None and read.machine is None
+
+
+def test_flags_say_what_a_glance_should_catch_by_each_activations_rule():
+    """One home for the thresholds (the app's Layers view and `cnn-tui layers` both read
+    layer_flags): a tanh past half saturated is flagged, a ReLU only past 90% at zero (a
+    healthy ReLU zeroes about half); a record without its activation takes tanh's rule."""
+    assert layer_flags(LayerStats(saturated=0.75, activation="tanh")) == (SATURATED,)
+    assert layer_flags(LayerStats(saturated=0.75, activation="relu")) == ()
+    assert layer_flags(LayerStats(saturated=0.95, activation="relu")) == (SATURATED,)
+    assert layer_flags(LayerStats(saturated=0.6)) == (SATURATED,)
+    assert layer_flags(LayerStats(2.0, 1e-7, 0.05)) == (VANISHING, BIG_STEPS)
+    assert layer_flags(LayerStats(2.0, 3e-6, 0.01)) == () and layer_flags(None) == ()
+    line = {"act1": {"saturated": 0.5, "activation": "relu"}, "act2": {"activation": "gelu"}}
+    read = layers_from_json(line)
+    assert read is not None and read["act1"] == LayerStats(saturated=0.5, activation="relu")
+    assert read["act2"].activation is None  # not one cnn-tui measures: left out
+    assert layers_to_json(read)["act1"] == {"saturated": 0.5, "activation": "relu"}

@@ -58,6 +58,7 @@ def test_two_epochs_of_the_sample_record_every_layer(tmp_path, sample):
         for name in activations:
             share = epoch.layers[name].saturated
             assert share is not None and 0 <= share <= 1 and epoch.layers[name].grad_norm is None
+            assert epoch.layers[name].activation == "tanh"
         machine = epoch.machine
         assert machine is not None and machine.rss_bytes > 50 << 20 and machine.threads >= 1
         assert machine.cpu_percent >= 0 and machine.gpu_percent is None

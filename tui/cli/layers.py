@@ -17,17 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.core.layer_stats import LayerStats, MachineStats, layers_to_json, machine_to_json
+from cnn_tui.core.layer_stats import (
+    LayerStats,
+    MachineStats,
+    layer_flags,
+    layers_to_json,
+    machine_to_json,
+)
 from cnn_tui.tui.cli.output import EXIT_OK, CliFailure, Output, plural
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 WIDTH = 80  # the columns a table keeps to in a pipe (and at most on a terminal)
-SATURATED = 0.5  # flag an activation with more than this share of saturated outputs
-VANISHING = 1e-6  # flag a layer whose gradient norm is below this many weight norms
-BIG_STEPS = 1e-2  # flag a layer whose updates move its weights by more than this share
 FLAGS_NOTE = (  # lines within 80 columns
-    "saturated: over half the outputs saturated (|tanh| > 0.99, or a ReLU's 0)",
-    "vanishing: gradient norm below 1e-6 x the weight norm",
+    "saturated: over half of a tanh's outputs past 0.99, or 90% of a ReLU's at 0",
+    "vanishing gradient: gradient norm below 1e-6 x the weight norm",
     "big steps: each update moves the weights by over 1% of their norm",
 )
 
@@ -109,19 +112,6 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def flags(stats: LayerStats) -> list[str]:
-    """What a layer's figures at one epoch say is wrong (see FLAGS_NOTE)."""
-    found = []
-    if stats.saturated is not None and stats.saturated > SATURATED:
-        found.append("saturated")
-    weight, grad, ratio = stats.weight_norm, stats.grad_norm, stats.update_ratio
-    if weight is not None and grad is not None and grad < VANISHING * weight:
-        found.append("vanishing")
-    if ratio is not None and ratio > BIG_STEPS:
-        found.append("big steps")
-    return found
-
-
 def _show(out: Output, run: str, epochs: list[EpochEnd]) -> None:
     last = epochs[-1]
     layers = last.layers or {}
@@ -195,7 +185,7 @@ def _row(name: str, epochs: list[EpochEnd], figures: Sequence[str]) -> _Row:
         shown = "-" if value is None else (f"{value:.1%}" if share else f"{value:.3g}")
         cells.append(_Cell(shown, series, (0.0, 1.0) if share else None))
     stats = (epochs[-1].layers or {}).get(name, LayerStats())
-    return _Row(name, cells, flags(stats))
+    return _Row(name, cells, list(layer_flags(stats)))
 
 
 def _table(out: Output, headers: Sequence[str], rows: list[_Row], width: int) -> bool:

@@ -17,14 +17,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cnn_tui.core.layer_stats import MachineStats
-from cnn_tui.tui.layer_figures import (
+from cnn_tui.core.layer_stats import (
     BIG_STEPS,
     BIG_STEPS_ABOVE,
     SATURATED,
     SATURATED_ABOVE,
     VANISHING,
     VANISHING_BELOW,
+    MachineStats,
+    saturated_above,
+)
+from cnn_tui.tui.layer_figures import (
     LayerFigures,
     ModuleFigures,
     distribution,
@@ -254,7 +257,7 @@ def flag_lines(module: ModuleFigures, layout: Layout, styles: LayerStyles) -> li
     for flag in module.flags:
         if flag == SATURATED:
             share = share_text(last.saturated or 0)
-            why = f"{share} of its outputs saturated (over {SATURATED_ABOVE:.0%})"
+            why = f"{share} of its outputs saturated (over {saturated_above(last):.0%})"
         elif flag == VANISHING:
             why = f"gradient norm under {VANISHING_BELOW:g} x its weight norm"
         else:
@@ -295,7 +298,8 @@ def legend(figures: LayerFigures, styles: LayerStyles) -> Text:
         "grad gradient norm",
         "u/w update/weight (both on a log scale)",
         "sat saturated share (|tanh| > 0.99, ReLU 0; its sparkline 0-100%)",
-        f"flagged: sat over {SATURATED_ABOVE:.0%}, grad under {VANISHING_BELOW:g} x w, "
+        f"flagged: sat over {SATURATED_ABOVE['tanh']:.0%} (ReLU {SATURATED_ABOVE['relu']:.0%}), "
+        f"grad under {VANISHING_BELOW:g} x w, "
         f"u/w over {BIG_STEPS_ABOVE:.0%}",
     ]
     drawn = [module.histogram_epochs for module in figures.modules if module.histograms]
