@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from cnn_tui.core.data import DataSet
+    from cnn_tui.core.fooled import FooledSearch
     from cnn_tui.core.predict import FileAnswer, Predictor
     from cnn_tui.core.validation_results import ValidationResults
 
@@ -34,6 +35,17 @@ def model_key(current: CurrentModel) -> ModelKey:
     except OSError:
         stamp = 0
     return (str(current.path), stamp)
+
+
+@dataclass(frozen=True)
+class Fooled:
+    """Pictures of classes the weights do not know that they are sure of (the Fooled tab)."""
+
+    data: str  # the data set's name
+    search: FooledSearch  # what was looked through and found, surest first
+    pixels: npt.NDArray[np.uint8]  # (len(found), 32, 32, 3), in found's order
+    probabilities: npt.NDArray[np.float32] | None  # (len(found), classes); None: none found
+    classes: list[str]  # the weights' classes
 
 
 @dataclass(frozen=True)
@@ -56,8 +68,7 @@ class Predicting:
         self._lock = threading.Lock()  # one Predictor built at a time
         self._predictor: Predictor | None = None
         self._predictor_key: ModelKey | None = None
-        self._loaded: DataSet | None = None
-        self._loaded_for = ""
+        self._loaded: dict[str, DataSet] = {}  # by what was wanted (cifar2, cifar10)
 
     def files_folder(self) -> Path:
         """Where browsing image files starts: the data's validation folder if there is one,
@@ -122,17 +133,46 @@ class Predicting:
         given = self._given()
         if given is not None:
             return given
-        if self._loaded is None or self._loaded_for != wanted:
+        if wanted not in self._loaded:
             from cnn_tui.core.data import load_dataset
 
-            self._loaded = load_dataset(
+            self._loaded[wanted] = load_dataset(
                 wanted,
                 self._data_dir,
                 download=False,
                 on_log=lambda message, level: notes.append(message),
             )
-            self._loaded_for = wanted
-        return self._loaded
+        return self._loaded[wanted]
+
+    def fooled(self, current: CurrentModel, minimum: float) -> Fooled:
+        """The validation images of CIFAR-10's classes these weights do not know that they
+        call one of theirs with at least minimum (core/fooled.py), with their pixels and
+        every class's probability; SessionError says in one line why there are none to
+        look through and how to get them."""
+        from cnn_tui.core.data import DataError
+        from cnn_tui.core.fooled import FooledError, find_fooled
+        from cnn_tui.core.weights import WeightsError
+
+        try:
+            predictor = self.predictor(current)
+            data = self.data("cifar10")
+            search = find_fooled(predictor, data.val, data.classes, minimum)
+        except FooledError as error:
+            why = "the bundled sample holds CIFAR-2 only" if data.is_sample else str(error)
+            raise SessionError(f"{why}: {self._how_to_get_cifar10()}") from error
+        except (WeightsError, DataError, OSError) as error:
+            raise SessionError(str(error)) from error
+        chosen = data.val.images[[found.index for found in search.found]]
+        probabilities = predictor.predict(chosen).numpy() if len(chosen) else None
+        pixels = chosen.permute(0, 2, 3, 1).contiguous().numpy()
+        return Fooled(data.name, search, pixels, probabilities, predictor.classes)
+
+    def _how_to_get_cifar10(self) -> str:
+        from cnn_tui.core.paths import default_data_dir
+
+        given = f" --data {self._data_dir}" if self._data_dir else ""
+        folder = Path(self._data_dir).expanduser() if self._data_dir else default_data_dir()
+        return f"`cnn-tui fooled{given}` downloads CIFAR-10 into {folder}; then restart the app"
 
     def classify_file(self, current: CurrentModel, path: Path) -> FileAnswer:
         """One image file's answer (a bad image is an answer with its error, not a raise)."""

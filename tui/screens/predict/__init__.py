@@ -8,6 +8,7 @@ validation set.
 - Folder: every image of a folder, classified in a thread worker as a stream of rows
   while the rest of the app stays usable.
 - Mistakes: the confusion matrix and the most confident mistakes (fastai's top losses).
+- Fooled: pictures of the classes the weights do not know that they are sure of.
 
 The picked image is shown large beside its class probabilities (widgets/picture.py) and
 kept as the session's `picked_image` for the Explore screen. torch runs only in thread
@@ -17,7 +18,7 @@ On the picked image, whatever the tab: `g` covers it with what the model looked 
 (Grad-CAM, looked), `a` opens the attack view (attack: the chapter's second exercise).
 
 The package's parts: screen (keys, layout, the validation set scored), base (what the tabs
-share), one module per tab (validation, files, folder, mistakes), looked and attack;
+share), one module per tab (validation, files, folder, mistakes, fooled), looked and attack;
 PredictScreen derives from each tab's part and from looked's.
 """
 

@@ -22,6 +22,7 @@ TAB_FOCUS = {  # each tab's widget that takes the keys when the tab is shown
     "files": "#file-tree",
     "folder": "#folder-table",
     "mistakes": "#losses-table",
+    "fooled": "#fooled-table",
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.predict.attack import AttackScreen
 from cnn_tui.tui.screens.predict.folder import FolderView
+from cnn_tui.tui.screens.predict.fooled import FOOLED_TAB, FooledPane, FooledView
 from cnn_tui.tui.screens.predict.looked import LookView
 from cnn_tui.tui.screens.predict.mistakes import MistakesView
 from cnn_tui.tui.session.errors import SessionError
@@ -39,7 +40,7 @@ TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
 
 
-class PredictScreen(MistakesView, FolderView, LookView):
+class PredictScreen(MistakesView, FolderView, LookView, FooledView):
     """Classify validation images, files and folders with the current weights."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -49,6 +50,13 @@ class PredictScreen(MistakesView, FolderView, LookView):
         Binding("d", "folder", "Folder", group=TAB_KEYS, tooltip="Classify a whole folder"),
         Binding(
             "m", "tab('mistakes')", "Mistakes", group=TAB_KEYS, tooltip="Confusion, top losses"
+        ),
+        Binding(
+            "u",
+            f"tab('{FOOLED_TAB}')",
+            "Fooled",
+            group=TAB_KEYS,
+            tooltip="Pictures of classes it does not know that it is sure of",
         ),
         Binding("w", "wrong", "Wrong", group=FILTER_KEYS, tooltip="Wrong predictions only"),
         Binding("c", "next_class", "Class", group=FILTER_KEYS, tooltip="Filter by true class"),
@@ -63,6 +71,12 @@ class PredictScreen(MistakesView, FolderView, LookView):
             "g", "look", "Looked at", tooltip="Show or hide what the model looked at (Grad-CAM)"
         ),
         Binding("n", "look_class", "Other class", tooltip="What it looked at for the next class"),
+        Binding(
+            "t",
+            "fooled_min",
+            "Threshold",
+            tooltip="Fooled pictures read with at least 90, 95 or 99%",
+        ),
         Binding("h", "halfcell", "Half blocks", tooltip="Force half blocks (for tmux, SSH)"),
         Binding("x", "stop_folder", "Stop", tooltip="Stop classifying the folder"),
         Binding("escape", "leave_field", "Leave field", show=False),
@@ -75,6 +89,7 @@ class PredictScreen(MistakesView, FolderView, LookView):
         "attack": ("Predict: trick the model", "Attack the picked image toward a class (a)"),
         "look": ("Predict: what it looked at", "Grad-CAM over the picked image, on or off (g)"),
         "look_class": ("Predict: looked at for another class", "The next class's Grad-CAM (n)"),
+        "fooled_min": ("Predict: fooled threshold", "At least 90, 95 or 99% (t)"),
         "halfcell": ("Predict: half blocks", "Draw images with half blocks, not graphics (h)"),
         "stop_folder": ("Predict: stop the folder", "Stop classifying the folder (x)"),
     }
@@ -107,6 +122,7 @@ class PredictScreen(MistakesView, FolderView, LookView):
                     yield DataTable(id="confusion-table", cursor_type="cell")
                     yield Static("", id="losses-title")
                     yield DataTable(id="losses-table", cursor_type="row")
+                yield FooledPane("Fooled", id=FOOLED_TAB)
             with Vertical(id="picture-pane"):
                 yield PicturePanel(id="picture")
         yield Footer()
@@ -253,4 +269,4 @@ class PredictScreen(MistakesView, FolderView, LookView):
             return self.folder_state == "running"
         if action == "look_class":
             return self.looking
-        return True
+        return super().check_action(action, parameters)
