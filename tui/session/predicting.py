@@ -149,7 +149,7 @@ class Predicting:
         call one of theirs with at least minimum (core/fooled.py), with their pixels and
         every class's probability; SessionError says in one line why there are none to
         look through and how to get them."""
-        from cnn_tui.core.data import DataError
+        from cnn_tui.core.data import CIFAR10_CLASSES, DataError
         from cnn_tui.core.fooled import FooledError, find_fooled
         from cnn_tui.core.weights import WeightsError
 
@@ -158,6 +158,8 @@ class Predicting:
             data = self.data("cifar10")
             search = find_fooled(predictor, data.val, data.classes, minimum)
         except FooledError as error:
+            if len(data.classes) >= len(CIFAR10_CLASSES):  # it knows all ten: no data helps
+                raise SessionError(f"{error}: weights of fewer classes have some") from error
             why = "the bundled sample holds CIFAR-2 only" if data.is_sample else str(error)
             raise SessionError(f"{why}: {self._how_to_get_cifar10()}") from error
         except (WeightsError, DataError, OSError) as error:
