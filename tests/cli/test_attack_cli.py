@@ -89,6 +89,9 @@ def test_attack_models_ranks_the_shipped_models_smallest_first(
     assert main(["attack", "--models", "--data", str(data)]) == 0
     table = capsys.readouterr().out
     assert re.search(r"^net-depth\s+16,130\s+0\.8910\s+(\d/255|>8/255)\s+\d+%$", table, re.M)
+    assert "2 of 2 read from" in table  # measured once: the second time from the cache
+    assert main(["attack", "--models", "--data", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == rows  # the cache gives the same figures
     for args, words in (
         (["--models", "x.png"], "it takes no IMAGE"),
         (["x.png"], "give IMAGE and --target CLASS (or --models)"),

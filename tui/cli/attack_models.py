@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def attack_models(out: Output, data: str | None) -> int:
     from cnn_tui.core.attack import DEFAULT_STEPS
     from cnn_tui.core.robustness import MOST_LEVELS, PER_CLASS, rank_weights
+    from cnn_tui.core.robustness_cache import cache_path
 
     dataset = load_dataset_shown(out, "cifar2", str(Path(data).expanduser()) if data else None)
     if dataset.is_sample:
@@ -23,9 +24,9 @@ def attack_models(out: Output, data: str | None) -> int:
     count = PER_CLASS * len(dataset.classes)
     if out.console is not None:
         with out.console.status(f"attacking {count} images with each shipped model ..."):
-            rows = rank_weights(dataset.val, len(dataset.classes))
+            rows, cached = rank_weights(dataset.val, len(dataset.classes))
     else:
-        rows = rank_weights(dataset.val, len(dataset.classes))
+        rows, cached = rank_weights(dataset.val, len(dataset.classes))
     if not rows:
         raise CliFailure("no shipped weights for the data's classes")
     rows.sort(key=lambda row: (row.parameters, row.name))
@@ -33,6 +34,8 @@ def attack_models(out: Output, data: str | None) -> int:
         out.emit_json([row.as_json() for row in rows], indent=2)
         return EXIT_OK
     out.line(f"data: {dataset.name}")
+    if cached:
+        out.line(f"{cached} of {len(rows)} read from {cache_path()}, measured before")
     out.line(
         f"the smallest eps that makes each of {rows[0].images} validation images (the first "
         f"{PER_CLASS} of each class) read as another class, by {DEFAULT_STEPS} steps of PGD, "
