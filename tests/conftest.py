@@ -14,6 +14,8 @@
 - OMP_NUM_THREADS=1 (unless set): see below.
 - `_idle_means_the_event_loop_is_idle` (autouse): Pilot's idle wait looks at the event
   loop's thread only, so a training thread does not make every key press wait 2 s.
+- `_notices_stay_to_be_read` (autouse): a notification without its own timeout stays 10
+  minutes, not Textual's 5 s, so a test on a loaded machine reads it when it gets there.
 """
 
 from __future__ import annotations
@@ -54,6 +56,19 @@ def _idle_means_the_event_loop_is_idle():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_wait, "process_time", time.thread_time, raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _notices_stay_to_be_read():
+    """A test reads the app's notices after what it waits for: on a loaded CI machine that
+    took over 5 s once (the background run's notice had expired when its run screen
+    opened, test_background_key_trains_detached...). A notice given its own timeout (the
+    sample's, 20 s) keeps it."""
+    from textual.app import App
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(App, "NOTIFICATION_TIMEOUT", 600.0)
         yield
 
 
