@@ -316,6 +316,8 @@ def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = 
     }
     count = f"{len(splits['train'])} train / {len(splits['val'])} val"
     label = "CIFAR-2" if dataset == "cifar2" else f"{len(classes)} classes"
+    if dataset != "cifar2" and sorted(classes) == sorted(CIFAR10_CLASSES):
+        label = "CIFAR-10"  # (its ten class folders: what a user who made it calls it)
     return DataSet(
         f"{label} (image folder {root.resolve()}, {count})",
         "folder",

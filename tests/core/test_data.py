@@ -140,7 +140,8 @@ def test_image_folder_cifar2_keeps_airplane_and_bird_relabelled(tmp_path):
 
     ten = load_dataset("cifar10", root)
     assert ten.classes == sorted(CIFAR10_CLASSES)
-    assert len(ten.train) == 20
+    assert len(ten.train) == 20 and ten.name.startswith("CIFAR-10 (image folder ")
+    assert two.name.startswith("CIFAR-2 (image folder ")
     for image, label in zip(ten.train.images, ten.train.labels, strict=True):
         assert tuple(image[:, 0, 0].tolist()) == colours[ten.classes[int(label)]]
 
