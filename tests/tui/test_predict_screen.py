@@ -199,6 +199,14 @@ async def test_image_files_from_the_tree_and_typed_paths_and_bad_files(tmp_path)
                 assert panel.pixels is None and "→" not in text, kind
                 assert not screen.query_one(ProbabilityBars).probabilities, kind
                 assert panel.query_one("#picture-note").has_class("-error")
+        # a path typed while the tree has the keys: its / starts it in the field, and its
+        # letters (d, m, u, v ... are the screen's keys) go there too
+        tree.focus()
+        box.value = ""
+        await pilot.press(*str(odd["alpha"]), "enter")
+        assert box.value == str(odd["alpha"]) and app.focused is box
+        await wait_for(pilot, lambda: "transparency composited" in panel_text(screen))
+        assert screen.query_one(TabbedContent).active == "files"
         assert app.is_running
 
 

@@ -23,6 +23,15 @@ if TYPE_CHECKING:
 class FilesView(PredictBase):
     """Single image files, picked in the tree or typed (PredictScreen derives from it)."""
 
+    def action_type_path(self, start: str) -> None:
+        """A path typed on the Files tab while the tree has the keys: the first character
+        (/, ~ or .) starts it in the path field, where the rest of it goes, rather than
+        the letters acting as the screen's keys."""
+        field = self.query_one("#file-path", Input)
+        field.value = start
+        self.set_focus(field)  # (at once: keys already waiting go to the field)
+        field.cursor_position = len(field.value)
+
     @on(Tree.NodeHighlighted, "#file-tree")
     def _file_highlighted(self, event: Tree.NodeHighlighted) -> None:
         data = event.node.data

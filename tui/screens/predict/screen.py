@@ -40,6 +40,9 @@ TAB_KEYS = Binding.Group("Views", compact=True)
 FILTER_KEYS = Binding.Group("Filters", compact=True)
 
 
+TYPE_PATH = "Files: a path typed from /, ~ or . goes into the path field"
+
+
 class PredictScreen(MistakesView, FolderView, LookView, FooledView):
     """Classify validation images, files and folders with the current weights."""
 
@@ -80,6 +83,10 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
         Binding("h", "halfcell", "Half blocks", tooltip="Force half blocks (for tmux, SSH)"),
         Binding("x", "stop_folder", "Stop", tooltip="Stop classifying the folder"),
         Binding("escape", "leave_field", "Leave field", show=False),
+        *(
+            Binding(key, f"type_path('{char}')", "Path", show=False, tooltip=TYPE_PATH)
+            for key, char in (("slash", "/"), ("tilde", "~"), ("full_stop", "."))
+        ),
     ]
     COMMANDS_HELP = {
         "folder": ("Predict: classify a folder", "Every image in a folder, as a table (d)"),
@@ -114,6 +121,7 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
                         placeholder="type an image or folder path, Enter",
                         id="file-path",
                         compact=True,
+                        select_on_focus=False,  # (a / typed on the tree starts the path)
                     )
                     yield FilteredTree(Path.cwd(), is_image, id="file-tree")
                 yield FolderPane("Folder", id="folder")
@@ -269,4 +277,6 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
             return self.folder_state == "running"
         if action == "look_class":
             return self.looking
+        if action == "type_path":
+            return self._active("files")
         return super().check_action(action, parameters)
