@@ -60,9 +60,14 @@ def load_data(data: str | Path):
 
 
 def start(args: argparse.Namespace):
-    """What each benchmark's main does first: torch's threads as asked (--threads, 0: its
-    default), the data loaded, and both said; returns the data set."""
+    """What each benchmark's main does first: the allocator setting cnn-tui train makes
+    (core/memory.py; the book's loop runs in a process of its own, without it), torch's
+    threads as asked (--threads, 0: its default), the data loaded, and both said; returns
+    the data set."""
     import torch
+    from cnn_tui.core.memory import keep_freed_memory
+
+    keep_freed_memory()
 
     if args.threads:
         torch.set_num_threads(args.threads)
