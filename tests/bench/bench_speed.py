@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
             return hundred(args, runs)
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe()
-        worker = context.Process(target=book_worker, args=(child_conn, args.data, 0, "cpu"))
+        worker = context.Process(
+            target=book_worker, args=(child_conn, args.data, 0, "cpu"), daemon=True
+        )  # a daemon: a failed run of ours ends the benchmark without waiting on it
         worker.start()
         conn.recv()  # its data are ready
         print("idle:")
