@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         "machine, where two threads take many times as long; the result differs by rounding)",
     )
     args = parser.parse_args(argv)
+    if not Path(args.data, "train").is_dir():  # else each side would fall back to the sample
+        raise SystemExit(f"--data {args.data}: not an image folder with train/ in it")
     setup_env()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="cnn-tui-bench-") as runs:
