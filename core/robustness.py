@@ -11,7 +11,6 @@ not yet flipped, so most images cost only the few smallest budgets.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,32 +110,13 @@ def rank_weights(
     num_classes: int,
     weights: list[Path] | None = None,
     per_class: int = PER_CLASS,
-    cached: bool = True,
-) -> tuple[list[Robustness], int]:
+) -> list[Robustness]:
     """The figures of each weights file (default: every shipped one that fits the data's
-    class count), in file name order, and how many came from the cache. With cached, a
-    figure the app or an earlier run measured on the same bytes and images is read
-    (core/robustness_cache.py) and each new one is kept there (a cache that cannot be
-    written is left as it is: the figures are still given)."""
-    from .robustness_cache import figures_key, read_figures, store_figures
-
+    class count), in file name order (core/robustness_cache.cached_ranking keeps them)."""
     images = fixed_set(split, num_classes, per_class)
     files = weights if weights is not None else shipped_weights()
-    stored = read_figures() if cached else {}
-    rows, hits = [], 0
-    for path in files:
-        key = figures_key(path, images) if cached else ""
-        row = stored.get(key)
-        if row is not None:
-            hits += 1
-        else:
-            row = measure_weights(path, images, num_classes)
-            if row is not None and cached:
-                with suppress(OSError):  # the figures stand; only their keeping failed
-                    store_figures({key: row})
-        if row is not None:
-            rows.append(row)
-    return rows, hits
+    rows = [measure_weights(path, images, num_classes) for path in files]
+    return [row for row in rows if row is not None]
 
 
 def shipped_weights() -> list[Path]:

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .attack import DEFAULT_STEPS, STEP_FACTOR
-from .robustness import MOST_LEVELS, Robustness
+from .robustness import (
+    MOST_LEVELS,
+    PER_CLASS,
+    Robustness,
+    fixed_set,
+    measure_weights,
+    shipped_weights,
+)
 
 if TYPE_CHECKING:
     from .data import Split
@@ -82,6 +90,34 @@ def store_figures(new: dict[str, Robustness], path: Path | None = None) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, {"format": FORMAT, "figures": {k: _record(r) for k, r in kept}})
     return True
+
+
+def cached_ranking(
+    split: Split,
+    num_classes: int,
+    weights: list[Path] | None = None,
+    per_class: int = PER_CLASS,
+) -> tuple[list[Robustness], int]:
+    """core.robustness.rank_weights through the cache: each file's figure read where the
+    app or an earlier run measured it on the same bytes, images and attack, else measured
+    and kept (a cache that cannot be written is left as it is: the figures still stand);
+    with how many were read."""
+    images = fixed_set(split, num_classes, per_class)
+    stored = read_figures()
+    rows, hits = [], 0
+    for path in weights if weights is not None else shipped_weights():
+        key = figures_key(path, images)
+        row = stored.get(key)
+        if row is not None:
+            hits += 1
+        else:
+            row = measure_weights(path, images, num_classes)
+            if row is not None:
+                with suppress(OSError):
+                    store_figures({key: row})
+        if row is not None:
+            rows.append(row)
+    return rows, hits
 
 
 def _read(path: Path) -> dict[str, Any] | None:

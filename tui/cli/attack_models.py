@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def attack_models(out: Output, data: str | None) -> int:
     from cnn_tui.core.attack import DEFAULT_STEPS
-    from cnn_tui.core.robustness import MOST_LEVELS, PER_CLASS, rank_weights
-    from cnn_tui.core.robustness_cache import cache_path
+    from cnn_tui.core.robustness import MOST_LEVELS, PER_CLASS
+    from cnn_tui.core.robustness_cache import cache_path, cached_ranking
 
     dataset = load_dataset_shown(out, "cifar2", str(Path(data).expanduser()) if data else None)
     if dataset.is_sample:
@@ -24,9 +24,9 @@ def attack_models(out: Output, data: str | None) -> int:
     count = PER_CLASS * len(dataset.classes)
     if out.console is not None:
         with out.console.status(f"attacking {count} images with each shipped model ..."):
-            rows, cached = rank_weights(dataset.val, len(dataset.classes))
+            rows, cached = cached_ranking(dataset.val, len(dataset.classes))
     else:
-        rows, cached = rank_weights(dataset.val, len(dataset.classes))
+        rows, cached = cached_ranking(dataset.val, len(dataset.classes))
     if not rows:
         raise CliFailure("no shipped weights for the data's classes")
     rows.sort(key=lambda row: (row.parameters, row.name))
