@@ -19,6 +19,7 @@ from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars
 from made_images import write_bad_images, write_odd_images
 from screen_support import make_predict_app as make_app
 from screen_support import open_predict, panel_text, status, weights_file
+from textual.events import Paste
 from textual.widgets import DataTable, Input, TabbedContent
 
 
@@ -207,6 +208,11 @@ async def test_image_files_from_the_tree_and_typed_paths_and_bad_files(tmp_path)
         assert box.value == str(odd["alpha"]) and app.focused is box
         await wait_for(pilot, lambda: "transparency composited" in panel_text(screen))
         assert screen.query_one(TabbedContent).active == "files"
+        # a path pasted while the tree has the keys is opened as typed
+        tree.focus()
+        tree.post_message(Paste(str(odd["grayscale"])))
+        await wait_for(pilot, lambda: "grayscale, copied" in panel_text(screen))
+        assert box.value == str(odd["grayscale"]) and app.focused is box
         assert app.is_running
 
 

@@ -13,6 +13,7 @@ from cnn_tui.tui.state import CurrentModel, PickedImage
 from cnn_tui.tui.widgets.file_picker import FilteredTree
 from cnn_tui.tui.widgets.picture import PicturePanel, load_textual_image
 from textual import on
+from textual.events import Paste
 from textual.widgets import DirectoryTree, Input, Tree
 from textual.worker import get_current_worker
 
@@ -31,6 +32,20 @@ class FilesView(PredictBase):
         field.value = start
         self.set_focus(field)  # (at once: keys already waiting go to the field)
         field.cursor_position = len(field.value)
+
+    @on(Paste)
+    async def _path_pasted(self, event: Paste) -> None:
+        """A path pasted on the Files tab (a terminal's paste reaches the focused widget,
+        here the tree, which has no use for it) goes into the path field and is opened."""
+        field = self.query_one("#file-path", Input)
+        text = event.text.strip()
+        if not self._active("files") or self.focused is field or not text or "\n" in text:
+            return
+        event.stop()
+        field.value = text
+        self.set_focus(field)
+        field.cursor_position = len(text)
+        await field.action_submit()
 
     @on(Tree.NodeHighlighted, "#file-tree")
     def _file_highlighted(self, event: Tree.NodeHighlighted) -> None:
