@@ -105,20 +105,6 @@ def smallest_levels(
     return needed
 
 
-def rank_weights(
-    split: Split,
-    num_classes: int,
-    weights: list[Path] | None = None,
-    per_class: int = PER_CLASS,
-) -> list[Robustness]:
-    """The figures of each weights file (default: every shipped one that fits the data's
-    class count), in file name order (core/robustness_cache.cached_ranking keeps them)."""
-    images = fixed_set(split, num_classes, per_class)
-    files = weights if weights is not None else shipped_weights()
-    rows = [measure_weights(path, images, num_classes) for path in files]
-    return [row for row in rows if row is not None]
-
-
 def shipped_weights() -> list[Path]:
     """The shipped weights files, in file name order."""
     from .paths import shipped_weights_dir

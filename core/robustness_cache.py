@@ -98,10 +98,11 @@ def cached_ranking(
     weights: list[Path] | None = None,
     per_class: int = PER_CLASS,
 ) -> tuple[list[Robustness], int]:
-    """core.robustness.rank_weights through the cache: each file's figure read where the
-    app or an earlier run measured it on the same bytes, images and attack, else measured
-    and kept (a cache that cannot be written is left as it is: the figures still stand);
-    with how many were read."""
+    """The figures of each weights file (default: every shipped one that fits the data's
+    class count), in file name order, and how many were read from the cache: a figure the
+    app or an earlier run measured on the same bytes, images and attack is read, any
+    other measured and kept (a cache that cannot be written is left as it is: the figures
+    still stand)."""
     images = fixed_set(split, num_classes, per_class)
     stored = read_figures()
     rows, hits = [], 0
