@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.predict.base import PredictBase
 from cnn_tui.tui.session.errors import SessionError
 from cnn_tui.tui.session.predicting import ModelKey, model_key
@@ -89,12 +90,14 @@ class FooledView(PredictBase):
         self.session.current_model_changed.subscribe(self, self._fooled_model_changed)
 
     def _fooled_model_changed(self, current: CurrentModel) -> None:
-        if self._active(FOOLED_TAB):
+        if not closed_before_mounting(self) and self._active(FOOLED_TAB):
             self._search_fooled()  # else when the tab is next shown
 
     @on(ScreenResume)
     def _fooled_resumed(self) -> None:
-        if self._active(FOOLED_TAB):
+        # (a screen closed as it opens still hears ScreenResume, its tabs already gone:
+        # clean-clone CI, test_a_screen_closed_as_it_opens[predict])
+        if not closed_before_mounting(self) and self._active(FOOLED_TAB):
             self._search_fooled()  # the weights may have changed on another screen
 
     def _search_fooled(self) -> None:
