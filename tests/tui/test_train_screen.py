@@ -384,7 +384,8 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
             Progress(4, 5, 4, 8, 1234.0, 5.0, 35.0, 28, losses, lrs, 4.0),
         ):
             app.post_message(TrainEvent(event))
-        await pilot.pause(0.4)
+        # (waited for, not a fixed pause: CI under load once read the screen too early)
+        await wait_for(pilot, lambda: "run 0:15" in static_text(pilot, "#rate"))
         # the sample, where it cannot scroll away, and said once at the start
         assert "· sample 500/100 ·" in static_text(pilot, "#status-line")
         (note,) = [n for n in app._notifications if "bundled sample" in n.message]
@@ -393,8 +394,9 @@ async def test_a_sample_run_at_80x24_says_so_and_fits(tmp_path: Path) -> None:
         assert static_text(pilot, "#rate") == "1,234 img/s · 0:05 left · run 0:15"
         assert form.display  # wide: the form stays while the run trains
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
-        assert not form.display  # made narrow: hidden, as a start in a narrow window does
+        # made narrow: hidden, as a start in a narrow window does
+        await wait_for(pilot, lambda: not form.display)
+        await pilot.pause()
         # the legend is the title's line, and nothing stands against the right frame
         lines = app.screen.query_one("#loss-chart", MetricChart).render().plain.splitlines()
         assert "━ train  ━ val" in lines[0] and "◆ best" in lines[0]
