@@ -28,6 +28,15 @@ class LayerStats:
     saturated: float | None = None  # activation modules: share 0..1 of saturated outputs
     activation: str | None = None  # "tanh" or "relu": what saturated counts (ACTIVATIONS)
 
+    def figures(self) -> dict[str, float | None]:
+        """The numbers by name, in LAYER_FIGURES' order (the app's and the CLI's series)."""
+        return {
+            "weight_norm": self.weight_norm,
+            "grad_norm": self.grad_norm,
+            "update_ratio": self.update_ratio,
+            "saturated": self.saturated,
+        }
+
 
 @dataclass(frozen=True)
 class Histogram:

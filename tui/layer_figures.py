@@ -15,12 +15,17 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from cnn_tui.core.events import EpochEnd
-from cnn_tui.core.layer_stats import Histogram, LayerStats, MachineStats, layer_flags
+from cnn_tui.core.layer_stats import (
+    LAYER_FIGURES,
+    Histogram,
+    LayerStats,
+    MachineStats,
+    layer_flags,
+)
 
 HISTOGRAM_EPOCHS = 256  # a live run keeps at most about this many epochs' histograms
 
-Figure = str  # one of LayerStats' fields: weight_norm, grad_norm, update_ratio, saturated
-FIGURES: tuple[Figure, ...] = ("weight_norm", "grad_norm", "update_ratio", "saturated")
+Figure = str  # one of core's LAYER_FIGURES: weight_norm, grad_norm, update_ratio, saturated
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,14 @@ def _module(
     histograms: Mapping[int, Mapping[str, Histogram]],
     flags: tuple[str, ...],
 ) -> ModuleFigures:
-    series: dict[Figure, list[float]] = {figure: [] for figure in FIGURES}
+    series: dict[Figure, list[float]] = {figure: [] for figure in LAYER_FIGURES}
     last = LayerStats()
     for record in measured:
         stats = (record.layers or {}).get(name)
         if stats is None:
             continue
         last = stats
-        for figure, value in figures_of(stats).items():
+        for figure, value in stats.figures().items():
             if value is not None and math.isfinite(value):
                 series[figure].append(value)
     kept = [(epoch, found[name]) for epoch, found in sorted(histograms.items()) if name in found]
@@ -103,16 +108,6 @@ def _module(
         [h for _, h in kept],
         [epoch for epoch, _ in kept],
     )
-
-
-def figures_of(stats: LayerStats) -> dict[Figure, float | None]:
-    """A module's figures by name, in FIGURES' order."""
-    return {
-        "weight_norm": stats.weight_norm,
-        "grad_norm": stats.grad_norm,
-        "update_ratio": stats.update_ratio,
-        "saturated": stats.saturated,
-    }
 
 
 # -- the distribution strip -------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from cnn_tui.core.events import EPOCH_FIGURES, EpochEnd, Progress
 from cnn_tui.core.layer_stats import (
     BIG_STEPS,
+    LAYER_FIGURES,
     SATURATED,
     VANISHING,
     Histogram,
@@ -129,6 +130,8 @@ def test_flags_say_what_a_glance_should_catch_by_each_activations_rule():
     """One home for the thresholds (the app's Layers view and `cnn-tui layers` both read
     layer_flags): a tanh past half saturated is flagged, a ReLU only past 90% at zero (a
     healthy ReLU zeroes about half); a record without its activation takes tanh's rule."""
+    figures = LayerStats(1.0, 2.0, 3.0, 0.5, "tanh").figures()  # the series' one source
+    assert tuple(figures) == LAYER_FIGURES and list(figures.values()) == [1.0, 2.0, 3.0, 0.5]
     assert layer_flags(LayerStats(saturated=0.75, activation="tanh")) == (SATURATED,)
     assert layer_flags(LayerStats(saturated=0.75, activation="relu")) == ()
     assert layer_flags(LayerStats(saturated=0.95, activation="relu")) == (SATURATED,)

@@ -146,17 +146,8 @@ def _series(name: str, epochs: list[EpochEnd], figure: str) -> list[float | None
     values: list[float | None] = []
     for epoch in epochs:
         stats = (epoch.layers or {}).get(name)
-        values.append(None if stats is None else _figure(stats, figure))
+        values.append(None if stats is None else stats.figures()[figure])
     return values
-
-
-def _figure(stats: LayerStats, figure: str) -> float | None:
-    return {
-        "weight_norm": stats.weight_norm,
-        "grad_norm": stats.grad_norm,
-        "update_ratio": stats.update_ratio,
-        "saturated": stats.saturated,
-    }[figure]
 
 
 @dataclass(frozen=True)
