@@ -163,6 +163,26 @@ def test_headless_commands_never_import_textual_and_parse_before_torch():
     assert re.search(r"^conv1\s+Conv2d\s+3x3\s+\[1, 16, 32, 32\]\s+448\s", result.stdout, re.M)
 
 
+def test_the_console_script_freezes_the_heap_before_exit_and_still_runs_atexit():
+    """script() (the installed cnn-tui) returns main's status after gc.freeze(), so that
+    Python's exit does not walk torch's millions of objects; atexit handlers still run."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count()))\n"
+        "from cnn_tui.tui.main import script\n"
+        "sys.argv = ['cnn-tui', 'summary', '--json']\n"
+        "sys.exit(script())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    summary, frozen = result.stdout.rsplit("\n", 2)[-3:-1]
+    assert json.loads(summary)["total_params"] == 18_090
+    assert int(frozen.removeprefix("frozen at exit: ")) > 100_000  # torch's objects, frozen
+    assert CLI.read_text().count("import script") == 1, "the installed cnn-tui calls script()"
+
+
 def test_summary_json_is_the_stable_object():
     result = run("summary", "--json", "--model", "net")
     assert result.returncode == 0 and result.stderr == ""

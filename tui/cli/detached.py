@@ -10,6 +10,7 @@ last checkpoint and ends "stopped".
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -105,4 +106,6 @@ def _train(args: argparse.Namespace, run_dir: Path, control: TrainControl, lock:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    gc.freeze()  # a quick exit, as the console script's (tui/main.py's script)
+    sys.exit(status)
