@@ -26,6 +26,7 @@ from cnn_tui.core.run_lock import RunLock
 from cnn_tui.core.run_writer import clear_progress
 from cnn_tui.tui.cli.output import Output, print_error
 from cnn_tui.tui.cli.train_view import TrainView
+from cnn_tui.tui.slow_imports import import_for_training
 
 if TYPE_CHECKING:
     from cnn_tui.core.train import TrainControl
@@ -81,6 +82,7 @@ def _train(args: argparse.Namespace, run_dir: Path, control: TrainControl, lock:
     from cnn_tui.core.memory import keep_freed_memory
 
     keep_freed_memory()  # this process only trains (core/memory.py)
+    import_for_training()  # without the collections its imports set off
 
     try:
         resume = None

@@ -21,6 +21,7 @@ from cnn_tui.tui.cli.output import (
 )
 from cnn_tui.tui.cli.parser import ARCHITECTURE_OPTIONS, architecture_option
 from cnn_tui.tui.cli.train_view import StartTimes, TrainView
+from cnn_tui.tui.slow_imports import import_for_training
 
 if TYPE_CHECKING:
     from cnn_tui.core.data import DataSet
@@ -94,13 +95,7 @@ def load_while_importing(out: Output, config: TrainConfig) -> tuple[DataSet, Sta
     began = time.perf_counter()
     loading = _Loading(out, config)
     loading.start()
-    # the slow imports: torch, torch._dynamo (which a torch optimizer's first use imports:
-    # about a second), then ours
-    import torch._dynamo  # noqa: F401
-    import torch.nn.functional  # noqa: F401
-    import torch.optim  # noqa: F401
-    from cnn_tui.core import evaluate, models, restore  # noqa: F401
-
+    import_for_training()
     imported = time.perf_counter()
     dataset = loading.dataset()
     return dataset, StartTimes(began, imported - began, loading.seconds, time.perf_counter())

@@ -29,8 +29,11 @@ def load_engine(weights: str | None) -> tuple[str, CurrentModel | None, str | No
     exist; None when there is neither or the file is refused (a named pipe, NaN values,
     no model's shapes...: the reason is the third value), and the other screens say so.
     """
-    import torch  # noqa: F401  (the slow import this worker exists for)
-    from cnn_tui.core import evaluate, train  # noqa: F401
+    from cnn_tui.tui.slow_imports import collector_paused
+
+    with collector_paused("torch"):  # no full collections stalling the UI meanwhile
+        import torch  # noqa: F401  (the slow import this worker exists for)
+        from cnn_tui.core import evaluate, train  # noqa: F401
     from cnn_tui.core.memory import keep_freed_memory
     from cnn_tui.core.models import pick_device
     from cnn_tui.core.paths import default_weights
