@@ -383,6 +383,31 @@ def test_book_preset_optimizer_is_plain_sgd():
     assert group["nesterov"] is False and group["dampening"] == 0
 
 
+def test_fast_preset_adam_is_fused_where_torch_has_it_and_steps_as_plain_adam():
+    """The fast preset's Adam is torch's fused kernel on a CPU (torch >= 2.4); its steps
+    are Adam's, to float rounding, and its state loads into plain Adam and back."""
+    config = preset_config("fast")
+    model = build_model("net").to(memory_format=torch.channels_last)
+    fused, scheduler = build_optimizer(config, model, steps_per_epoch=157)
+    assert type(fused) is torch.optim.Adam and scheduler is not None
+    assert fused.defaults["fused"] is True
+    twin = build_model("net").to(memory_format=torch.channels_last)
+    twin.load_state_dict(model.state_dict())
+    group = fused.param_groups[0]  # one-cycle's rate and betas at its start
+    plain = torch.optim.Adam(twin.parameters(), lr=group["lr"], betas=group["betas"])
+    images, labels = torch.randn(8, 3, 32, 32), torch.tensor([0, 1] * 4)
+    for net, optimizer in ((model, fused), (twin, plain)):
+        for _ in range(3):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(images), labels).backward()
+            optimizer.step()
+    for ours, theirs in zip(model.parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-7)
+    plain.load_state_dict(fused.state_dict())  # a checkpoint moves between the two
+    fused.load_state_dict(plain.state_dict())
+    assert fused.state_dict()["state"][0]["step"].item() == 3
+
+
 def test_book_preset_step_equals_the_books_loop(tmp_path, tiny):
     """One full-batch epoch of the book preset equals the book's loop by hand."""
     config = preset_config("book", epochs=1, batch_size=128)
