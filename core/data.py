@@ -119,11 +119,16 @@ def load_dataset(
     download: bool = True,
     on_log: Log | None = None,
     on_download: DownloadProgress | None = None,
+    train: bool = True,
 ) -> DataSet:
     """Load a data set from data_dir (default: CNN_TUI_DATA, else the user's data folder).
 
     A folder without the expected layout raises DataError; a missing data set that cannot
     be downloaded falls back to the bundled sample with a warning through on_log.
+    train=False reads the validation split only and leaves train empty: for what looks at
+    validation images alone (the Predict screen, `fooled`, `attack --models`), which would
+    otherwise read and hold CIFAR-10's 50,000 training images (150 MB) for nothing. The
+    bundled sample is read whole (it is small).
     """
     if dataset not in DATASETS:
         raise DataError(f"unknown data set {dataset!r}: choose cifar2 or cifar10")
@@ -133,9 +138,9 @@ def load_dataset(
         raise DataError(f"data folder {root} is a file, not a folder")
     layout = detect_layout(root)
     if layout == "torchvision":
-        return _load_torchvision(dataset, root)
+        return _load_torchvision(dataset, root, train)
     if layout == "folder":
-        return load_image_folder(root, dataset, log)
+        return load_image_folder(root, dataset, log, train=train)
     if layout == "unknown":
         raise DataError(
             f"data folder {root} holds neither CIFAR-10's {CIFAR10_FOLDER}/ nor an image "
@@ -145,7 +150,7 @@ def load_dataset(
     if download:
         try:
             download_cifar10(root, on_download)
-            return _load_torchvision(dataset, root)
+            return _load_torchvision(dataset, root, train)
         except (OSError, DataError, tarfile.TarError) as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             log(f"could not download CIFAR-10 into {root} ({reason})", "warning")
@@ -223,7 +228,7 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_torchvision(dataset: str, root: Path) -> DataSet:
+def _load_torchvision(dataset: str, root: Path, train: bool = True) -> DataSet:
     import torch
     from torchvision.datasets import CIFAR10
 
@@ -234,9 +239,12 @@ def _load_torchvision(dataset: str, root: Path) -> DataSet:
         except FileRefused as error:
             raise DataError(f"cannot read CIFAR-10 in {root}: {name}: {error}") from None
     splits = []
-    for train in (True, False):
+    for is_train in (True, False):
+        if is_train and not train:
+            splits.append(_empty_split())
+            continue
         try:
-            data = CIFAR10(str(root), train=train, download=False)
+            data = CIFAR10(str(root), train=is_train, download=False)
         except Exception as error:  # torchvision raises RuntimeError or pickle errors
             raise DataError(f"cannot read CIFAR-10 in {root}: {error}") from None
         images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
@@ -261,6 +269,13 @@ def _load_torchvision(dataset: str, root: Path) -> DataSet:
         val_split,
         str(root),
     )
+
+
+def _empty_split() -> Split:
+    """No images: the train split of a data set read with train=False."""
+    import torch
+
+    return Split(torch.empty(0, 3, 32, 32, dtype=torch.uint8), torch.empty(0, dtype=torch.int64))
 
 
 def _cifar2_subset(split: Split) -> Split:
@@ -306,15 +321,22 @@ def check_image_folder(
     return classes, files, val_dir
 
 
-def load_image_folder(root: Path, dataset: str = "cifar2", on_log: Log | None = None) -> DataSet:
-    """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching."""
+def load_image_folder(
+    root: Path, dataset: str = "cifar2", on_log: Log | None = None, train: bool = True
+) -> DataSet:
+    """Read train/<class>/* and test/<class>/* (or val/), decoding once and caching; with
+    train=False the validation images only (both folders are still checked)."""
     log = on_log or _log_nothing
     classes, files, val_dir = check_image_folder(root, dataset)
     splits = {
         split: _decode_cached(root, split, items, classes, split_dir, log)
+        if train or split == "val"
+        else _empty_split()
         for (split, items), split_dir in zip(files.items(), (root / "train", val_dir), strict=True)
     }
     count = f"{len(splits['train'])} train / {len(splits['val'])} val"
+    if not train:
+        count = f"{len(splits['val'])} val"
     label = "CIFAR-2" if dataset == "cifar2" else f"{len(classes)} classes"
     if dataset != "cifar2" and sorted(classes) == sorted(CIFAR10_CLASSES):
         label = "CIFAR-10"  # (its ten class folders: what a user who made it calls it)

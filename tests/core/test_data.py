@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torchvision
 from cnn_tui.core import data
 from cnn_tui.core.data import (
     CIFAR2_CLASSES,
@@ -333,6 +334,40 @@ def test_torchvision_format_loads(tmp_path, monkeypatch):
     original = two.train.images[:, 0, 0, 0].long()  # the CIFAR-10 label: 0 or 2
     assert set(original.tolist()) == {0, 2}
     assert torch.equal(two.train.labels, (original == 2).long())
+
+
+def test_train_false_reads_the_validation_split_alone(tmp_path, monkeypatch, image_folder):
+    """load_dataset(train=False): the same validation split, an empty train split, and no
+    training image decoded or unpickled (the Predict screen's 150 MB of CIFAR-10 saved)."""
+    whole = load_dataset("cifar2", image_folder)
+    calls = []
+    real = data._decode_32
+    monkeypatch.setattr(data, "_decode_32", lambda path: calls.append(path) or real(path))
+    for cache in data.cache_dir().glob("folder-*.npz"):
+        cache.unlink()  # decode again, to count what is decoded
+    val_only = load_dataset("cifar2", image_folder, train=False)
+    assert len(calls) == 4 and all("test" in path.parts or "val" in path.parts for path in calls)
+    assert len(val_only.train) == 0 and val_only.train.images.shape == (0, 3, 32, 32)
+    assert torch.equal(val_only.val.images, whole.val.images)
+    assert torch.equal(val_only.val.labels, whole.val.labels)
+    assert val_only.classes == whole.classes and "4 val" in val_only.name
+    assert val_only.name.endswith(", 4 val)") and " train / " not in val_only.name
+
+    root = tmp_path / "tv"
+    _trust_fake_md5s(monkeypatch, _write_fake_cifar10(root))
+    read = []
+    real_cifar = torchvision.datasets.CIFAR10
+
+    def counting(*args, train, **kwargs):
+        read.append(train)
+        return real_cifar(*args, train=train, **kwargs)
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", counting)
+    for name, val_count in (("cifar10", 20), ("cifar2", 4)):
+        ten = load_dataset(name, root, train=False)
+        assert len(ten.train) == 0 and len(ten.val) == val_count
+        assert torch.equal(ten.val.images, load_dataset(name, root).val.images)
+    assert read.count(True) == 2 and read.count(False) == 4  # the two whole loads only
 
 
 def test_torchvision_format_with_wrong_files_raises_data_error(tmp_path):

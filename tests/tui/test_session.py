@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from app_support import options, tiny_dataset, wait_for
 from cnn_tui.core.events import EpochEnd, Finished
 from cnn_tui.tui.session import Session, session_of
@@ -119,6 +120,19 @@ def test_predicting_scores_the_given_data_and_builds_one_predictor() -> None:
     assert (validation.pixels[3] == data.val.images[3].permute(1, 2, 0).numpy()).all()
     assert predicting.predictor(shipped()) is predicting.predictor(shipped())
     assert predicting.classes == ["airplane", "bird"]
+
+
+def test_predicting_reads_the_data_folders_validation_images_only(image_folder) -> None:
+    """The Predict screen looks at validation images only, so its data set holds no
+    training split (CIFAR-10's would be 150 MB held for the whole session)."""
+    from cnn_tui.core.data import load_dataset
+
+    predicting = Predicting(str(image_folder), lambda: None)
+    data = predicting.data("cifar2")
+    assert len(data.train) == 0 and len(data.val) == 4
+    assert torch.equal(data.val.images, load_dataset("cifar2", image_folder).val.images)
+    validation = predicting.validate(shipped())
+    assert len(validation.results) == 4 and predicting.data("cifar2") is data  # read once
 
 
 def test_predicting_says_why_in_one_session_error(tmp_path) -> None:

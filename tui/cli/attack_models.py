@@ -18,7 +18,8 @@ def attack_models(out: Output, data: str | None) -> int:
     from cnn_tui.core.robustness import MOST_LEVELS, PER_CLASS
     from cnn_tui.core.robustness_cache import cache_path, cached_ranking
 
-    dataset = load_dataset_shown(out, "cifar2", str(Path(data).expanduser()) if data else None)
+    where = str(Path(data).expanduser()) if data else None
+    dataset = load_dataset_shown(out, "cifar2", where, train=False)  # validation images only
     if dataset.is_sample:
         out.warn("the bundled sample's validation images, not the full data set's")
     count = PER_CLASS * len(dataset.classes)

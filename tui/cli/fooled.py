@@ -31,7 +31,7 @@ def cmd_fooled(args: argparse.Namespace, out: Output) -> int:
     predictor = Predictor.from_weights(args.weights)
     warn_sample_weights(out, predictor.meta)
     data_dir = str(Path(args.data).expanduser()) if args.data else None
-    dataset = load_dataset_shown(out, "cifar10", data_dir)
+    dataset = load_dataset_shown(out, "cifar10", data_dir, train=False)
     minimum = getattr(args, "min", DEFAULT_MIN)
     search = find_fooled(predictor, dataset.val, dataset.classes, minimum)
     if out.json:

@@ -180,8 +180,9 @@ def warn_sample_weights(out: Output, meta: dict[str, Any] | None) -> None:
         out.warn(f"weights {words}, not the full data set")
 
 
-def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
-    """load_dataset with a spinner (and a download bar) on a terminal."""
+def load_dataset_shown(out: Output, dataset: str, data_dir: str | None, train: bool = True) -> Any:
+    """load_dataset with a spinner (and a download bar) on a terminal; train=False for the
+    validation split only (core.data.load_dataset)."""
     from cnn_tui.core.data import load_dataset
 
     if out.console is None:
@@ -192,7 +193,7 @@ def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
                 announced.append(True)
                 out.line("downloading CIFAR-10 (about 170 MB) ...")
 
-        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download)
+        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download, train=train)
 
     from cnn_tui.tui.cli.names import relative_name, shorten_left
     from cnn_tui.tui.cli.progress import loading_progress
@@ -208,4 +209,4 @@ def load_dataset_shown(out: Output, dataset: str, data_dir: str | None) -> Any:
             if total:
                 progress.update(task, total=total)
 
-        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download)
+        return load_dataset(dataset, data_dir, on_log=out.log, on_download=on_download, train=train)

@@ -141,6 +141,7 @@ class Predicting:
                 self._data_dir,
                 download=False,
                 on_log=lambda message, level: notes.append(message),
+                train=False,  # this screen looks at validation images only
             )
         return self._loaded[wanted]
 
