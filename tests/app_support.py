@@ -66,3 +66,16 @@ def static_text(pilot: Pilot, selector: str) -> str:
 def log_text(pilot: Pilot) -> str:
     log = pilot.app.screen.query_one("#log", RichLog)
     return "\n".join(line.text for line in log.lines)
+
+
+async def burst(pilot: Pilot, text: str) -> None:
+    """Keys that arrive in one read, as a quick typist's do over a slow SSH link (or tmux
+    send-keys of a whole string): all posted to the app before it handles the first, then
+    handled. pilot.press waits for each key's effect before the next."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for character in text:
+        pilot.app.post_message(events.Key(_character_to_key(character), character))
+    await pilot.pause()
+    await pilot.pause()

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_support import options, ready, static_text, tiny_dataset, wait_for
+from app_support import burst, options, ready, static_text, tiny_dataset, wait_for
 from cnn_tui.core.predict import Predictor
 from cnn_tui.tui.app import CnnTuiApp
 from cnn_tui.tui.screens.train import TrainScreen
@@ -208,6 +208,13 @@ async def test_image_files_from_the_tree_and_typed_paths_and_bad_files(tmp_path)
         assert box.value == str(odd["alpha"]) and app.focused is box
         await wait_for(pilot, lambda: "transparency composited" in panel_text(screen))
         assert screen.query_one(TabbedContent).active == "files"
+        # the same path in one burst (one read over SSH): the keys behind its / were
+        # queued for the tree, and reach the field all the same
+        tree.focus()
+        box.value = ""
+        await burst(pilot, str(odd["alpha"]))
+        await wait_for(pilot, lambda: box.value == str(odd["alpha"]))
+        assert app.focused is box and screen.query_one(TabbedContent).active == "files"
         # a path pasted while the tree has the keys is opened as typed
         tree.focus()
         tree.post_message(Paste(str(odd["grayscale"])))

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from app_support import options, ready, tiny_dataset, wait_for
+from app_support import burst, options, ready, tiny_dataset, wait_for
 from cnn_tui.core.events import EpochEnd
 from cnn_tui.core.run_lock import RunLock, is_alive
 from cnn_tui.core.run_records import epoch_from_dict, read_metrics, read_state
@@ -45,6 +45,7 @@ from cnn_tui.tui.widgets.run_table import RunTable
 from rich.text import Text
 from runs_support import CIFAR2, CURVES, SAMPLE, T0, epoch_record, train_run, write_run
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 CLI = Path(sys.executable).with_name("cnn-tui")
 posix_only = pytest.mark.skipif(os.name != "posix", reason="detached runs need POSIX")
@@ -255,6 +256,15 @@ async def test_settings_that_differ_are_columns_to_sort_filter_and_name_runs_by(
             await pilot.press("slash", *"ADAM")
             assert [r["title"] for r in table_rows(screen)] == ["wide adam"]
             assert "1 shown (/: ADAM)" in str(screen.query_one("#runs-head").render())
+            await pilot.press("escape")
+            assert len(table_rows(screen)) == 4 and app.focused is table
+            # typed in one burst (one read over SSH): the letters after / reach the filter,
+            # not the table they were queued for (`s` would sort, `a` mark all)
+            await burst(pilot, "/sample")
+            await wait_for(pilot, lambda: len(table_rows(screen)) == 1)
+            assert screen.query_one("#runs-filter", Input).value == "sample"
+            await pilot.press("slash")  # in the filter, / is a character
+            assert screen.query_one("#runs-filter", Input).value == "sample/"
             await pilot.press("escape")
             assert len(table_rows(screen)) == 4 and app.focused is table
             await select(pilot, screen, base)

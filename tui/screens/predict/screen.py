@@ -83,8 +83,12 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
         Binding("h", "halfcell", "Half blocks", tooltip="Force half blocks (for tmux, SSH)"),
         Binding("x", "stop_folder", "Stop", tooltip="Stop classifying the folder"),
         Binding("escape", "leave_field", "Leave field", show=False),
+        # priority: handled as it arrives, so the rest of a path typed in one burst (one
+        # read over SSH) follows it into the field rather than to the tree
         *(
-            Binding(key, f"type_path('{char}')", "Path", show=False, tooltip=TYPE_PATH)
+            Binding(
+                key, f"type_path('{char}')", "Path", show=False, tooltip=TYPE_PATH, priority=True
+            )
             for key, char in (("slash", "/"), ("tilde", "~"), ("full_stop", "."))
         ),
     ]
@@ -277,6 +281,6 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
             return self.folder_state == "running"
         if action == "look_class":
             return self.looking
-        if action == "type_path":
-            return self._active("files")
+        if action == "type_path":  # a priority key: in a field, it is the field's character
+            return self._active("files") and not isinstance(self.focused, Input)
         return super().check_action(action, parameters)

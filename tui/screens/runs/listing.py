@@ -46,7 +46,17 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         Binding("space", "mark", "Mark", key_display="␣", tooltip="Mark or unmark for comparing"),
         Binding("c", "compare", "Compare", tooltip="Compare the marked runs"),
         Binding("n", "rename", "Name", tooltip="Name or rename the run (kept in config.json)"),
-        Binding("slash", "filter", "Filter", key_display="/", tooltip="Narrow to runs with words"),
+        # priority: handled as it arrives, before the keys behind it are passed on, so the
+        # rest of a burst (`/bird` in one read over SSH) goes to the filter it opens, not
+        # to the table; the filter's own / still types (an Input's keys are not bound)
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            tooltip="Narrow to runs with words",
+            priority=True,
+        ),
         Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
         *RunKeys.ACTION_BINDINGS,
         Binding("a", "mark_all", "Mark all", show=False),
@@ -251,6 +261,8 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
             return True if self.query_one(RunTable).row_count > 1 else None
         if action == "clear_filter":
             return self._filter_open()
+        if action == "filter":  # a priority key: in a field, / is the field's character
+            return not isinstance(self.focused, Input)
         if action == "compare":
             return True if len(self.marked) >= 2 else None
         return self.run_action_allowed(action, parameters)
