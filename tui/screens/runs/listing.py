@@ -45,7 +45,13 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     BINDINGS = [
         Binding("space", "mark", "Mark", key_display="␣", tooltip="Mark or unmark for comparing"),
         Binding("c", "compare", "Compare", tooltip="Compare the marked runs"),
-        Binding("n", "rename", "Name", tooltip="Name or rename the run (kept in config.json)"),
+        Binding(  # priority, as / below: a name typed in the same burst reaches the dialog
+            "n",
+            "rename",
+            "Name",
+            tooltip="Name or rename the run (kept in config.json)",
+            priority=True,
+        ),
         # priority: handled as it arrives, before the keys behind it are passed on, so the
         # rest of a burst (`/bird` in one read over SSH) goes to the filter it opens, not
         # to the table; the filter's own / still types (an Input's keys are not bound)
@@ -255,6 +261,8 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
     # -- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rename" and isinstance(self.focused, Input):
+            return False  # a priority key: in the filter, n is a letter
         if action in ("mark", "open", "rename"):
             return True if self.target_run() is not None else None
         if action in ("sort", "reverse_sort"):

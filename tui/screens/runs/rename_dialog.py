@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
@@ -39,6 +40,21 @@ class RenameScreen(DismissOnce, ModalScreen[str | None]):
     def on_mount(self) -> None:
         for field in self.query("#rename-input").results(Input):  # none if already gone
             field.focus()
+
+    def on_key(self, event: Key) -> None:
+        """A key that reached the dialog itself rather than its field came in one burst
+        with the `n` that opened it (a quick typist over SSH), before the field had focus:
+        a character goes into the field, enter saves. The field's own keys stop there."""
+        fields = self.query("#rename-input").results(Input)
+        field = next(iter(fields), None)
+        if field is None:
+            return
+        if event.is_printable and event.character:
+            event.stop()
+            field.insert_text_at_cursor(event.character)
+        elif event.key == "enter":
+            event.stop()
+            self.dismiss(field.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
