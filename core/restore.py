@@ -139,7 +139,7 @@ def _adam(params: Iterable[torch.nn.Parameter], config: TrainConfig) -> torch.op
     rounds of 100 steps in one process). The same algorithm; the last bits may differ."""
     import torch
 
-    params = list(params)
+    params = list(params)  # a failed first try would use up a generator
     try:
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
     except (RuntimeError, ValueError):  # an older torch, or a device without the kernel

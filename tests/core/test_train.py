@@ -390,7 +390,8 @@ def test_fast_preset_adam_is_fused_where_torch_has_it_and_steps_as_plain_adam():
     model = build_model("net").to(memory_format=torch.channels_last)
     fused, scheduler = build_optimizer(config, model, steps_per_epoch=157)
     assert type(fused) is torch.optim.Adam and scheduler is not None
-    assert fused.defaults["fused"] is True
+    has_kernel = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
+    assert bool(fused.defaults.get("fused")) is has_kernel  # CPU's fused Adam: torch 2.4
     twin = build_model("net").to(memory_format=torch.channels_last)
     twin.load_state_dict(model.state_dict())
     group = fused.param_groups[0]  # one-cycle's rate and betas at its start

@@ -16,6 +16,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING
 
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.runs_cache import short_dataset
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.widgets.model_tables import capacity_answer, capacity_cell, fill_comparison
@@ -178,7 +179,7 @@ class CompareView(AppScreen):
                 stopped=lambda: worker.is_cancelled,
             )
         except Exception as error:  # said under the table; the app carries on
-            self._from_thread(self._capacity_failed, f"{type(error).__name__}: {error}")
+            self._from_thread(self._capacity_failed, describe(error))
             return
         self._from_thread(self._capacity_done, table)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.widgets.model_lab import ModelLab
 from textual import on
@@ -75,7 +76,7 @@ class LabView(AppScreen):
         try:
             measured = self.session.models.lab_table(architecture)
         except Exception as error:  # said in the Lab; the app carries on
-            self._from_thread(self._lab_failed, architecture, f"{type(error).__name__}: {error}")
+            self._from_thread(self._lab_failed, architecture, describe(error))
             return
         self._from_thread(self._lab_done, measured)
 

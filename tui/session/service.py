@@ -26,6 +26,7 @@ from cnn_tui.core.config import DATASETS, PRESETS, TrainConfig, preset_config
 from cnn_tui.core.control import TrainControl
 from cnn_tui.core.events import Event, Finished, Progress, Started
 from cnn_tui.core.registry import MODELS
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.session.capacity import Capacity
 from cnn_tui.tui.session.exploring import Exploring
 from cnn_tui.tui.session.messages import (
@@ -166,7 +167,7 @@ class Session:
         try:
             device, current, refused = engine.load_engine(self.options.weights)
         except Exception as error:  # the app goes on without training
-            self.host.post_message(EngineFailed(f"{type(error).__name__}: {error}"))
+            self.host.post_message(EngineFailed(describe(error)))
             return
         self.host.post_message(EngineReady(device, current, refused))
 

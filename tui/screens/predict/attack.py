@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnn_tui.tui.errors import ReportsWorkerErrors
+from cnn_tui.tui.errors import ReportsWorkerErrors, describe
 from cnn_tui.tui.screens.base import AppScreen
 from cnn_tui.tui.screens.mounting import DismissOnce
 from cnn_tui.tui.session.errors import SessionError
@@ -166,7 +166,7 @@ class AttackScreen(ReportsWorkerErrors, DismissOnce, AppScreen):
             self._from_thread(self._failed, asked, str(error))
             return
         except Exception as error:  # one line on screen; the app carries on
-            self._from_thread(self._failed, asked, f"{type(error).__name__}: {error}")
+            self._from_thread(self._failed, asked, describe(error))
             return
         self._from_thread(self.attacked, asked, trick)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.predict.base import PredictBase
 from cnn_tui.tui.session.errors import SessionError
@@ -131,7 +132,7 @@ class FooledView(PredictBase):
             self._from_thread(self._fooled_done, key, None, str(error))
             return
         except Exception as error:  # one line in the tab; the app carries on
-            self._from_thread(self._fooled_done, key, None, f"{type(error).__name__}: {error}")
+            self._from_thread(self._fooled_done, key, None, describe(error))
             return
         self._from_thread(self._fooled_done, key, fooled, "")
 

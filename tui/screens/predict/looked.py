@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.screens.predict.base import PredictBase
 from cnn_tui.tui.session.errors import SessionError
 from cnn_tui.tui.widgets.picture import PicturePanel, ProbabilityBars, top_class
@@ -85,7 +86,7 @@ class LookView(PredictBase):
             self._from_thread(self._looked_failed, asked, str(error))
             return
         except Exception as error:  # one line in the caption; the app carries on
-            self._from_thread(self._looked_failed, asked, f"{type(error).__name__}: {error}")
+            self._from_thread(self._looked_failed, asked, describe(error))
             return
         self._from_thread(self._looked, asked, pixels, look)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from cnn_tui.tui.errors import describe
 from cnn_tui.tui.screens.mounting import closed_before_mounting
 from cnn_tui.tui.screens.predict.attack import AttackScreen
 from cnn_tui.tui.screens.predict.folder import FolderView
@@ -200,7 +201,7 @@ class PredictScreen(MistakesView, FolderView, LookView, FooledView):
             self._from_thread(self._validation_failed, key, str(error))
             return
         except Exception as error:  # one line on screen; the app carries on
-            self._from_thread(self._validation_failed, key, f"{type(error).__name__}: {error}")
+            self._from_thread(self._validation_failed, key, describe(error))
             return
         if get_current_worker().is_cancelled:
             return

@@ -54,7 +54,7 @@ class RunsScreen(ReportsWorkerErrors, RunKeys, SkipsStaleResizes, Screen):
         ),
         # priority: handled as it arrives, before the keys behind it are passed on, so the
         # rest of a burst (`/bird` in one read over SSH) goes to the filter it opens, not
-        # to the table; the filter's own / still types (an Input's keys are not bound)
+        # to the table; in the filter it stays a character (check_action)
         Binding(
             "slash",
             "filter",

@@ -42,19 +42,15 @@ class RenameScreen(DismissOnce, ModalScreen[str | None]):
             field.focus()
 
     def on_key(self, event: Key) -> None:
-        """A key that reached the dialog itself rather than its field came in one burst
-        with the `n` that opened it (a quick typist over SSH), before the field had focus:
-        a character goes into the field, enter saves. The field's own keys stop there."""
-        fields = self.query("#rename-input").results(Input)
-        field = next(iter(fields), None)
-        if field is None:
+        """A character that reached the dialog itself rather than its field came in one
+        burst with the `n` that opened it (a quick typist over SSH), before the field had
+        focus: it goes into the field. The field stops its own characters, and an enter
+        in the burst finds the field's submit binding, since bindings follow the focus."""
+        if not (event.is_printable and event.character):
             return
-        if event.is_printable and event.character:
+        for field in self.query("#rename-input").results(Input):  # none if already gone
             event.stop()
             field.insert_text_at_cursor(event.character)
-        elif event.key == "enter":
-            event.stop()
-            self.dismiss(field.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
