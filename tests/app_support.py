@@ -71,11 +71,12 @@ def log_text(pilot: Pilot) -> str:
 async def burst(pilot: Pilot, text: str) -> None:
     """Keys that arrive in one read, as a quick typist's do over a slow SSH link (or tmux
     send-keys of a whole string): all posted to the app before it handles the first, then
-    handled. pilot.press waits for each key's effect before the next."""
+    handled. pilot.press waits for each key's effect before the next. "\r" is enter."""
     from textual import events
     from textual.keys import _character_to_key
 
     for character in text:
-        pilot.app.post_message(events.Key(_character_to_key(character), character))
+        key = "enter" if character == "\r" else _character_to_key(character)
+        pilot.app.post_message(events.Key(key, character))
     await pilot.pause()
     await pilot.pause()

@@ -283,6 +283,11 @@ async def test_settings_that_differ_are_columns_to_sort_filter_and_name_runs_by(
             await wait_for(pilot, lambda: field.value == "quick")
             await pilot.press("escape")
             assert app.screen is screen and table_rows(screen)[0]["title"] != "quick"
+            await burst(pilot, "nquick\r")  # with its enter in the burst too: saved
+            await wait_for(
+                pilot, lambda: json.loads((live / "config.json").read_text()).get("name") == "quick"
+            )
+            assert app.screen is screen
             await pilot.press("d")
             assert app.screen is screen and live.is_dir()
             assert "a live run is never deleted: stop it (x)" in notices(app)
